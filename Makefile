@@ -1,0 +1,70 @@
+# Concurrency-model benchmark harness: one plain Makefile.
+#
+#   make                 build every binary into bin/ (objects in obj/)
+#   make test            build, then run every test (TAP, under prove)
+#   make bench [CONFIG=configs/quick.yaml]   run a benchmark matrix
+#   make SAN=address,undefined | SAN=thread  sanitizer builds, in their own obj/ and bin/ subfolders
+#
+# Each part adds its own targets in mk/<part>.mk; this file holds what they share.
+
+CC       ?= cc
+OPT      ?= -O2
+SAN      ?=
+WERROR   ?= -Werror
+PYTHON   := /usr/bin/python3
+
+# Debian packages the build, the tests and the benchmarks need; `make deps` installs the missing ones.
+DEB_PKGS := build-essential pkg-config libevent-dev liburing-dev libyaml-dev python3-matplotlib python3-yaml \
+            wrk nginx-light nghttp2-client apache2-utils curl valgrind strace clang iproute2 util-linux procps
+
+# A sanitizer build lives beside the normal one, so switching SAN never mixes objects.
+ifeq ($(SAN),)
+VARIANT  := default
+BIN      := bin
+else
+VARIANT  := san-$(subst $(comma),-,$(SAN))
+BIN      := bin/$(VARIANT)
+endif
+comma    := ,
+OBJ      := obj/$(VARIANT)
+
+WARN     := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wshadow -Wformat=2 \
+            -Wno-unused-parameter $(WERROR)
+CFLAGS   := -std=c11 -D_GNU_SOURCE -g $(OPT) -pthread $(WARN) -MMD -MP $(EXTRA_CFLAGS)
+LDFLAGS  := -pthread $(EXTRA_LDFLAGS)
+ifneq ($(SAN),)
+CFLAGS   += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=$(SAN)
+endif
+
+Q := @
+ifeq ($(V),1)
+Q :=
+endif
+
+.PHONY: all deps test bench clean
+all: deps
+
+# Compile rule shared by every part: obj/<variant>/<path>.o from <path>.c.
+$(OBJ)/%.o: %.c | deps
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) $(CFLAGS_$(notdir $(basename $<))) -c -o $@ $<
+
+# deps: install what is missing, once per package set (apt-get update runs only when something is missing).
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q ' installed$$' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "  DEPS    installing:" $$missing; \
+	  if [ "$$(id -u)" != 0 ]; then echo "deps: need root to install: $$missing" >&2; exit 1; fi; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -q && apt-get install -y -q --no-install-recommends $$missing || exit 1; \
+	fi
+
+-include mk/*.mk
+
+clean:
+	rm -rf obj bin
+
+-include $(shell find obj -name '*.d' 2>/dev/null)
