@@ -45,6 +45,19 @@ endif
 .PHONY: all deps test bench clean
 all: deps
 
+# Link recipe for every binary: $(call link) with per-binary libraries in LDLIBS_<binary name>.
+define link
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_$(notdir $@))
+endef
+
+# Tests: every tests/*.t is an executable printing TAP; compiled test programs go in TEST_BINS (built
+# before prove runs) and are started by a small .t wrapper through $BIN. A part adds its own in its mk/.
+TEST_BINS :=
+TESTS      = $(sort $(wildcard tests/*.t))
+PROVE     ?= prove
+
 # Compile rule shared by every part: obj/<variant>/<path>.o from <path>.c.
 $(OBJ)/%.o: %.c | deps
 	@mkdir -p $(@D)
@@ -63,6 +76,9 @@ deps:
 	fi
 
 -include mk/*.mk
+
+test: all $(TEST_BINS)
+	@BIN=$(BIN) SAN=$(SAN) PYTHON=$(PYTHON) $(PROVE) $(PROVE_FLAGS) $(TESTS)
 
 clean:
 	rm -rf obj bin
