@@ -43,6 +43,7 @@ Q :=
 endif
 
 .PHONY: all deps test bench clean
+.SECONDARY:
 all: deps
 
 # Link recipe for every binary: $(call link) with per-binary libraries in LDLIBS_<binary name>.

@@ -1,0 +1,153 @@
+/* blocking.c: the connection loop of the blocking models (iterative, fork, pthread, prefork,
+ * threadpool): read, feed the protocol engine, write it all, repeat. One copy here, so those models
+ * differ only in who runs this loop: the one thread, a child process, a thread per connection, or a
+ * pool member.
+ *
+ * Timeouts: SO_RCVTIMEO and SO_SNDTIMEO make a silent client or a reader that never reads release its
+ * worker after --idle-timeout. Stop: the connection is tracked, so the stop handler's shutdown() ends a
+ * read or write blocked on it. */
+#include "server.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+void srv_backoff(unsigned *step)
+{
+    unsigned ms = 10u << (*step < 5 ? *step : 5);
+    struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)ms * 1000000L };
+    if (*step < 5)
+        (*step)++;
+    nanosleep(&ts, NULL); /* EINTR is fine: the caller rechecks srv_stopping() */
+}
+
+int srv_accept_blocking(struct srv *s, struct srv_stats *st)
+{
+    static __thread struct srv_ratelimit rl_exhausted, rl_other;
+    unsigned step = 0;
+
+    while (!srv_stopping()) {
+        int fd = srv_accept(s->listen_fd, 0);
+        if (fd >= 0) {
+            if (srv_conn_admit(s, st) < 0) {
+                close(fd);
+                continue;
+            }
+            return fd;
+        }
+        int err = errno;
+        switch (err) {
+        case EINTR:
+        case ECONNABORTED: /* the client gave up while queued */
+        case EPROTO:
+        case EPERM:        /* firewall rules */
+            continue;
+        case EINVAL:       /* the listener was shut down: we are stopping */
+            return -1;
+        default:
+            /* Out of fds or memory, or something unexpected: wait and retry; the pending clients
+             * stay queued in the backlog and are served once resources are back. */
+            if (srv_accept_exhausted(err))
+                srv_log_limited(&rl_exhausted, 5, "accept: %s; backing off", strerror(err));
+            else
+                srv_log_limited(&rl_other, 5, "accept: %s", strerror(err));
+            srv_backoff(&step);
+        }
+    }
+    return -1;
+}
+
+/* Classify a failed read/write: timeouts and errors are counted apart. */
+static void count_failure(int err, struct srv_stats *st)
+{
+    if (err == EAGAIN || err == EWOULDBLOCK)
+        st->timeouts++;
+    else if (!srv_stopping())
+        st->errors++;
+}
+
+/* Write all of buf; 0 on success, -1 when the connection must end. */
+static int write_all(int fd, const char *buf, size_t len, struct srv_stats *st)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n > 0) {
+            buf += n;
+            len -= (size_t)n;
+            st->bytes_out += (uint64_t)n;
+        } else if (n < 0 && errno == EINTR && !srv_stopping()) {
+            continue;
+        } else {
+            count_failure(n < 0 ? errno : EPIPE, st);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void set_timeouts(int fd, unsigned secs)
+{
+    struct timeval tv = { .tv_sec = (time_t)secs, .tv_usec = 0 };
+    if (secs == 0)
+        return;
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+void srv_serve_blocking(struct srv *s, int fd, struct srv_stats *st)
+{
+    char *in = malloc(SRV_IN_CAP + SRV_OUT_CAP);
+    struct proto_conn pc;
+    size_t inlen = 0;
+
+    if (!in) {
+        st->errors++;
+        goto done;
+    }
+    struct proto_out out = { .buf = in + SRV_IN_CAP, .len = 0, .cap = SRV_OUT_CAP };
+    proto_init(&pc, &s->proto);
+    srv_track(fd);
+    set_timeouts(fd, s->opt.idle_timeout);
+
+    for (;;) {
+        size_t used;
+        enum proto_result r = proto_step(&pc, in, inlen, &used, &out);
+        st->requests += proto_take_requests(&pc);
+        if (used > 0) {
+            inlen -= used;
+            if (inlen > 0)
+                memmove(in, in + used, inlen); /* a partial pipelined request: rare and small */
+        }
+        if (out.len > 0) {
+            if (write_all(fd, out.buf, out.len, st) < 0)
+                break;
+            out.len = 0;
+        }
+        if (r == PROTO_CLOSE)
+            break;
+        if (r == PROTO_NEED_ROOM)
+            continue;
+        if (inlen == SRV_IN_CAP)
+            break; /* cannot happen: the engine answers before PROTO_IN_MIN bytes are pending */
+        ssize_t n = read(fd, in + inlen, SRV_IN_CAP - inlen);
+        if (n > 0) {
+            inlen += (size_t)n;
+            st->bytes_in += (uint64_t)n;
+        } else if (n == 0) {
+            break; /* the peer is done (or half-closed): everything it sent is answered */
+        } else if (errno != EINTR || srv_stopping()) {
+            count_failure(errno, st);
+            break;
+        }
+    }
+    proto_fini(&pc);
+    srv_untrack(fd);
+done:
+    close(fd);
+    free(in);
+    st->closed++;
+    srv_stats_flush(st);
+}

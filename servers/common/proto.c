@@ -1,0 +1,545 @@
+/* proto.c: the shared protocol engine: echo, and minimal strict HTTP/1.1 (RFC 9110/9112 subset).
+ *
+ * The HTTP side parses a whole header block at once, copy-free, once its end ("\r\n\r\n") is in the
+ * caller's buffer; until then it only remembers how far it has searched, so a request that arrives one
+ * byte at a time costs O(n), not O(n^2). Limits are checked while the block is still incomplete, so a
+ * peer can never make the caller buffer more than PROTO_IN_MIN bytes. Static files live in static.c. */
+#include "proto.h"
+#include "proto_int.h"
+
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RESP_ROOM 512u /* room a response head (or an error response) needs in out */
+
+/* ---- character classes (RFC 9110 5.6.2 tchar; field-value chars) ------------------------------ */
+
+static int is_tchar(unsigned char ch)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    if ((ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z'))
+        return 1;
+    return ch != 0 && memchr(extra, ch, sizeof extra - 1) != NULL;
+}
+
+/* Field-value octets: HTAB, SP, VCHAR, obs-text. Everything else (CR, LF, NUL, CTLs, DEL) is refused. */
+static int is_field_char(unsigned char ch)
+{
+    return ch == '\t' || (ch >= 0x20 && ch != 0x7f);
+}
+
+/* Case-insensitive compare of p[0..n) with a lower-case literal. */
+static int eq_nocase(const char *p, size_t n, const char *lit)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (lit[i] == '\0' || ((unsigned char)p[i] | 0x20) != (unsigned char)lit[i])
+            return 0;
+    return lit[i] == '\0';
+}
+
+/* ---- output helpers ----------------------------------------------------------------------------- */
+
+static char *put(char *d, const char *s, size_t n)
+{
+    memcpy(d, s, n);
+    return d + n;
+}
+#define PUTS(d, lit) put((d), (lit), sizeof(lit) - 1)
+
+static char *put_u64(char *d, uint64_t v)
+{
+    char tmp[20];
+    int n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n > 0)
+        *d++ = tmp[--n];
+    return d;
+}
+
+/* IMF-fixdate of the current second, formatted at most once a second per thread. */
+static const char *http_date(void)
+{
+    static __thread time_t cached = -1;
+    static __thread char buf[32];
+    static const char days[] = "SunMonTueWedThuFriSat";
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    time_t now = time(NULL);
+    struct tm tm;
+
+    if (now == cached)
+        return buf;
+    gmtime_r(&now, &tm);
+    char *d = buf;
+    d = put(d, days + 3 * tm.tm_wday, 3);
+    d = PUTS(d, ", ");
+    *d++ = (char)('0' + tm.tm_mday / 10);
+    *d++ = (char)('0' + tm.tm_mday % 10);
+    *d++ = ' ';
+    d = put(d, months + 3 * tm.tm_mon, 3);
+    *d++ = ' ';
+    d = put_u64(d, (uint64_t)tm.tm_year + 1900);
+    *d++ = ' ';
+    for (int v = 0, part = 0; part < 3; part++) {
+        v = part == 0 ? tm.tm_hour : part == 1 ? tm.tm_min : tm.tm_sec;
+        *d++ = (char)('0' + v / 10);
+        *d++ = (char)('0' + v % 10);
+        *d++ = part < 2 ? ':' : ' ';
+    }
+    d = PUTS(d, "GMT");
+    *d = '\0';
+    cached = now;
+    return buf;
+}
+
+/* Append a response head. `conn` is CONN_NONE, CONN_CLOSE or CONN_KEEPALIVE. The caller made sure
+ * RESP_ROOM bytes are free. */
+enum { CONN_NONE, CONN_CLOSE, CONN_KEEPALIVE };
+
+static void put_head(struct proto_out *out, int status, const char *ctype, uint64_t clen, int conn,
+                     int allow)
+{
+    char *d = out->buf + out->len;
+    d = PUTS(d, "HTTP/1.1 ");
+    d = put_u64(d, (uint64_t)status);
+    *d++ = ' ';
+    const char *reason = proto_reason(status);
+    d = put(d, reason, strlen(reason));
+    d = PUTS(d, "\r\nServer: cmb\r\nDate: ");
+    const char *date = http_date();
+    d = put(d, date, 29);
+    d = PUTS(d, "\r\nContent-Type: ");
+    d = put(d, ctype, strlen(ctype));
+    d = PUTS(d, "\r\nContent-Length: ");
+    d = put_u64(d, clen);
+    if (allow)
+        d = PUTS(d, "\r\nAllow: GET, HEAD");
+    if (conn == CONN_CLOSE)
+        d = PUTS(d, "\r\nConnection: close");
+    else if (conn == CONN_KEEPALIVE)
+        d = PUTS(d, "\r\nConnection: keep-alive");
+    d = PUTS(d, "\r\n\r\n");
+    out->len = (size_t)(d - out->buf);
+}
+
+const char *proto_reason(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+    }
+}
+
+/* An error response: always closes. Its body is the status line text (none for HEAD). */
+static void http_error(struct proto_conn *c, struct proto_out *out, int status, int head)
+{
+    const char *reason = proto_reason(status);
+    size_t blen = 4 + strlen(reason) + 1; /* "404 Not Found\n" */
+    put_head(out, status, "text/plain", blen, CONN_CLOSE, status == 405);
+    if (!head) {
+        char *d = out->buf + out->len;
+        d = put_u64(d, (uint64_t)status);
+        *d++ = ' ';
+        d = put(d, reason, strlen(reason));
+        *d++ = '\n';
+        out->len = (size_t)(d - out->buf);
+    }
+    c->close_after = 1;
+    c->requests++;
+}
+
+/* ---- response bodies ------------------------------------------------------------------------------ */
+
+/* 'a' + i % 26 for i in [0, sizeof): copying from offset (off % 26) yields the /bytes/N pattern. */
+static char pattern[4096 + 26];
+
+__attribute__((constructor)) static void pattern_init(void)
+{
+    for (size_t i = 0; i < sizeof pattern; i++)
+        pattern[i] = (char)('a' + i % 26);
+}
+
+/* Move response body bytes into out. Returns 1 when the body is complete, 0 when out is full, -1 when
+ * the file could not be read (the head is already out: the only honest move left is to close). */
+static int fill_body(struct proto_conn *c, struct proto_out *out)
+{
+    while (c->resp_left > 0) {
+        size_t room = out->cap - out->len;
+        size_t k = c->resp_left < room ? (size_t)c->resp_left : room;
+        if (k == 0)
+            return 0;
+        if (c->file_fd >= 0) {
+            ssize_t r = proto_file_read(c->file_fd, out->buf + out->len, k, c->resp_off);
+            if (r <= 0)
+                return -1;
+            k = (size_t)r;
+        } else {
+            size_t done = 0;
+            while (done < k) {
+                size_t chunk = k - done < 4096 ? k - done : 4096;
+                memcpy(out->buf + out->len + done, pattern + (c->resp_off + done) % 26, chunk);
+                done += chunk;
+            }
+        }
+        out->len += k;
+        c->resp_off += k;
+        c->resp_left -= k;
+    }
+    proto_file_close(&c->file_fd);
+    return 1;
+}
+
+/* ---- request parsing -------------------------------------------------------------------------------- */
+
+struct req {
+    const char *target; /* request-target, without the query */
+    size_t target_len;
+    int head;           /* HEAD rather than GET */
+    int minor;          /* HTTP/1.minor */
+    int conn_close, conn_keepalive, expect_continue;
+    int hosts, clens, te;
+    uint64_t clen;
+};
+
+/* Parse "1*18DIGIT"; -1 when not a plain decimal number that fits. */
+static int parse_digits(const char *p, size_t n, uint64_t *v)
+{
+    if (n == 0 || n > 18)
+        return -1;
+    *v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        *v = *v * 10 + (uint64_t)(p[i] - '0');
+    }
+    return 0;
+}
+
+/* Connection: a comma-separated token list; we act on close and keep-alive. */
+static void parse_connection(struct req *r, const char *v, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+            i++;
+        size_t s = i;
+        while (i < n && v[i] != ',' && v[i] != ' ' && v[i] != '\t')
+            i++;
+        if (eq_nocase(v + s, i - s, "close"))
+            r->conn_close = 1;
+        else if (eq_nocase(v + s, i - s, "keep-alive"))
+            r->conn_keepalive = 1;
+    }
+}
+
+/* Parse one header line p[0..n) (no CRLF). Returns 0 or an HTTP status. */
+static int parse_field(struct req *r, const char *p, size_t n)
+{
+    if (p[0] == ' ' || p[0] == '\t')
+        return 400; /* obs-fold: RFC 9112 5.2 lets a server reject it, and we do */
+    size_t k = 0;
+    while (k < n && is_tchar((unsigned char)p[k]))
+        k++;
+    if (k == 0 || k == n || p[k] != ':')
+        return 400; /* empty name, no colon, or whitespace before the colon (RFC 9112 5.1) */
+    size_t vs = k + 1, ve = n;
+    while (vs < ve && (p[vs] == ' ' || p[vs] == '\t'))
+        vs++;
+    while (ve > vs && (p[ve - 1] == ' ' || p[ve - 1] == '\t'))
+        ve--;
+    for (size_t i = vs; i < ve; i++)
+        if (!is_field_char((unsigned char)p[i]))
+            return 400; /* bare CR, NUL, control characters */
+    const char *v = p + vs;
+    size_t vn = ve - vs;
+    switch (p[0] | 0x20) {
+    case 'h':
+        if (eq_nocase(p, k, "host"))
+            r->hosts++;
+        break;
+    case 'c':
+        if (eq_nocase(p, k, "content-length")) {
+            if (++r->clens > 1 || parse_digits(v, vn, &r->clen) < 0)
+                return 400; /* duplicates are refused outright: no smuggling games */
+        } else if (eq_nocase(p, k, "connection"))
+            parse_connection(r, v, vn);
+        break;
+    case 't':
+        if (eq_nocase(p, k, "transfer-encoding"))
+            r->te = 1;
+        break;
+    case 'e':
+        if (eq_nocase(p, k, "expect") && eq_nocase(v, vn, "100-continue"))
+            r->expect_continue = 1;
+        break;
+    }
+    return 0;
+}
+
+/* Request line p[0..n) (no CRLF). Returns 0 or an HTTP status. */
+static int parse_request_line(struct req *r, const char *p, size_t n, int *method_ok)
+{
+    size_t m = 0;
+    while (m < n && is_tchar((unsigned char)p[m]))
+        m++;
+    if (m == 0 || m == n || p[m] != ' ')
+        return 400;
+    r->head = m == 4 && memcmp(p, "HEAD", 4) == 0;
+    *method_ok = r->head || (m == 3 && memcmp(p, "GET", 3) == 0);
+    size_t t0 = m + 1, t1 = t0;
+    while (t1 < n && p[t1] != ' ') {
+        unsigned char ch = (unsigned char)p[t1];
+        if (ch <= 0x20 || ch >= 0x7f || ch == '#')
+            return 400;
+        t1++;
+    }
+    if (t1 - t0 > PROTO_TARGET_MAX)
+        return 414;
+    if (t1 == t0 || t1 == n || p[t0] != '/')
+        return 400; /* origin-form only */
+    const char *v = p + t1 + 1;
+    if (n - t1 - 1 != 8 || memcmp(v, "HTTP/", 5) != 0 || v[5] < '0' || v[5] > '9' || v[6] != '.' ||
+        v[7] < '0' || v[7] > '9')
+        return 400;
+    if (v[5] != '1')
+        return 505;
+    r->minor = v[7] - '0';
+    r->target = p + t0;
+    const char *q = memchr(r->target, '?', t1 - t0);
+    r->target_len = q ? (size_t)(q - r->target) : t1 - t0;
+    return 0;
+}
+
+/* Route a parsed request and append its response head (and a small body). Returns 0 or a status. */
+static int respond(struct proto_conn *c, const struct req *r, struct proto_out *out, int conn)
+{
+    static const char hello[] = "Hello, World!";
+    const char *t = r->target;
+    size_t n = r->target_len;
+    uint64_t len;
+
+    if (n == 1) {
+        put_head(out, 200, "text/plain", sizeof hello - 1, conn, 0);
+        if (!r->head)
+            out->len = (size_t)(put(out->buf + out->len, hello, sizeof hello - 1) - out->buf);
+        return 0;
+    }
+    if (n > 7 && memcmp(t, "/bytes/", 7) == 0) {
+        if (parse_digits(t + 7, n - 7, &len) < 0 || len > PROTO_BYTES_MAX)
+            return 400;
+        put_head(out, 200, "application/octet-stream", len, conn, 0);
+        c->resp_left = r->head ? 0 : len;
+        c->resp_off = 0;
+        return 0;
+    }
+    if (c->cfg->docroot_fd < 0)
+        return 404;
+    const char *ctype;
+    int status = proto_file_open(c->cfg->docroot_fd, t, n, &c->file_fd, &len, &ctype);
+    if (status != 200)
+        return status;
+    put_head(out, 200, ctype, len, conn, 0);
+    c->resp_left = r->head ? 0 : len;
+    c->resp_off = 0;
+    if (c->resp_left == 0)
+        proto_file_close(&c->file_fd);
+    return 0;
+}
+
+/* The header block p[0..end) is complete: parse, check, respond. Returns 0 or an error status. */
+static int http_request(struct proto_conn *c, const char *p, size_t end, struct proto_out *out,
+                        int *head)
+{
+    struct req r = { 0 };
+    int method_ok = 0, status;
+    const char *line = p, *stop = p + end - 2; /* stop: the final empty line's CRLF */
+    const char *eol = memchr(line, '\r', (size_t)(stop - line));
+
+    if ((status = parse_request_line(&r, line, (size_t)(eol - line), &method_ok)) != 0)
+        return status;
+    *head = r.head;
+    if ((size_t)(stop - eol) > PROTO_HEADERS_MAX + 2)
+        return 431;
+    unsigned fields = 0;
+    for (line = eol + 2; line < stop; line = eol + 2) {
+        eol = memchr(line, '\n', (size_t)(stop + 2 - line)) - 1; /* every LF here follows a CR */
+        if (++fields > PROTO_FIELDS_MAX)
+            return 431;
+        if ((status = parse_field(&r, line, (size_t)(eol - line))) != 0)
+            return status;
+    }
+    if (r.minor >= 1 ? r.hosts != 1 : r.hosts > 1)
+        return 400; /* RFC 9112 3.2: exactly one Host in 1.1 */
+    if (r.te)
+        return r.clens ? 400 : 501; /* no chunked request bodies; both framings: refuse (smuggling) */
+    if (r.clen > PROTO_BODY_MAX)
+        return 413;
+    if (!method_ok)
+        return 405;
+
+    int keep = r.minor >= 1 ? !r.conn_close : (r.conn_keepalive && !r.conn_close);
+    int conn = !keep ? CONN_CLOSE : r.minor == 0 ? CONN_KEEPALIVE : CONN_NONE;
+    if (r.expect_continue && r.clen > 0 && r.minor >= 1)
+        out->len = (size_t)(PUTS(out->buf + out->len, "HTTP/1.1 100 Continue\r\n\r\n") - out->buf);
+    if (c->cfg->work_us)
+        proto_burn_cpu(c->cfg->work_us);
+    if ((status = respond(c, &r, out, conn)) != 0)
+        return status;
+    c->body_left = r.clen;
+    c->close_after = !keep;
+    c->requests++;
+    return 0;
+}
+
+/* Look for the end of the header block in p[0..n), resuming at c->scan. Returns the block length, 0 if
+ * it is not complete yet, or -status when the input is already known to be bad or too large. */
+static long find_block_end(struct proto_conn *c, const char *p, size_t n)
+{
+    size_t i = c->scan;
+    const char *lf;
+
+    while (i < n && (lf = memchr(p + i, '\n', n - i)) != NULL) {
+        size_t j = (size_t)(lf - p);
+        if (j == 0 || p[j - 1] != '\r')
+            return -400; /* bare LF */
+        if (j >= 3 && p[j - 2] == '\n')
+            return (long)j + 1;
+        i = j + 1;
+    }
+    c->scan = (uint32_t)n;
+    /* Incomplete: refuse now if it is already past a limit (cheap: only for long inputs). */
+    if (n > PROTO_TARGET_MAX + 32) {
+        lf = memchr(p, '\n', n);
+        if (lf == NULL)
+            return -414;
+        if (n - (size_t)(lf - p) - 1 > PROTO_HEADERS_MAX)
+            return -431;
+    }
+    return 0;
+}
+
+/* ---- the step function ------------------------------------------------------------------------------ */
+
+static enum proto_result echo_step(struct proto_conn *c, const char *in, size_t n, size_t *used,
+                                   struct proto_out *out)
+{
+    size_t room = out->cap - out->len;
+    size_t k = n < room ? n : room;
+    if (k > 0) {
+        if (c->cfg->work_us)
+            proto_burn_cpu(c->cfg->work_us);
+        memcpy(out->buf + out->len, in, k);
+        out->len += k;
+        c->requests++;
+    }
+    *used = k;
+    return k < n ? PROTO_NEED_ROOM : PROTO_NEED_INPUT;
+}
+
+static enum proto_result close_now(struct proto_conn *c, size_t *used, size_t pos)
+{
+    c->closed = 1;
+    proto_fini(c);
+    *used = pos;
+    return PROTO_CLOSE;
+}
+
+enum proto_result proto_step(struct proto_conn *c, const char *in, size_t n, size_t *used,
+                             struct proto_out *out)
+{
+    size_t pos = 0;
+
+    if (c->closed) {
+        *used = 0;
+        return PROTO_CLOSE;
+    }
+    if (c->cfg->kind == PROTO_ECHO)
+        return echo_step(c, in, n, used, out);
+
+    for (;;) {
+        if (c->resp_left > 0) {
+            int r = fill_body(c, out);
+            if (r < 0)
+                return close_now(c, used, n); /* the head promised bytes we cannot deliver */
+            if (r == 0) {
+                *used = pos;
+                return PROTO_NEED_ROOM;
+            }
+        }
+        if (c->close_after)
+            return close_now(c, used, n); /* nothing after this response is for us */
+        if (c->body_left > 0) {
+            size_t k = n - pos < c->body_left ? n - pos : (size_t)c->body_left;
+            pos += k;
+            c->body_left -= k;
+            if (c->body_left > 0)
+                break;
+        }
+        if (pos == n)
+            break;
+        if (out->cap - out->len < RESP_ROOM) {
+            *used = pos;
+            return PROTO_NEED_ROOM;
+        }
+        if (n - pos >= 2 && in[pos] == '\r' && in[pos + 1] == '\n') {
+            pos += 2; /* RFC 9112 2.2: ignore empty lines before a request line */
+            c->scan = 0;
+            continue;
+        }
+        long end = find_block_end(c, in + pos, n - pos);
+        if (end == 0)
+            break;
+        int head = 0, status = end < 0 ? (int)-end : 0;
+        if (status == 0 && (status = http_request(c, in + pos, (size_t)end, out, &head)) == 0) {
+            pos += (size_t)end;
+            c->scan = 0;
+            continue;
+        }
+        http_error(c, out, status, head);
+        return close_now(c, used, n);
+    }
+    *used = pos;
+    return PROTO_NEED_INPUT;
+}
+
+void proto_init(struct proto_conn *c, const struct proto_cfg *cfg)
+{
+    memset(c, 0, sizeof *c);
+    c->cfg = cfg;
+    c->file_fd = -1;
+}
+
+void proto_fini(struct proto_conn *c)
+{
+    proto_file_close(&c->file_fd);
+    c->resp_left = 0;
+}
+
+void proto_burn_cpu(unsigned us)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+    /* Burn CPU time, not wall time: a preempted thread must not get its work done for free. The clock
+     * is a system call, so it is read only every few microseconds of arithmetic. */
+    for (volatile unsigned spin;;) {
+        for (spin = 0; spin < 2000; spin++)
+            ;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+        long el = (t.tv_sec - t0.tv_sec) * 1000000L + (t.tv_nsec - t0.tv_nsec) / 1000;
+        if (el >= (long)us)
+            return;
+    }
+}

@@ -1,0 +1,93 @@
+/* proto.h: the protocol engine every server model shares (echo and minimal strict HTTP/1.1).
+ *
+ * Pure, incremental and allocation-free: the caller feeds the bytes it read from a connection and the
+ * engine appends the bytes to write. It never touches a socket, so a difference in the numbers between
+ * two models is a difference of concurrency model and nothing else. The only system calls it makes are
+ * for --docroot files (openat2 or openat, fstat, pread, close), time() for the Date header, and the
+ * thread CPU clock for --work-us.
+ *
+ * Driving it, in every model:
+ *
+ *     r = proto_step(&pc, in, inlen, &used, &out);
+ *     drop `used` bytes from the front of in;   write out.buf[0..out.len) when you can;
+ *     PROTO_NEED_INPUT  read more input (out may still hold bytes to write: write them too)
+ *     PROTO_NEED_ROOM   call proto_step again once out has been written (no new input needed)
+ *     PROTO_CLOSE       write what is in out, then close; no more input will be consumed
+ *
+ * The input buffer must hold at least PROTO_IN_MIN bytes: the engine gives a verdict (a response or an
+ * error status) before an unconsumed request grows past that. The output buffer must hold at least
+ * PROTO_OUT_MIN bytes.
+ */
+#ifndef CMB_PROTO_H
+#define CMB_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_TARGET_MAX   8192u             /* longer request-target: 414 */
+#define PROTO_HEADERS_MAX  8192u             /* header section beyond the request line: 431 above */
+#define PROTO_FIELDS_MAX   100u              /* more header fields: 431 */
+#define PROTO_BODY_MAX     (1u << 20)        /* request bodies are read and discarded up to this: 413 */
+#define PROTO_BYTES_MAX    (1ull << 30)      /* largest /bytes/N */
+#define PROTO_IN_MIN       (PROTO_TARGET_MAX + PROTO_HEADERS_MAX + 64u)
+#define PROTO_OUT_MIN      1024u
+
+enum proto_kind { PROTO_ECHO, PROTO_HTTP };
+
+enum proto_result {
+    PROTO_NEED_INPUT, /* consumed all it could; progress needs more bytes from the peer */
+    PROTO_NEED_ROOM,  /* out is full (or a response body is pending): drain out, then step again */
+    PROTO_CLOSE,      /* close after out is written; set for errors, Connection: close, HTTP/1.0 */
+};
+
+/* Shared, read-only configuration (one per server). */
+struct proto_cfg {
+    enum proto_kind kind;
+    int docroot_fd;   /* O_PATH directory fd of --docroot, or -1: then only / and /bytes/N exist */
+    unsigned work_us; /* CPU microseconds burned per request (echo: per step that consumed input) */
+};
+
+/* Output buffer the engine appends to; the caller owns the memory and empties it by writing. */
+struct proto_out {
+    char *buf;
+    size_t len; /* bytes waiting to be written */
+    size_t cap; /* >= PROTO_OUT_MIN */
+};
+
+/* Per-connection state: small, fixed size, no heap. Treat as opaque outside proto.c. */
+struct proto_conn {
+    const struct proto_cfg *cfg;
+    uint64_t body_left;  /* request body bytes still to read and discard */
+    uint64_t resp_left;  /* response body bytes still to produce */
+    uint64_t resp_off;   /* offset of the next response body byte (file offset or pattern index) */
+    uint32_t scan;       /* bytes of the pending header block already searched for its end */
+    uint32_t requests;   /* requests answered since the last proto_take_requests() */
+    int file_fd;         /* file whose body is being sent, or -1 */
+    uint8_t close_after; /* close once the current response is out */
+    uint8_t closed;      /* PROTO_CLOSE was returned: consume nothing more */
+};
+
+/* Prepare a connection's state. */
+void proto_init(struct proto_conn *c, const struct proto_cfg *cfg);
+
+/* Release what the connection holds (an open file). Safe to call twice. */
+void proto_fini(struct proto_conn *c);
+
+/* Feed in[0..n) and append output to out. Sets *used to the number of input bytes consumed (possibly
+ * 0: a partial request stays in the caller's buffer and is offered again with more bytes behind it).
+ * Returns what the caller must do next (see the top of this file). */
+enum proto_result proto_step(struct proto_conn *c, const char *in, size_t n, size_t *used,
+                             struct proto_out *out);
+
+/* Requests answered since the last call (for the server's counters); resets the count. */
+static inline unsigned proto_take_requests(struct proto_conn *c)
+{
+    unsigned r = c->requests;
+    c->requests = 0;
+    return r;
+}
+
+/* Burn `us` microseconds of this thread's CPU time (the --work-us model of request work). */
+void proto_burn_cpu(unsigned us);
+
+#endif
