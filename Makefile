@@ -18,6 +18,7 @@ DEB_PKGS := build-essential pkg-config libevent-dev liburing-dev libyaml-dev pyt
             wrk nginx-light nghttp2-client apache2-utils curl valgrind strace clang iproute2 util-linux procps
 
 # A sanitizer build lives beside the normal one, so switching SAN never mixes objects.
+comma    := ,
 ifeq ($(SAN),)
 VARIANT  := default
 BIN      := bin
@@ -25,7 +26,6 @@ else
 VARIANT  := san-$(subst $(comma),-,$(SAN))
 BIN      := bin/$(VARIANT)
 endif
-comma    := ,
 OBJ      := obj/$(VARIANT)
 
 WARN     := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wshadow -Wformat=2 \

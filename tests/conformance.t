@@ -1,0 +1,266 @@
+#!/usr/bin/python3
+"""conformance.t: the same behaviour checks against every bin/server-* (a new model joins by being
+built). Echo: 1 B, 64 KiB and 8 MiB intact, half-close, concurrency (the iterative server is checked
+to serve one client at a time instead), 100 concurrent clients. HTTP: keep-alive, pipelining, HEAD,
+404, 400, a static file, traversal attempts that must not leak. Life cycle: --help, bad flags, a
+taken port, SIGTERM exits 0 within 1 s leaving no process, and --stats counts match what was sent.
+$SERVERS=a,b narrows the models; $BIN selects the build (sanitizer builds live in bin/san-*)."""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from cmbtest import (BIN, IO_TIMEOUT, HttpReader, Server, Tap, connect, echo_roundtrip, http_get,
+                     pattern, recv_exact, run_main, server_models)
+
+STOP_LIMIT = 1.0  # seconds a server may take to exit after SIGTERM (the contract)
+
+
+def check_cli(t, model):
+    exe = os.path.join(BIN, "server-" + model)
+    r = subprocess.run([exe, "--help"], capture_output=True, timeout=10)
+    flags = [b"--host", b"--port", b"--proto", b"--workers", b"--docroot", b"--work-us",
+             b"--idle-timeout", b"--max-conns", b"--backlog", b"--stats", b"--help"]
+    t.ok(r.returncode == 0 and all(f in r.stdout for f in flags),
+         "%s: --help exits 0 and lists every common flag" % model, r.stdout.decode()[-500:])
+    r = subprocess.run([exe, "--port", "notaport"], capture_output=True, timeout=10)
+    t.ok(r.returncode == 2 and b"--port" in r.stderr, "%s: a bad flag value exits 2 naming it" % model,
+         r.stderr.decode())
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        r = subprocess.run([exe, "--port", str(port)], capture_output=True, timeout=10)
+    t.ok(r.returncode == 1 and b"in use" in r.stderr,
+         "%s: a taken port exits 1 with a clear message" % model, r.stderr.decode())
+
+
+def hundred_clients(port, size=1000):
+    """100 clients at once, each connect, send, receive its echo, close. Returns failures."""
+    failures, start = [], threading.Barrier(100)
+
+    def client(i):
+        data = pattern(size, seed=i)
+        try:
+            start.wait(IO_TIMEOUT)
+            with connect(port) as s:
+                if echo_roundtrip(s, data) != data:
+                    failures.append("client %d: wrong echo" % i)
+        except Exception as e:  # noqa: BLE001 -- any failure of a client is a test failure
+            failures.append("client %d: %r" % (i, e))
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(100)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return failures
+
+
+def check_concurrency(t, srv, model):
+    """A second client is served while the first stays connected -- except by the iterative server,
+    which must make it wait until the first leaves."""
+    a = srv.connect()
+    a.sendall(b"a")
+    first = recv_exact(a, 1)
+    b = srv.connect()
+    b.sendall(b"b")
+    b.settimeout(0.5)
+    try:
+        second = b.recv(1)
+    except socket.timeout:
+        second = None
+    if model == "iterative":
+        t.ok(first == b"a" and second is None,
+             "iterative: a second client waits while the first is connected")
+        a.close()
+        b.settimeout(IO_TIMEOUT)
+        t.ok(b.recv(1) == b"b", "iterative: the second client is served once the first leaves")
+    else:
+        t.ok(first == b"a" and second == b"b",
+             "%s: a second client is served while the first is still connected" % model)
+        a.close()
+    b.close()
+    return 2
+
+
+def check_stop(t, srv, model, idle=3):
+    """Hold idle connections (children or threads exist), then SIGTERM: exit 0 within the limit and
+    nothing left behind. Returns the number of connections it opened."""
+    if model == "iterative":
+        idle = 1  # it takes up one client at a time; the others would wait in the backlog
+    held = [srv.connect() for _ in range(idle)]
+    # make sure they were taken up: each answers a byte (echo) before we stop the server
+    for s in held:
+        s.sendall(b"x")
+    ok = all(recv_exact(s, 1) == b"x" for s in held)
+    family = srv.descendants()
+    rc, took = srv.stop()
+    t.ok(ok and rc == 0 and took <= STOP_LIMIT,
+         "%s: SIGTERM with %d open connections: exit 0 in %.3f s" % (model, idle, took),
+         "rc=%r stderr: %s" % (rc, srv.stderr_text()))
+    left = [p for p in family if os.path.exists("/proc/%d" % p) and not _zombie(p)]
+    t.ok(not left, "%s: no process left after stop (had %d descendants)" % (model, len(family)),
+         "left: %r" % left)
+    for s in held:
+        s.close()
+    return idle
+
+
+def _zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def echo_suite(t, model):
+    srv = Server(model, "--proto", "echo")
+    sent = conns = 0
+    try:
+        t.ok(srv.ready_model == model, "%s: ready line names the model" % model, srv.ready_line)
+        for size, label in ((1, "1 B"), (65536, "64 KiB"), (8 << 20, "8 MiB")):
+            data = pattern(size, seed=size & 0xFF)
+            with srv.connect() as s:
+                got = echo_roundtrip(s, data)
+            conns += 1
+            sent += size
+            t.ok(got == data, "%s: echo of %s intact" % (model, label),
+                 "got %d bytes" % len(got))
+        data = pattern(300000, seed=5)
+        with srv.connect() as s:
+            got = echo_roundtrip(s, data, shut_write=True)
+        conns += 1
+        sent += len(data)
+        t.ok(got == data, "%s: half-close: all echoed after shutdown(SHUT_WR), then EOF" % model,
+             "got %d of %d bytes" % (len(got), len(data)))
+        conns += check_concurrency(t, srv, model)
+        sent += 2
+        failures = hundred_clients(srv.port)
+        conns += 100
+        sent += 100 * 1000
+        t.ok(not failures, "%s: 100 concurrent clients all echoed" % model, "\n".join(failures[:5]))
+        held = check_stop(t, srv, model)
+        conns += held
+        sent += held
+        st = srv.stats()
+        t.ok(st.get("bytes_in") == sent and st.get("accepted") == conns
+             and st.get("closed") == conns,
+             "%s: --stats echo counts: bytes_in %d, accepted and closed %d" % (model, sent, conns),
+             repr(st))
+    finally:
+        srv.kill()
+        check_sanitizers(t, srv, "echo")
+
+
+def check_sanitizers(t, srv, what):
+    report = srv.sanitizer_report()
+    t.ok(not report, "%s: no sanitizer report in the %s run (any process)" % (srv.model, what), report)
+
+
+def make_docroot():
+    top = tempfile.mkdtemp(prefix="cmb-docroot-")
+    root = os.path.join(top, "www")
+    os.mkdir(root)
+    secret = "TOPSECRET-%d" % os.getpid()
+    with open(os.path.join(top, "secret.txt"), "w") as f:
+        f.write(secret)
+    with open(os.path.join(root, "hello.txt"), "w") as f:
+        f.write("static hello\n")
+    os.symlink("../secret.txt", os.path.join(root, "escape"))
+    return root, secret
+
+
+def http_suite(t, model):
+    root, secret = make_docroot()
+    srv = Server(model, "--proto", "http", "--docroot", root)
+    requests = 0
+    try:
+        with srv.connect() as s:
+            r = HttpReader(s)
+            ok = True
+            for _ in range(3):
+                s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+                status, hdr, body = r.response()
+                ok = ok and status == 200 and body == b"Hello, World!" and "connection" not in hdr
+            requests += 3
+        t.ok(ok, "%s: three keep-alive requests on one connection" % model)
+
+        with srv.connect() as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"
+                      b"GET /bytes/5 HTTP/1.1\r\nHost: t\r\n\r\n"
+                      b"HEAD / HTTP/1.1\r\nHost: t\r\n\r\n"
+                      b"GET /bytes/3 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            r = HttpReader(s)
+            got = [r.response(), r.response(), r.response(head=True), r.response()]
+            requests += 4
+            eof = r.at_eof()
+        t.ok([(g[0], g[2]) for g in got] == [(200, b"Hello, World!"), (200, b"abcde"), (200, b""),
+                                             (200, b"abc")] and eof,
+             "%s: four pipelined requests answered in order, then close" % model, repr(got))
+        t.ok(got[2][1].get("content-length") == "13",
+             "%s: HEAD carries GET's Content-Length and no body" % model, repr(got[2][1]))
+
+        status, _, _ = http_get(srv.port, "/nope")
+        requests += 1
+        t.ok(status == 404, "%s: unknown path is 404" % model, status)
+
+        with srv.connect() as s:
+            s.sendall(b"GARBAGE\r\n\r\n")
+            r = HttpReader(s)
+            status = r.response()[0]
+            requests += 1
+            t.ok(status == 400 and r.at_eof(), "%s: malformed request: 400 and close" % model,
+                 status)
+
+        status, _, body = http_get(srv.port, "/hello.txt")
+        requests += 1
+        t.ok(status == 200 and body == b"static hello\n", "%s: static file served" % model,
+             (status, body))
+
+        n = 1000003
+        status, _, body = http_get(srv.port, "/bytes/%d" % n)
+        requests += 1
+        want = bytes(97 + i % 26 for i in range(26)) * (n // 26 + 1)
+        t.ok(status == 200 and body == want[:n], "%s: /bytes/%d intact" % (model, n), status)
+
+        leaks = []
+        for path in ("/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt", "/escape"):
+            status, _, body = http_get(srv.port, path)
+            requests += 1
+            if status == 200 or secret.encode() in body:
+                leaks.append((path, status))
+        t.ok(not leaks, "%s: traversal attempts get no file outside the docroot" % model,
+             repr(leaks))
+
+        rc, took = srv.stop()
+        t.ok(rc == 0 and took <= STOP_LIMIT, "%s: http server stops with 0 in %.3f s" % (model, took))
+        st = srv.stats()
+        t.ok(st.get("requests") == requests,
+             "%s: --stats requests %d matches the requests sent" % (model, requests), repr(st))
+    finally:
+        srv.kill()
+        check_sanitizers(t, srv, "http")
+
+
+def main():
+    t = Tap()
+    models = server_models()
+    if not models:
+        t.ok(False, "no server binaries in %s" % BIN)
+    for model in models:
+        for suite in (check_cli, echo_suite, http_suite):
+            try:
+                suite(t, model)
+            except Exception as e:  # noqa: BLE001 -- a crash of one suite fails it, others go on
+                t.ok(False, "%s: %s ran to the end" % (model, suite.__name__), repr(e))
+    return t.done()
+
+
+if __name__ == "__main__":
+    run_main(main)
