@@ -13,25 +13,21 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "list.h"
 #include "wheel.h"
 
 #define LOOP_MAXEV     1024 /* events per wait (backends that must report every ready fd size up) */
 #define LOOP_WHEEL     1024 /* wheel slots: 102 s at LOOP_TICK_MS, longer timeouts re-arm */
 #define NS_PER_MS      1000000LL
 
-/* Intrusive circular list with a sentinel: the CONN_MORE queue. */
-struct link {
-    struct link *prev, *next;
-};
-
 struct lconn {
     struct conn c;
     struct wheel_node timer; /* idle timer; re-armed lazily from active_ns when it comes due */
-    struct link more;        /* on the CONN_MORE queue, or unlinked (next == NULL) */
+    struct list more;        /* on the CONN_MORE queue, or unlinked (next == NULL) */
     int64_t active_ns;       /* last time bytes moved */
 };
 
-#define LCONN_OF(ptr, member) ((struct lconn *)(void *)((char *)(ptr) - offsetof(struct lconn, member)))
+#define LCONN_OF(ptr, member) LIST_ENTRY(ptr, struct lconn, member)
 
 struct loop {
     struct srv *srv;
@@ -47,48 +43,13 @@ struct loop {
     struct conn_ctx cx;
     struct wheel wheel;
     int64_t idle_ns;          /* --idle-timeout; 0: none */
-    struct link more;         /* connections with CONN_MORE work */
+    struct list more;         /* connections with CONN_MORE work */
     int64_t now;              /* monotonic time after the last wait */
     int progress;             /* this turn moved bytes or accepted (busy polling yields otherwise) */
     int setsize_logged;
     struct srv_stats st;      /* this loop's counters, flushed when it ends */
     struct srv_ratelimit rl_exhausted, rl_accept, rl_ctl;
 };
-
-static void link_init(struct link *h)
-{
-    h->prev = h->next = h;
-}
-
-static void link_del(struct link *n)
-{
-    if (!n->next)
-        return;
-    n->prev->next = n->next;
-    n->next->prev = n->prev;
-    n->prev = n->next = NULL;
-}
-
-static void link_add_tail(struct link *h, struct link *n)
-{
-    n->prev = h->prev;
-    n->next = h;
-    h->prev->next = n;
-    h->prev = n;
-}
-
-/* Move every node of `from` onto the empty list `to`. */
-static void link_take(struct link *to, struct link *from)
-{
-    link_init(to);
-    if (from->next == from)
-        return;
-    to->next = from->next;
-    to->prev = from->prev;
-    to->next->prev = to;
-    to->prev->next = to;
-    link_init(from);
-}
 
 /* ---- connections ---- */
 
@@ -101,7 +62,7 @@ static void drop(struct loop *l, struct lconn *lc, int teardown)
         l->be->del(l->bs, fd, lc->c.mask);
     }
     l->conns[fd] = NULL;
-    link_del(&lc->more);
+    list_del(&lc->more);
     wheel_del(&l->wheel, &lc->timer);
     conn_close(&l->cx, &lc->c);
     free(lc);
@@ -112,7 +73,7 @@ static void turn(struct loop *l, struct lconn *lc, unsigned ready)
 {
     struct conn *c = &lc->c;
 
-    link_del(&lc->more); /* this turn does whatever it was queued for */
+    list_del(&lc->more); /* this turn does whatever it was queued for */
     unsigned r = conn_io(&l->cx, c, ready);
     if (r & CONN_PROGRESS) {
         lc->active_ns = l->now;
@@ -134,7 +95,7 @@ static void turn(struct loop *l, struct lconn *lc, unsigned ready)
         c->mask = (uint8_t)mask;
     }
     if (r & CONN_MORE)
-        link_add_tail(&l->more, &lc->more);
+        list_add_tail(&l->more, &lc->more);
 }
 
 static int grow(struct loop *l, int fd)
@@ -279,7 +240,7 @@ static void accept_some(struct loop *l)
 
 static int wait_timeout(struct loop *l)
 {
-    if ((l->be->flags & LOOP_BE_SPIN) || l->more.next != &l->more || l->accept_more)
+    if ((l->be->flags & LOOP_BE_SPIN) || !list_empty(&l->more) || l->accept_more)
         return 0;
     int64_t next = wheel_next(&l->wheel);
     if (l->resume_ns && (next < 0 || l->resume_ns < next))
@@ -339,8 +300,8 @@ int loop_run(struct loop *l)
             break;
         }
         /* Connections queued before this wait get one more turn below, after the ready ones. */
-        struct link runq;
-        link_take(&runq, &l->more);
+        struct list runq;
+        list_take(&runq, &l->more);
         l->progress = 0;
         if (spin && l->listen_mask)
             accept_some(l); /* busy polling: the listener is tried every turn, however many fds */
@@ -350,7 +311,7 @@ int loop_run(struct loop *l)
         }
         if (l->accept_more)
             accept_some(l);
-        while (runq.next != &runq)
+        while (!list_empty(&runq))
             turn(l, LCONN_OF(runq.next, more), 0);
         if (l->idle_ns)
             expire(l);
@@ -381,7 +342,7 @@ struct loop *loop_new(struct srv *s, const struct loop_backend *be, int listen_f
     l->listen_mask = CONN_READ;
     l->idle_ns = (int64_t)s->opt.idle_timeout * 1000 * NS_PER_MS;
     l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    link_init(&l->more);
+    list_init(&l->more);
     conn_ctx_init(&l->cx, &s->proto, &l->st, (be->flags & LOOP_BE_EDGE) != 0);
     if (wheel_init(&l->wheel, LOOP_TICK_MS * NS_PER_MS, LOOP_WHEEL, srv_now_ns()) < 0) {
         snprintf(err, errlen, "out of memory");
