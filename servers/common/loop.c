@@ -181,14 +181,15 @@ static int exhausted(struct loop *l, int err)
         close(l->spare_fd);
         int fd = accept4(l->listen_fd, NULL, NULL, SOCK_CLOEXEC);
         int saved = errno;
-        l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (fd >= 0) {
-            close(fd);
+            close(fd); /* first: the spare takes its place */
             l->st.accepted++;
             l->st.refused_emfile++;
-            if (l->spare_fd >= 0)
-                return 1;
-        } else if (saved == EAGAIN || saved == EWOULDBLOCK) {
+        }
+        l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0 && l->spare_fd >= 0)
+            return 1;
+        if (fd < 0 && (saved == EAGAIN || saved == EWOULDBLOCK)) {
             l->st.eagain++;
             return 0; /* the backlog is empty */
         }
