@@ -10,6 +10,7 @@ answer a request on each."""
 import os
 import socket
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "readiness"))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
@@ -57,8 +58,17 @@ def check(t, model):
                  % (served, refused), "stuck=%d canary=%r" % (stuck, canary))
             for s in socks[:50]:  # fds free up below the limit: a new client fits again
                 s.close()
-            with connect(srv.port) as late:
-                t.ok(answer(late, b"z") == b"z", "select: a new client is served once fds are free")
+            # The server may accept the newcomer before it has seen those 50 leave (the listener's
+            # fd is scanned first): then it is refused too, counted, and the next try fits.
+            late_ok = False
+            for late_try in range(1, 21):
+                with connect(srv.port) as late:
+                    if answer(late, b"z") == b"z":
+                        late_ok = True
+                        break
+                time.sleep(0.05)
+            t.ok(late_ok, "select: a new client is served once fds are free (try %d)" % late_try)
+            refused += late_try - 1
         else:
             t.ok(served == N and canary == b"y",
                  "%s: all %d connections accepted and answered" % (model, N),
@@ -70,7 +80,7 @@ def check(t, model):
         if model == "select":
             log = srv.stderr_text()
             t.ok(st["refused_reasons"]["fd_setsize"] == refused and st["refused"] >= refused
-                 and st["accepted"] == N + 1 and st["peak_conns"] < 1024,
+                 and st["accepted"] == N + late_try and st["peak_conns"] < 1024,
                  "select: --stats counts the %d refusals (fd_setsize)" % refused, str(st))
             t.ok(log.count("FD_SETSIZE") + log.count(">= 1024") == 1,
                  "select: the refusal is logged once, not per connection", log)
