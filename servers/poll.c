@@ -79,6 +79,8 @@ static int add(void *st, int fd, unsigned mask)
     return 0;
 }
 
+/* An update is bookkeeping in our array, no system call: poll() hands the kernel the whole array each
+ * time, which is exactly the cost epoll avoids. */
 static int modify(void *st, int fd, unsigned old, unsigned mask)
 {
     struct pl *p = st;
@@ -97,6 +99,8 @@ static void del(void *st, int fd, unsigned old)
 static int wait_ready(void *st, int timeout_ms, struct loop_event **out)
 {
     struct pl *p = st;
+    /* POLLHUP and POLLERR come even for an entry with events 0 (a connection with only queued work):
+     * harmless, the connection's turn finds the error or does its work. */
     int n = poll(p->fds, (nfds_t)p->n, timeout_ms);
     if (n <= 0)
         return n;

@@ -31,6 +31,7 @@ void wheel_add(struct wheel *w, struct wheel_node *n, int64_t when_ns)
         t = w->cur;
     if (t > w->cur + (int64_t)w->nslots - 1)
         t = w->cur + (int64_t)w->nslots - 1; /* beyond the horizon: comes back early, re-added */
+    /* Within the horizon every slot holds exactly one tick, so a slot's timers are all due together. */
     struct wheel_node *head = &w->slots[(uint64_t)t & (w->nslots - 1)];
     n->prev = head->prev;
     n->next = head;
@@ -57,6 +58,8 @@ struct wheel_node *wheel_pop(struct wheel *w, int64_t now)
             w->cur = due; /* nothing armed: skip the empty ticks at once */
         return NULL;
     }
+    /* One due timer per call: the caller may close connections (and re-arm others) in between. A
+     * re-armed timer lands past `due`, so this always ends. */
     while (w->cur <= due) {
         struct wheel_node *head = &w->slots[(uint64_t)w->cur & (w->nslots - 1)];
         if (head->next != head) {
@@ -73,6 +76,7 @@ int64_t wheel_next(const struct wheel *w)
 {
     if (w->count == 0)
         return -1;
+    /* At most nslots empty slots to skip, and only when the loop is about to sleep. */
     for (int64_t t = w->cur; t < w->cur + (int64_t)w->nslots; t++) {
         const struct wheel_node *head = &w->slots[(uint64_t)t & (w->nslots - 1)];
         if (head->next != head)
