@@ -1,0 +1,391 @@
+/* conn.c - one connection's life: connect, write a window of requests, read and check answers,
+ * classify failures, reconnect without spinning. Called only from its thread's loop (engine.c).
+ *
+ * The socket is registered once, edge-triggered for IN and OUT, and never modified: a request costs
+ * one send and, shared with whatever else arrived, one recv. A recv shorter than the buffer means
+ * the socket was drained, so no extra recv is spent to see EAGAIN. */
+#include "engine.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+static void conn_fail(struct lg_thread *t, struct lg_conn *c, int cls, int64_t now);
+
+static void count_error(struct lg_thread *t, int cls, uint64_t n, int64_t now)
+{
+    t->res.c.err[cls] += n;
+    t->res.sec[lg_sec_of(t, now)].errors += n;
+}
+
+/* Drop the socket and every request on it; the caller decides what happens next. */
+static void drop(struct lg_thread *t, struct lg_conn *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);      /* also leaves the epoll set */
+    c->fd = -1;
+    t->inflight -= c->inflight;
+    c->inflight = c->unsent = c->head = c->out_off = c->on_conn = 0;
+    c->want_out = c->closing = 0;
+    c->state = CS_WAIT;
+    lg_timer_del(t, c);
+    t->proto->reset(&c->ps);
+}
+
+/* Schedule a connect no earlier than `at`, paced by --connect-rate and, while connects keep
+ * failing, by LG_FAIL_GAP per thread: a dead port costs a few syscalls per 10 ms, not a spin. */
+void lg_conn_connect_at(struct lg_thread *t, struct lg_conn *c, int64_t at, int64_t now)
+{
+    if (t->stopping) {
+        c->state = CS_DOWN;
+        return;
+    }
+    if (t->connect_gap) {
+        if (at < t->connect_next)
+            at = t->connect_next;
+        t->connect_next = at + t->connect_gap;
+    }
+    if (t->fail_streak) {
+        if (at < t->fail_next)
+            at = t->fail_next;
+        t->fail_next = at + LG_FAIL_GAP;
+    }
+    c->state = CS_WAIT;
+    lg_timer_set(t, c, at > now ? at : now);
+}
+
+static void connected(struct lg_thread *t, struct lg_conn *c, int64_t now)
+{
+    c->state = CS_OPEN;
+    c->was_open = 1;
+    lg_timer_del(t, c);
+    t->res.c.connects_total++;
+    t->res.sec[lg_sec_of(t, now)].connects++;
+    if (lg_in_window(t, c->conn_start)) {
+        t->res.c.connects++;
+        hist_record(&t->res.con, now - c->conn_start);
+    }
+    if (c->idle)
+        return;
+    if (t->open) {
+        lg_free_push(t, c, now);
+        return;
+    }
+    uint32_t reqs = t->o->reqs_per_conn;
+    while (c->inflight < t->o->pipeline && !t->stopping && (!reqs || c->on_conn < reqs))
+        lg_conn_queue(t, c, now, now);
+    lg_conn_flush(t, c, now);
+}
+
+static void start_connect(struct lg_thread *t, struct lg_conn *c, int64_t now)
+{
+    const struct lg_opts *o = t->o;
+    int one = 1, r;
+    c->conn_start = now = lg_now();   /* not the loop's time: many connects may share one pass */
+    c->fd = socket(o->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0)
+        goto fail;
+    /* Requests are whole messages: do not let Nagle hold a pipelined one back. */
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (o->nsrc) {
+        const struct sockaddr_storage *src = &o->src[c->id % o->nsrc];
+        /* Let connect() pick the port per destination, so each source address has its own range. */
+        setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        if (bind(c->fd, (const struct sockaddr *)src, o->addrlen) < 0)
+            goto fail;
+    }
+    do
+        r = connect(c->fd, (const struct sockaddr *)&o->addr, o->addrlen);
+    while (r < 0 && errno == EINTR);
+    if (r < 0 && errno != EINPROGRESS)
+        goto fail;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+    if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+        goto fail;
+    c->state = CS_CONNECTING;
+    lg_timer_set(t, c, now + (int64_t)(o->timeout * LG_NS));
+    if (r == 0)
+        connected(t, c, lg_now());
+    return;
+fail:
+    conn_fail(t, c, LG_E_CONNECT, now);
+}
+
+/* A failure: count it once per request lost (once if none was), then reconnect after a backoff. */
+static void conn_fail(struct lg_thread *t, struct lg_conn *c, int cls, int64_t now)
+{
+    count_error(t, cls, c->inflight ? c->inflight : 1, now);
+    t->res.c.failed += c->inflight;
+    int idle_lost = c->idle && c->was_open;
+    drop(t, c);
+    c->was_open = 0;
+    t->fail_streak++;
+    if (idle_lost) {               /* an idle connection is not replaced once held */
+        t->res.c.idle_closed++;
+        c->state = CS_DOWN;
+        return;
+    }
+    c->backoff_ms = c->backoff_ms ? (c->backoff_ms >= 500 ? 1000 : c->backoff_ms * 2) : 10;
+    /* Jitter keeps connections that failed together from retrying in lockstep. */
+    t->rng = t->rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    int64_t jitter = (int64_t)((t->rng >> 33) % ((uint64_t)c->backoff_ms * 250000 + 1));
+    lg_conn_connect_at(t, c, now + (int64_t)c->backoff_ms * 1000000 + jitter, now);
+}
+
+/* A clean end (request quota used, server closed an unused connection): reconnect at once. */
+static void conn_close_ok(struct lg_thread *t, struct lg_conn *c, int64_t now)
+{
+    drop(t, c);
+    lg_conn_connect_at(t, c, now, now);
+}
+
+void lg_conn_queue(struct lg_thread *t, struct lg_conn *c, int64_t intended, int64_t now)
+{
+    uint32_t i = c->head + c->inflight;
+    if (i >= t->o->pipeline)
+        i -= t->o->pipeline;
+    c->ring[i].intended = intended;
+    c->ring[i].sent = now;
+    c->inflight++;
+    c->unsent++;
+    c->on_conn++;
+    c->seq_next++;
+    t->inflight++;
+    t->res.c.requests_sent++;
+    if (c->heap_i == LG_NO_TIMER)  /* lazily armed: re-checked against the oldest when it fires */
+        lg_timer_set(t, c, now + (int64_t)(t->o->timeout * LG_NS));
+}
+
+/* Write the unsent requests: one send for a window of pipelined requests. */
+void lg_conn_flush(struct lg_thread *t, struct lg_conn *c, int64_t now)
+{
+    uint32_t reqs = t->o->reqs_per_conn;
+    while (c->unsent && c->state == CS_OPEN) {
+        struct iovec iov[64];
+        size_t lens[64], total = 0;
+        int k = 0;
+        uint32_t taken = 0, first = c->on_conn - c->unsent;
+        uint64_t seq = c->seq_next - c->unsent;
+        for (; taken < c->unsent && taken < 64; taken++) {
+            int last = reqs && first + taken + 1 == reqs;
+            struct iovec v = t->proto->request(c->id, seq + taken, taken, last);
+            lens[taken] = v.iov_len;
+            if (taken == 0) {
+                v.iov_base = (char *)v.iov_base + c->out_off;
+                v.iov_len -= c->out_off;
+            }
+            if (k && (char *)iov[k - 1].iov_base + iov[k - 1].iov_len == v.iov_base)
+                iov[k - 1].iov_len += v.iov_len;   /* contiguous: one buffer for the kernel */
+            else
+                iov[k++] = v;
+            total += v.iov_len;
+        }
+        ssize_t n;
+        do {
+            if (k == 1) {
+                n = send(c->fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+            } else {
+                struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)k};
+                n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+            }
+        } while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                c->want_out = 1;
+                return;
+            }
+            conn_fail(t, c, errno == EPIPE || errno == ECONNRESET ? LG_E_RESET : LG_E_WRITE, now);
+            return;
+        }
+        t->res.c.bytes_out += (uint64_t)n;
+        size_t left = (size_t)n + c->out_off;
+        for (uint32_t i = 0; i < taken && left >= lens[i]; i++) {
+            left -= lens[i];
+            c->unsent--;
+        }
+        c->out_off = (uint32_t)left;
+        if ((size_t)n < total) {       /* the socket buffer is full: EPOLLOUT will say when */
+            c->want_out = 1;
+            return;
+        }
+    }
+    c->want_out = 0;
+}
+
+/* The oldest request is answered. */
+static void complete(struct lg_thread *t, struct lg_conn *c, int64_t now)
+{
+    struct lg_slot *s = &c->ring[c->head];
+    if (++c->head == t->o->pipeline)
+        c->head = 0;
+    c->inflight--;
+    t->inflight--;
+    t->res.c.requests_total++;
+    if (lg_in_window(t, s->intended)) {
+        t->res.c.requests++;
+        hist_record(&t->res.lat, now - s->intended);
+        hist_record(&t->res.unc, now - s->sent);
+    }
+    uint32_t sec = lg_sec_of(t, now);
+    t->res.sec[sec].requests++;
+    hist_record(&t->res.sechist[sec], now - s->intended);
+    if (t->o->proto == LG_HTTP) {
+        unsigned cls = c->ps.status / 100;
+        if (cls >= 1 && cls <= 5)
+            t->res.c.status[cls - 1]++;
+        if (cls == 4 || cls == 5)
+            count_error(t, cls == 4 ? LG_E_STATUS_4XX : LG_E_STATUS_5XX, 1, now);
+        if (c->ps.close)
+            c->closing = 1;
+    }
+    c->backoff_ms = 0;
+    t->fail_streak = 0;
+    if (t->open && !c->closing && c->inflight < t->o->pipeline &&
+        (!t->o->reqs_per_conn || c->on_conn < t->o->reqs_per_conn))
+        lg_free_push(t, c, now);
+}
+
+/* Feed received bytes to the protocol; returns -1 when the connection failed. */
+static int absorb(struct lg_thread *t, struct lg_conn *c, const char *buf, size_t n, int64_t now)
+{
+    size_t pos = 0;
+    while (pos < n) {
+        if (c->inflight == 0) {      /* bytes nobody asked for */
+            conn_fail(t, c, LG_E_BAD_RESPONSE, now);
+            return -1;
+        }
+        size_t used = 0;
+        int r = t->proto->parse(&c->ps, c->id, c->seq_next - c->inflight, buf + pos, n - pos, &used);
+        pos += used;
+        if (r == LG_P_MORE)
+            break;
+        if (r != LG_P_DONE) {
+            conn_fail(t, c, r == LG_P_MISMATCH ? LG_E_MISMATCH : LG_E_BAD_RESPONSE, now);
+            return -1;
+        }
+        complete(t, c, now);
+    }
+    return 0;
+}
+
+static void on_eof(struct lg_thread *t, struct lg_conn *c, int64_t now)
+{
+    if (c->inflight && t->proto->eof(&c->ps) == LG_P_DONE)
+        complete(t, c, now);          /* a close-delimited body ends here */
+    if (c->inflight) {
+        conn_fail(t, c, LG_E_RESET, now);
+        return;
+    }
+    if (c->idle) {
+        t->res.c.idle_closed++;
+        drop(t, c);
+        c->state = CS_DOWN;
+        return;
+    }
+    conn_close_ok(t, c, now);
+}
+
+/* After answers: refill the window (closed loop) or end a connection whose quota is used. */
+static void after_answers(struct lg_thread *t, struct lg_conn *c, int64_t now)
+{
+    uint32_t reqs = t->o->reqs_per_conn;
+    int spent = c->closing || (reqs && c->on_conn >= reqs);
+    if (spent) {
+        if (c->inflight == 0)
+            conn_close_ok(t, c, now);
+        return;
+    }
+    if (t->open)
+        return;
+    while (c->inflight < t->o->pipeline && !t->stopping && (!reqs || c->on_conn < reqs))
+        lg_conn_queue(t, c, now, now);
+    if (c->unsent && !c->want_out)
+        lg_conn_flush(t, c, now);
+}
+
+static void on_readable(struct lg_thread *t, struct lg_conn *c)
+{
+    int64_t now = 0;
+    for (;;) {
+        ssize_t n = recv(c->fd, t->rbuf, LG_RBUF, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        now = lg_now();                /* one clock read stamps every answer in this read */
+        if (n > 0) {
+            t->res.c.bytes_in += (uint64_t)n;
+            if (absorb(t, c, t->rbuf, (size_t)n, now) < 0)
+                return;
+            if (n < LG_RBUF)
+                break;                 /* short read: drained, the next byte raises a new edge */
+            continue;
+        }
+        if (n == 0) {
+            on_eof(t, c, now);
+            return;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            break;
+        conn_fail(t, c, errno == ECONNRESET ? LG_E_RESET : LG_E_READ, now);
+        return;
+    }
+    after_answers(t, c, now);
+}
+
+void lg_conn_event(struct lg_thread *t, struct lg_conn *c, uint32_t events)
+{
+    if (c->state == CS_CONNECTING) {
+        int64_t now = lg_now();
+        if (events & (EPOLLERR | EPOLLHUP)) {
+            conn_fail(t, c, LG_E_CONNECT, now);
+            return;
+        }
+        if (!(events & EPOLLOUT))
+            return;
+        connected(t, c, now);
+    }
+    if (c->state == CS_OPEN && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+        on_readable(t, c);
+    if (c->state == CS_OPEN && (events & EPOLLOUT) && c->want_out) {
+        lg_conn_flush(t, c, lg_now());
+    }
+}
+
+void lg_conn_timer(struct lg_thread *t, struct lg_conn *c, int64_t now)
+{
+    switch (c->state) {
+    case CS_WAIT:
+        if (t->stopping)
+            c->state = CS_DOWN;
+        else
+            start_connect(t, c, now);
+        break;
+    case CS_CONNECTING:
+        conn_fail(t, c, LG_E_CONNECT_TIMEOUT, now);
+        break;
+    case CS_OPEN:
+        /* While draining nothing times out: what is left at the end is reported as incomplete. */
+        if (c->inflight == 0 || t->stopping)
+            break;
+        int64_t due = c->ring[c->head].sent + (int64_t)(t->o->timeout * LG_NS);
+        if (now >= due)
+            conn_fail(t, c, LG_E_TIMEOUT, now);
+        else
+            lg_timer_set(t, c, due);
+        break;
+    }
+}
+
+/* End of the run: what is still in flight is incomplete, not lost. */
+void lg_conn_finish(struct lg_thread *t, struct lg_conn *c)
+{
+    t->res.c.incomplete += c->inflight;
+    t->inflight -= c->inflight;
+    c->inflight = 0;
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    c->state = CS_DOWN;
+}

@@ -1,0 +1,390 @@
+/* engine.c - the per-thread event loop: one epoll set per thread over its share of the
+ * connections, a timer heap (connect timeouts, reconnects, request timeouts), the open-loop
+ * schedule, and the phases of a run (warmup, measured window, drain). Threads share nothing while
+ * they run; their results are merged after join. */
+#include "engine.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+/* ---- timer heap: one entry per connection at most, keyed on timer_at ---------------------- */
+
+static void heap_put(struct lg_thread *t, uint32_t i, struct lg_conn *c)
+{
+    t->heap[i] = c;
+    c->heap_i = i;
+}
+
+static void sift_up(struct lg_thread *t, uint32_t i)
+{
+    struct lg_conn *c = t->heap[i];
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (t->heap[p]->timer_at <= c->timer_at)
+            break;
+        heap_put(t, i, t->heap[p]);
+        i = p;
+    }
+    heap_put(t, i, c);
+}
+
+static void sift_down(struct lg_thread *t, uint32_t i)
+{
+    struct lg_conn *c = t->heap[i];
+    for (;;) {
+        uint32_t l = 2 * i + 1, m = i;
+        int64_t best = c->timer_at;
+        if (l < t->heap_len && t->heap[l]->timer_at < best)
+            m = l, best = t->heap[l]->timer_at;
+        if (l + 1 < t->heap_len && t->heap[l + 1]->timer_at < best)
+            m = l + 1;
+        if (m == i)
+            break;
+        heap_put(t, i, t->heap[m]);
+        i = m;
+    }
+    heap_put(t, i, c);
+}
+
+void lg_timer_set(struct lg_thread *t, struct lg_conn *c, int64_t at)
+{
+    c->timer_at = at;
+    if (c->heap_i == LG_NO_TIMER) {
+        heap_put(t, t->heap_len++, c);
+        sift_up(t, c->heap_i);
+    } else {
+        sift_up(t, c->heap_i);
+        sift_down(t, c->heap_i);
+    }
+}
+
+void lg_timer_del(struct lg_thread *t, struct lg_conn *c)
+{
+    uint32_t i = c->heap_i;
+    if (i == LG_NO_TIMER)
+        return;
+    c->heap_i = LG_NO_TIMER;
+    struct lg_conn *last = t->heap[--t->heap_len];
+    if (i == t->heap_len)
+        return;
+    heap_put(t, i, last);
+    sift_up(t, i);
+    sift_down(t, last->heap_i);
+}
+
+static void run_timers(struct lg_thread *t, int64_t now)
+{
+    while (t->heap_len && t->heap[0]->timer_at <= now) {
+        struct lg_conn *c = t->heap[0];
+        lg_timer_del(t, c);
+        lg_conn_timer(t, c, now);
+    }
+}
+
+/* ---- open loop: the schedule and the connections free to take a request ------------------- */
+
+void lg_free_push(struct lg_thread *t, struct lg_conn *c, int64_t now)
+{
+    if (c->in_free)
+        return;
+    c->in_free = 1;
+    c->free_since = now;
+    uint32_t i = t->free_head + t->free_len;
+    t->freering[i >= t->nactive ? i - t->nactive : i] = c;
+    t->free_len++;
+}
+
+/* Oldest free connection; entries that went stale (closed, full) are dropped on the way. */
+static struct lg_conn *free_pop(struct lg_thread *t)
+{
+    uint32_t reqs = t->o->reqs_per_conn;
+    while (t->free_len) {
+        struct lg_conn *c = t->freering[t->free_head];
+        if (++t->free_head == t->nactive)
+            t->free_head = 0;
+        t->free_len--;
+        c->in_free = 0;
+        if (c->state == CS_OPEN && !c->closing && c->inflight < t->o->pipeline &&
+            (!reqs || c->on_conn < reqs))
+            return c;
+    }
+    return NULL;
+}
+
+/* Advance the schedule by one arrival: fixed spacing, or exponential gaps for Poisson. */
+static void advance(struct lg_thread *t)
+{
+    if (lg_in_window(t, (int64_t)t->next_f))
+        t->res.c.scheduled++;
+    if (t->o->arrival == LG_CONSTANT) {
+        t->next_f += t->interval;
+        return;
+    }
+    t->rng ^= t->rng >> 12, t->rng ^= t->rng << 25, t->rng ^= t->rng >> 27;
+    double u = (double)((t->rng * 2685821657736338717ULL) >> 11) * 0x1.0p-53;
+    t->next_f += -log1p(-u) * t->interval;
+}
+
+/* Send every request that is due, each on the free connection that waited longest. Latency is
+ * later taken from the intended time, so a late send costs the percentiles, not just the rate. */
+static void dispatch(struct lg_thread *t, int64_t now)
+{
+    uint32_t reqs = t->o->reqs_per_conn;
+    while ((int64_t)t->next_f <= now && (int64_t)t->next_f < t->stop_at) {
+        struct lg_conn *c = free_pop(t);
+        if (!c)
+            break;                      /* all busy: the backlog waits for an answer */
+        int64_t intended = (int64_t)t->next_f;
+        if (lg_in_window(t, intended)) {
+            hist_record(&t->res.lag, now - intended);
+            /* Lag the server caused (no connection was free) is not ours; the rest is. */
+            hist_record(&t->res.selflag, now - (c->free_since > intended ? c->free_since : intended));
+        }
+        lg_conn_queue(t, c, intended, now);
+        if (!c->dirty) {
+            c->dirty = 1;
+            t->dirtyv[t->ndirty++] = c;
+        }
+        if (c->inflight < t->o->pipeline && (!reqs || c->on_conn < reqs)) {
+            int64_t since = c->free_since;     /* still free since the same moment */
+            lg_free_push(t, c, now);
+            c->free_since = since;
+        }
+        advance(t);
+    }
+    /* One write per connection for everything queued on it in this pass. */
+    for (uint32_t i = 0; i < t->ndirty; i++) {
+        struct lg_conn *c = t->dirtyv[i];
+        c->dirty = 0;
+        if (c->state == CS_OPEN && !c->want_out)
+            lg_conn_flush(t, c, now);
+    }
+    t->ndirty = 0;
+}
+
+/* ---- phases ------------------------------------------------------------------------------- */
+
+static int64_t thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * LG_NS + ts.tv_nsec;
+}
+
+static void snap_idle(struct lg_thread *t)
+{
+    t->idle_snapped = 1;
+    for (uint32_t i = t->nactive; i < t->nconns; i++)
+        t->res.c.idle_open += t->conns[i].state == CS_OPEN;
+}
+
+/* End of the measured window: no new requests; what is due and unsent is counted, not sent. */
+static void begin_stop(struct lg_thread *t, int64_t now)
+{
+    t->stopping = 1;
+    t->stopped_at = now;
+    int64_t cpu = thread_cpu() - t->cpu0, wall = now - t->t0;
+    t->res.c.thread_cpu_s = (double)cpu / LG_NS;
+    t->res.c.thread_cpu_max = wall > 0 ? (double)cpu / (double)wall : 0;
+    t->res.c.busy_s = (double)(wall - t->waited_ns) / LG_NS;
+    t->res.c.busy_max = wall > 0 ? (double)(wall - t->waited_ns) / (double)wall : 0;
+    int64_t end = now < t->stop_at ? now : t->stop_at;
+    t->res.c.window_s = end > t->warm_end ? (double)(end - t->warm_end) / LG_NS : 0;
+    if (!t->idle_snapped)
+        snap_idle(t);
+    while (t->open && (int64_t)t->next_f < t->stop_at) {
+        if (lg_in_window(t, (int64_t)t->next_f))
+            t->res.c.unsent++;
+        advance(t);
+    }
+}
+
+/* epoll_pwait2 takes a nanosecond timeout; old kernels get epoll_wait rounded up to 1 ms. */
+static int wait_events(struct lg_thread *t, struct epoll_event *ev, int max, int64_t ns)
+{
+    static int no_pwait2;
+    if (ns < 0)
+        ns = 0;
+    if (!no_pwait2) {
+        struct timespec ts = {.tv_sec = ns / LG_NS, .tv_nsec = ns % LG_NS};
+        int n = epoll_pwait2(t->epfd, ev, max, &ts, NULL);
+        if (n >= 0 || errno != ENOSYS)
+            return n;
+        no_pwait2 = 1;   /* benign race: every thread learns the same answer */
+    }
+    return epoll_wait(t->epfd, ev, max, (int)((ns + 999999) / 1000000));
+}
+
+static void *thread_main(void *arg)
+{
+    struct lg_thread *t = arg;
+    /* Open-loop wakeups should happen at the intended time, not 50 us (the default slack) later. */
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    struct timespec ts = {.tv_sec = t->t0 / LG_NS, .tv_nsec = t->t0 % LG_NS};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
+    t->cpu0 = thread_cpu();
+    int64_t now = lg_now();
+    for (uint32_t i = 0; i < t->nconns; i++)
+        lg_conn_connect_at(t, &t->conns[i], now, now);
+    struct epoll_event ev[256];
+    for (;;) {
+        now = lg_now();
+        if (!t->stopping && (now >= t->stop_at || atomic_load_explicit(&t->sh->stop, memory_order_relaxed)))
+            begin_stop(t, now);
+        if (t->stopping && (t->inflight == 0 || now >= t->drain_end))
+            break;
+        if (!t->idle_snapped && now >= t->idle_snap_at)
+            snap_idle(t);
+        run_timers(t, now);
+        if (t->open && !t->stopping)
+            dispatch(t, now);
+        int64_t wake = t->stopping ? t->drain_end : t->stop_at;
+        if (!t->idle_snapped && t->idle_snap_at < wake)
+            wake = t->idle_snap_at;
+        if (t->heap_len && t->heap[0]->timer_at < wake)
+            wake = t->heap[0]->timer_at;
+        if (t->open && !t->stopping && t->free_len && (int64_t)t->next_f < wake)
+            wake = (int64_t)t->next_f;
+        int64_t before = lg_now();
+        if (wake > before + LG_NS / 10)
+            wake = before + LG_NS / 10;  /* look at the shared stop flag now and then */
+        int n = wait_events(t, ev, 256, wake - before);
+        if (!t->stopping)
+            t->waited_ns += lg_now() - before;
+        for (int i = 0; i < n; i++)
+            lg_conn_event(t, ev[i].data.ptr, ev[i].events);
+        atomic_store_explicit(&t->sh->reqs[t->gidx], t->res.c.requests_total, memory_order_relaxed);
+        uint64_t e = 0;
+        for (int k = 0; k < LG_E_COUNT; k++)
+            e += t->res.c.err[k];
+        atomic_store_explicit(&t->sh->errs[t->gidx], e, memory_order_relaxed);
+    }
+    for (uint32_t i = 0; i < t->nconns; i++)
+        lg_conn_finish(t, &t->conns[i]);
+    t->res.c.threads = 1;
+    return NULL;
+}
+
+/* ---- setup and the process's share -------------------------------------------------------- */
+
+static int thread_setup(struct lg_thread *t, const struct lg_opts *o, int g, int64_t t0)
+{
+    uint32_t T = o->threads;
+    uint32_t a0 = (uint32_t)((uint64_t)o->connections * g / T);
+    uint32_t a1 = (uint32_t)((uint64_t)o->connections * (g + 1) / T);
+    uint32_t i0 = (uint32_t)((uint64_t)o->idle * g / T), i1 = (uint32_t)((uint64_t)o->idle * (g + 1) / T);
+    t->gidx = g;
+    t->nactive = a1 - a0;
+    t->nconns = t->nactive + (i1 - i0);
+    t->t0 = t0;
+    t->warm_end = t0 + (int64_t)(o->warmup * LG_NS);
+    t->stop_at = t->warm_end + (int64_t)(o->duration * LG_NS);
+    t->drain_end = t->stop_at + (int64_t)(o->timeout * LG_NS);
+    t->idle_snap_at = o->warmup > 0 ? t->warm_end : t->stop_at;
+    t->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(g + 1);
+    t->open = o->rate > 0;
+    if (t->open) {
+        t->interval = (double)LG_NS * T / o->rate;
+        t->next_f = (double)t0 + t->interval * g / T;    /* threads interleave their arrivals */
+    }
+    if (o->connect_rate > 0) {
+        t->connect_gap = (int64_t)((double)LG_NS * T / o->connect_rate);
+        t->connect_next = t0 + t->connect_gap * g / (int64_t)T;
+    }
+    t->epfd = epoll_create1(EPOLL_CLOEXEC);
+    t->conns = calloc(t->nconns ? t->nconns : 1, sizeof *t->conns);
+    t->slots = calloc((size_t)(t->nactive ? t->nactive : 1) * o->pipeline, sizeof *t->slots);
+    t->heap = calloc(t->nconns ? t->nconns : 1, sizeof *t->heap);
+    t->freering = calloc(t->nactive ? t->nactive : 1, sizeof *t->freering);
+    t->dirtyv = calloc(t->nactive ? t->nactive : 1, sizeof *t->dirtyv);
+    t->rbuf = malloc(LG_RBUF);
+    if (t->epfd < 0 || !t->conns || !t->slots || !t->heap || !t->freering || !t->dirtyv || !t->rbuf ||
+        lg_result_init(&t->res, o, NULL) < 0) {
+        snprintf(t->err, sizeof t->err, "thread %d setup: %s", g, strerror(errno));
+        return -1;
+    }
+    for (uint32_t i = 0; i < t->nconns; i++) {
+        struct lg_conn *c = &t->conns[i];
+        c->fd = -1;
+        c->heap_i = LG_NO_TIMER;
+        c->idle = i >= t->nactive;
+        c->id = c->idle ? o->connections + i0 + (i - t->nactive) : a0 + i;
+        c->ring = c->idle ? NULL : t->slots + (size_t)i * o->pipeline;
+        t->proto->reset(&c->ps);
+    }
+    return 0;
+}
+
+static void thread_free(struct lg_thread *t)
+{
+    if (t->epfd >= 0)
+        close(t->epfd);
+    free(t->conns);
+    free(t->slots);
+    free(t->heap);
+    free(t->freering);
+    free(t->dirtyv);
+    free(t->rbuf);
+    lg_result_free(&t->res);
+}
+
+static double tv_s(struct timeval tv)
+{
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+int lg_run_proc(const struct lg_opts *o, const struct lg_proto *proto, int proc, int64_t t0,
+                struct lg_shared *sh, struct lg_result *out, char *err, size_t errlen)
+{
+    int g0 = (int)((uint64_t)o->threads * proc / o->procs);
+    int g1 = (int)((uint64_t)o->threads * (proc + 1) / o->procs);
+    int n = g1 - g0, started = 0, rc = 0;
+    struct lg_thread *ts = calloc((size_t)n, sizeof *ts);
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
+    if (!ts) {
+        snprintf(err, errlen, "no memory for %d threads", n);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        ts[i].o = o;
+        ts[i].proto = proto;
+        ts[i].sh = sh;
+        ts[i].epfd = -1;
+        if (thread_setup(&ts[i], o, g0 + i, t0) < 0) {
+            snprintf(err, errlen, "%s", ts[i].err);
+            rc = -1;
+            goto out;
+        }
+    }
+    for (; started < n; started++) {
+        int e = pthread_create(&ts[started].tid, NULL, thread_main, &ts[started]);
+        if (e) {
+            snprintf(err, errlen, "pthread_create: %s", strerror(e));
+            atomic_store(&sh->stop, 1);   /* the started ones end early; nothing is reported */
+            rc = -1;
+            break;
+        }
+    }
+    for (int i = 0; i < started; i++)
+        pthread_join(ts[i].tid, NULL);
+    if (rc == 0)
+        for (int i = 0; i < n; i++)
+            lg_result_add(out, &ts[i].res);
+    getrusage(RUSAGE_SELF, &ru1);
+    out->c.cpu_user_s += tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime);
+    out->c.cpu_sys_s += tv_s(ru1.ru_stime) - tv_s(ru0.ru_stime);
+out:
+    for (int i = 0; i < n; i++)
+        thread_free(&ts[i]);
+    free(ts);
+    return rc;
+}

@@ -1,0 +1,196 @@
+/* hist.c - HdrHistogram-style log-linear histogram: layout, merge, percentiles, text spectrum. */
+#include "hist.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Derive the layout; fills everything but counts and the running totals. */
+static int layout(struct hist *h, int64_t lowest, int64_t highest, int sig)
+{
+    if (lowest < 1 || sig < 1 || sig > 5 || highest < 2 * lowest)
+        return -1;
+    int64_t single = 2;                  /* largest value kept with unit resolution: 2 * 10^sig */
+    for (int i = 0; i < sig; i++)
+        single *= 10;
+    int sub_count_mag = (int)ceil(log2((double)single));
+    memset(h, 0, sizeof *h);
+    h->sig = sig;
+    h->highest = highest;
+    h->sub_half_mag = (sub_count_mag > 1 ? sub_count_mag : 1) - 1;
+    h->unit_mag = (int)floor(log2((double)lowest));
+    int64_t sub_count = (int64_t)1 << (h->sub_half_mag + 1);
+    h->sub_half = sub_count / 2;
+    h->sub_mask = (sub_count - 1) << h->unit_mag;
+    /* Buckets until the first untrackable value passes highest; each doubles the range. */
+    int64_t untrackable = sub_count << h->unit_mag;
+    int buckets = 1;
+    while (untrackable <= highest) {
+        if (untrackable > INT64_MAX / 2) {
+            buckets++;
+            break;
+        }
+        untrackable <<= 1;
+        buckets++;
+    }
+    h->bucket_count = buckets;
+    h->counts_len = (buckets + 1) * (int)h->sub_half;
+    h->min = INT64_MAX;
+    return 0;
+}
+
+size_t hist_counts_bytes(int64_t lowest, int64_t highest, int sig)
+{
+    struct hist h;
+    if (layout(&h, lowest, highest, sig) < 0)
+        return 0;
+    return (size_t)h.counts_len * sizeof(uint64_t);
+}
+
+int hist_init(struct hist *h, int64_t lowest, int64_t highest, int sig)
+{
+    if (layout(h, lowest, highest, sig) < 0)
+        return -1;
+    h->counts = calloc((size_t)h->counts_len, sizeof(uint64_t));
+    if (!h->counts)
+        return -1;
+    h->owned = 1;
+    return 0;
+}
+
+int hist_init_at(struct hist *h, int64_t lowest, int64_t highest, int sig, void *mem)
+{
+    if (layout(h, lowest, highest, sig) < 0)
+        return -1;
+    h->counts = mem;
+    return 0;
+}
+
+void hist_free(struct hist *h)
+{
+    if (h->owned)
+        free(h->counts);
+    h->counts = NULL;
+}
+
+void hist_reset(struct hist *h)
+{
+    memset(h->counts, 0, (size_t)h->counts_len * sizeof(uint64_t));
+    h->total = h->clamped = h->sum = 0;
+    h->sumsq = 0;
+    h->min = INT64_MAX;
+    h->max = 0;
+}
+
+int hist_add(struct hist *dst, const struct hist *src)
+{
+    if (dst->counts_len != src->counts_len || dst->unit_mag != src->unit_mag ||
+        dst->sub_half_mag != src->sub_half_mag)
+        return -1;
+    for (int i = 0; i < dst->counts_len; i++)
+        dst->counts[i] += src->counts[i];
+    dst->total += src->total;
+    dst->clamped += src->clamped;
+    dst->sum += src->sum;
+    dst->sumsq += src->sumsq;
+    if (src->min < dst->min)
+        dst->min = src->min;
+    if (src->max > dst->max)
+        dst->max = src->max;
+    return 0;
+}
+
+/* Inverse of hist_index: the lowest value that lands in index i. */
+static int64_t value_at_index(const struct hist *h, int i)
+{
+    int bucket = (i >> h->sub_half_mag) - 1;
+    int64_t sub = (i & (h->sub_half - 1)) + h->sub_half;
+    if (bucket < 0) {
+        sub -= h->sub_half;
+        bucket = 0;
+    }
+    return sub << (bucket + h->unit_mag);
+}
+
+/* Highest value that shares index i's counter (what HdrHistogram reports). */
+static int64_t highest_equivalent(const struct hist *h, int i)
+{
+    int bucket = (i >> h->sub_half_mag) - 1;
+    if (bucket < 0)
+        bucket = 0;
+    return value_at_index(h, i) + ((int64_t)1 << (bucket + h->unit_mag)) - 1;
+}
+
+/* Report values no larger than the exact max: the last bucket's upper edge is an artefact. */
+static int64_t cap(const struct hist *h, int64_t v)
+{
+    return v > h->max ? h->max : v;
+}
+
+int64_t hist_percentile(const struct hist *h, double p)
+{
+    if (h->total == 0)
+        return 0;
+    if (p > 100)
+        p = 100;
+    uint64_t want = (uint64_t)(p / 100 * (double)h->total + 0.5);
+    if (want < 1)
+        want = 1;
+    uint64_t seen = 0;
+    for (int i = 0; i < h->counts_len; i++) {
+        seen += h->counts[i];
+        if (seen >= want) {
+            int64_t v = cap(h, highest_equivalent(h, i));
+            return v < h->min ? h->min : v;
+        }
+    }
+    return h->max;
+}
+
+double hist_mean(const struct hist *h)
+{
+    return h->total ? (double)h->sum / (double)h->total : 0;
+}
+
+double hist_stdev(const struct hist *h)
+{
+    if (h->total < 2)
+        return 0;
+    double m = hist_mean(h);
+    double var = h->sumsq / (double)h->total - m * m;
+    return var > 0 ? sqrt(var) : 0;
+}
+
+/* The percentile iterator of HdrHistogram: reporting levels get denser as they approach 100%,
+ * `ticks_per_half` steps for every halving of the distance to 100%. */
+void hist_print_spectrum(const struct hist *h, FILE *f, double scale, int ticks_per_half)
+{
+    fprintf(f, "%12s %14s %10s %14s\n\n", "Value", "Percentile", "TotalCount", "1/(1-Percentile)");
+    double level = 0;
+    uint64_t seen = 0;
+    int64_t last = 0;
+    for (int i = 0; i < h->counts_len && seen < h->total; i++) {
+        if (h->counts[i] == 0)
+            continue;
+        seen += h->counts[i];
+        last = cap(h, highest_equivalent(h, i));
+        double here = 100.0 * (double)seen / (double)h->total;
+        /* Like HdrHistogram, the last counter gets one level line, then the final 100% line. */
+        while (level <= here) {
+            fprintf(f, "%12.3f %2.12f %10llu %14.2f\n", (double)last / scale, level / 100,
+                    (unsigned long long)seen, 1 / (1 - level / 100));
+            double half = pow(2, floor(log2(100 / (100 - level))) + 1);
+            level += 100 / (ticks_per_half * half);
+            if (seen == h->total)
+                break;
+        }
+    }
+    if (h->total)
+        fprintf(f, "%12.3f %2.12f %10llu\n", (double)last / scale, 1.0, (unsigned long long)seen);
+    fprintf(f, "#[Mean    = %12.3f, StdDeviation   = %12.3f]\n", hist_mean(h) / scale,
+            hist_stdev(h) / scale);
+    fprintf(f, "#[Max     = %12.3f, Total count    = %12llu]\n", (double)h->max / scale,
+            (unsigned long long)h->total);
+    fprintf(f, "#[Buckets = %12d, SubBuckets     = %12lld]\n", h->bucket_count,
+            (long long)h->sub_half * 2);
+}

@@ -1,0 +1,248 @@
+/* main.c - bin/loadgen: parse, prepare, run the worker process(es) and their threads, merge the
+ * results, judge itself, and write the outputs. See lg_usage() for the command line. */
+#include "lg.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* One worker process's slot in the shared mapping: its result and, if it failed, why. */
+struct proc_slot {
+    struct lg_result res;
+    int rc;                         /* 0 ok, -1 failed, 1 still running */
+    char err[256];
+};
+
+static struct lg_shared *shared;
+
+static void on_signal(int sig)
+{
+    atomic_store(&shared->stop, 1);  /* lock-free, so safe here; threads see it within 100 ms */
+}
+
+/* The soft fd limit up to the hard one; refuse a share of connections one process cannot hold. */
+static int fd_budget(const struct lg_opts *o, char *err, size_t errlen)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+        snprintf(err, errlen, "getrlimit: %s", strerror(errno));
+        return -1;
+    }
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+    uint64_t per_proc = ((uint64_t)o->connections + o->idle + o->procs - 1) / o->procs;
+    uint64_t need = per_proc + 16 + 2 * o->threads;   /* stdio, epoll sets, outputs */
+    if (rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur) {
+        snprintf(err, errlen, "%llu connections per process need about %llu fds but the limit is %llu: "
+                 "use --procs %llu or more", (unsigned long long)per_proc, (unsigned long long)need,
+                 (unsigned long long)rl.rlim_cur,
+                 (unsigned long long)(((uint64_t)o->connections + o->idle) / (rl.rlim_cur - 16 - 2 * o->threads) + 1));
+        return -1;
+    }
+    return 0;
+}
+
+struct runner_arg {
+    const struct lg_opts *o;
+    const struct lg_proto *proto;
+    int64_t t0;
+    struct proc_slot *slot;
+    _Atomic int done;
+};
+
+static void *runner(void *p)
+{
+    struct runner_arg *a = p;
+    a->slot->rc = lg_run_proc(a->o, a->proto, 0, a->t0, shared, &a->slot->res, a->slot->err,
+                              sizeof a->slot->err);
+    atomic_store(&a->done, 1);
+    return NULL;
+}
+
+/* Once a second, when stderr is a terminal: elapsed time, answers, rate, errors. */
+static void progress(const struct lg_opts *o, int64_t t0, int64_t now, uint64_t *last_reqs)
+{
+    uint64_t reqs = 0, errs = 0;
+    for (uint32_t i = 0; i < o->threads; i++) {
+        reqs += atomic_load_explicit(&shared->reqs[i], memory_order_relaxed);
+        errs += atomic_load_explicit(&shared->errs[i], memory_order_relaxed);
+    }
+    double el = (double)(now - t0) / LG_NS;
+    fprintf(stderr, "\r  %5.1fs/%.0fs  %llu answered  %llu req/s  %llu errors   ", el,
+            o->warmup + o->duration, (unsigned long long)reqs, (unsigned long long)(reqs - *last_reqs),
+            (unsigned long long)errs);
+    *last_reqs = reqs;
+}
+
+/* Wait for the worker(s), showing progress; kill any worker still alive past the hard end. */
+static void supervise(const struct lg_opts *o, int64_t t0, pid_t *pids, struct proc_slot **slots,
+                      struct runner_arg *ra)
+{
+    int tty = isatty(2);
+    int64_t hard_end = t0 + (int64_t)((o->warmup + o->duration + o->timeout + 1) * LG_NS) + LG_NS;
+    int64_t next_progress = t0 + LG_NS;
+    uint64_t last = 0;
+    uint32_t left = o->procs;
+    while (left) {
+        struct timespec ts = {0, 20 * 1000000};
+        nanosleep(&ts, NULL);
+        int64_t now = lg_now();
+        if (tty && now >= next_progress) {
+            progress(o, t0, now, &last);
+            next_progress += LG_NS;
+        }
+        if (!pids) {
+            left = !atomic_load(&ra->done);
+            continue;
+        }
+        left = 0;
+        for (uint32_t p = 0; p < o->procs; p++) {
+            if (!pids[p])
+                continue;
+            int st;
+            pid_t r = waitpid(pids[p], &st, WNOHANG);
+            if (r == pids[p]) {
+                pids[p] = 0;
+                if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || slots[p]->rc == 1) {
+                    slots[p]->rc = -1;
+                    if (!slots[p]->err[0])
+                        snprintf(slots[p]->err, sizeof slots[p]->err, "worker %u died (status 0x%x)", p, st);
+                }
+                continue;
+            }
+            if (now > hard_end) {          /* a worker must never hold the run hostage */
+                kill(pids[p], SIGKILL);
+                waitpid(pids[p], &st, 0);
+                pids[p] = 0;
+                slots[p]->rc = -1;
+                snprintf(slots[p]->err, sizeof slots[p]->err, "worker %u killed: past the hard end", p);
+                continue;
+            }
+            left++;
+        }
+    }
+    if (tty)
+        fputc('\n', stderr);
+}
+
+int main(int argc, char **argv)
+{
+    struct lg_opts o;
+    char err[512];
+    int r = lg_parse_opts(&o, argc, argv, err, sizeof err);
+    if (r != 0) {
+        if (r < 0)
+            fprintf(stderr, "loadgen: %s (try --help)\n", err);
+        return r < 0 ? 1 : 0;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    const struct lg_proto *proto = o.proto == LG_ECHO ? &lg_proto_echo : &lg_proto_http;
+    if (fd_budget(&o, err, sizeof err) < 0 || proto->setup(&o, err, sizeof err) < 0) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        return 1;
+    }
+    /* Progress, the stop flag and every worker's result live in one shared mapping, so a worker
+     * process hands its result over without any serialisation. */
+    size_t slot_head = (sizeof(struct proc_slot) + 63) & ~(size_t)63;
+    size_t slot_bytes = slot_head + ((lg_result_bytes(&o) + 63) & ~(size_t)63);
+    size_t map_bytes = sizeof(struct lg_shared) + 64 + slot_bytes * o.procs;
+    char *map = mmap(NULL, map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED) {
+        fprintf(stderr, "loadgen: mmap %zu bytes: %s\n", map_bytes, strerror(errno));
+        return 1;
+    }
+    shared = (struct lg_shared *)map;
+    struct proc_slot *slots[64];
+    for (uint32_t p = 0; p < o.procs; p++) {
+        char *base = map + ((sizeof(struct lg_shared) + 63) & ~(size_t)63) + slot_bytes * p;
+        slots[p] = (struct proc_slot *)base;
+        lg_result_init(&slots[p]->res, &o, base + slot_head);
+        slots[p]->rc = 1;
+    }
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    fflush(NULL);
+
+    /* Every thread of every process starts at the same monotonic instant. */
+    int64_t t0 = lg_now() + (o.procs > 1 ? 100 : 20) * 1000000LL;
+    pid_t pids[64] = {0};
+    struct runner_arg ra = {.o = &o, .proto = proto, .t0 = t0, .slot = slots[0]};
+    if (o.procs == 1) {
+        pthread_t tid;
+        int e = pthread_create(&tid, NULL, runner, &ra);
+        if (e) {
+            fprintf(stderr, "loadgen: pthread_create: %s\n", strerror(e));
+            return 1;
+        }
+        supervise(&o, t0, NULL, NULL, &ra);
+        pthread_join(tid, NULL);
+    } else {
+        for (uint32_t p = 0; p < o.procs; p++) {
+            pid_t pid = fork();
+            if (pid == 0) {
+                struct proc_slot *s = slots[p];
+                s->rc = lg_run_proc(&o, proto, (int)p, t0, shared, &s->res, s->err, sizeof s->err);
+                _exit(s->rc ? 1 : 0);
+            }
+            if (pid < 0) {
+                slots[p]->rc = -1;
+                snprintf(slots[p]->err, sizeof slots[p]->err, "fork: %s", strerror(errno));
+                atomic_store(&shared->stop, 1);
+                continue;
+            }
+            pids[p] = pid;
+        }
+        supervise(&o, t0, pids, slots, NULL);
+    }
+    double wall_s = (double)(lg_now() - t0) / LG_NS;
+
+    struct lg_result total;
+    if (lg_result_init(&total, &o, NULL) < 0) {
+        fprintf(stderr, "loadgen: no memory to merge results\n");
+        return 1;
+    }
+    int failed = 0;
+    for (uint32_t p = 0; p < o.procs; p++) {
+        if (slots[p]->rc != 0) {
+            fprintf(stderr, "loadgen: %s\n", slots[p]->err[0] ? slots[p]->err : "a worker failed");
+            failed = 1;
+            continue;
+        }
+        lg_result_add(&total, &slots[p]->res);
+    }
+    if (failed)
+        return 1;
+    struct lg_verdict v;
+    lg_verdict(&o, &total, wall_s, &v);
+    if (!o.quiet)
+        lg_print_summary(stdout, &o, &total, wall_s, &v);
+    int bad = 0;
+    if (o.json)
+        bad |= lg_write_json(o.json, &o, &total, wall_s, &v);
+    if (o.csv)
+        bad |= lg_write_csv(o.csv, &o, &total, wall_s, &v);
+    if (o.timeseries)
+        bad |= lg_write_timeseries(o.timeseries, &o, &total);
+    if (o.hist)
+        bad |= lg_write_hist(o.hist, &total);
+    if (bad)
+        return 1;
+    uint64_t errors = 0;
+    for (int i = 0; i < LG_E_COUNT; i++)
+        errors += total.c.err[i];
+    if (o.max_errors >= 0 && errors > (uint64_t)o.max_errors) {
+        fprintf(stderr, "loadgen: %llu errors, more than --max-errors %lld\n",
+                (unsigned long long)errors, o.max_errors);
+        return 2;
+    }
+    return 0;
+}

@@ -1,0 +1,148 @@
+/* echod.c - a tiny epoll echo server for the load generator's tests: every byte read is written
+ * back. It speaks the project's server conventions where the tests need them: `--port 0`, a
+ * `ready echod port=N pid=P` line, SIGTERM writes `--stats FILE` ({"requests": read batches,
+ * "bytes_in", "bytes_out", "accepted"}) and exits. Not a benchmark subject: kept simple. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+    stop = 1;
+}
+
+struct pend {                   /* bytes the client did not take yet (its receive window was full) */
+    char *buf;
+    size_t len, off;
+};
+
+int main(int argc, char **argv)
+{
+    int port = 0;
+    const char *stats = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--port") && i + 1 < argc)
+            port = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--stats") && i + 1 < argc)
+            stats = argv[++i];
+        else if (!strcmp(argv[i], "--proto") && i + 1 < argc)
+            i++;                /* echo is all it speaks */
+        else {
+            fprintf(stderr, "usage: echod [--port N] [--stats FILE]\n");
+            return 1;
+        }
+    }
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    struct sigaction sa = {.sa_handler = on_term};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int one = 1, ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_ANY)};
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    socklen_t al = sizeof a;
+    if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof a) < 0 || listen(ls, 4096) < 0 ||
+        getsockname(ls, (struct sockaddr *)&a, &al) < 0) {
+        perror("echod: listen");
+        return 1;
+    }
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = ls};
+    epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
+    size_t cap = (size_t)rl.rlim_cur + 16;
+    struct pend *pend = calloc(cap, sizeof *pend);
+    printf("ready echod port=%d pid=%d\n", ntohs(a.sin_port), (int)getpid());
+    fflush(stdout);
+
+    unsigned long long requests = 0, bytes_in = 0, bytes_out = 0, accepted = 0;
+    static char buf[65536];
+    struct epoll_event evs[256];
+    while (!stop) {
+        int n = epoll_wait(ep, evs, 256, 200);
+        for (int i = 0; i < n; i++) {
+            int fd = evs[i].data.fd;
+            if (fd == ls) {
+                int c;
+                while ((c = accept4(ls, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+                    accepted++;
+                    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                    struct epoll_event ce = {.events = EPOLLIN | EPOLLOUT | EPOLLET, .data.fd = c};
+                    epoll_ctl(ep, EPOLL_CTL_ADD, c, &ce);
+                }
+                continue;
+            }
+            struct pend *p = &pend[fd];
+            int dead = 0;
+            for (;;) {
+                while (p->len > p->off) {       /* flush what is owed first, in order */
+                    ssize_t w = write(fd, p->buf + p->off, p->len - p->off);
+                    if (w < 0) {
+                        dead = errno != EAGAIN;
+                        break;
+                    }
+                    bytes_out += (unsigned long long)w;
+                    p->off += (size_t)w;
+                }
+                if (dead || p->len > p->off)
+                    break;               /* still owed: wait for EPOLLOUT before reading more */
+                p->len = p->off = 0;
+                ssize_t r = read(fd, buf, sizeof buf);
+                if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+                    dead = 1;
+                    break;
+                }
+                if (r < 0)
+                    break;
+                requests++;
+                bytes_in += (unsigned long long)r;
+                ssize_t w = write(fd, buf, (size_t)r);
+                if (w < 0 && errno != EAGAIN) {
+                    dead = 1;
+                    break;
+                }
+                if (w < 0)
+                    w = 0;
+                bytes_out += (unsigned long long)w;
+                if (w < r) {
+                    p->buf = realloc(p->buf, (size_t)(r - w));
+                    memcpy(p->buf, buf + w, (size_t)(r - w));
+                    p->len = (size_t)(r - w);
+                    p->off = 0;
+                }
+            }
+            if (dead) {
+                free(p->buf);
+                memset(p, 0, sizeof *p);
+                close(fd);
+            }
+        }
+    }
+    if (stats) {
+        char tmp[4096];
+        snprintf(tmp, sizeof tmp, "%s.tmp", stats);
+        FILE *f = fopen(tmp, "w");
+        if (f) {
+            fprintf(f, "{\"model\":\"echod\",\"accepted\":%llu,\"requests\":%llu,\"bytes_in\":%llu,"
+                    "\"bytes_out\":%llu}\n", accepted, requests, bytes_in, bytes_out);
+            fclose(f);
+            rename(tmp, stats);
+        }
+    }
+    return 0;
+}
