@@ -1,0 +1,50 @@
+#!/bin/bash
+# tests/bench/loadgen-vs-wrk.sh - the load generator against wrk, same conditions (issue 5):
+# nginx with one worker pinned to CPU 0, loadgen and wrk each one thread pinned to CPU 1, 100
+# keep-alive connections, DURATION seconds each, alternated ROUNDS times. Prints each pair, the
+# ratio loadgen/wrk, the server CPU per request for each, and the median ratio.
+# Not part of `make test` (it takes minutes and asserts a speed).
+#   usage: tests/bench/loadgen-vs-wrk.sh [DURATION=10] [ROUNDS=5] [CONNECTIONS=100]
+set -u
+cd "$(dirname "$0")/../.."
+DURATION=${1:-10}
+ROUNDS=${2:-5}
+CONNS=${3:-100}
+BIN=${BIN:-bin}
+. tests/loadgen/lib.sh
+
+start_nginx 1 || exit 1
+set -- $(nginx_pids)
+WORKER=${2:-$1}
+taskset -pc 0 "$NGINX_PID" > /dev/null
+taskset -pc 0 "$WORKER" > /dev/null
+URL="http://127.0.0.1:$NGINX_PORT/"
+
+# CPU seconds (user+sys) a process has used so far.
+cpu_of() {
+    awk '{ printf "%.2f\n", ($14 + $15) / 100 }' "/proc/$1/stat"
+}
+
+echo "# nginx worker pid $WORKER on CPU 0; clients on CPU 1; $CONNS connections, ${DURATION}s, $ROUNDS rounds"
+echo "# round  loadgen_rps  wrk_rps  ratio  nginx_cpu_us_per_req(loadgen, wrk)  loadgen_cpu_us_per_req"
+ratios=()
+for r in $(seq 1 "$ROUNDS"); do
+    c0=$(cpu_of "$WORKER")
+    taskset -c 1 "$BIN/loadgen" --target "127.0.0.1:$NGINX_PORT" -t 1 -c "$CONNS" -d "$DURATION" \
+        --json "$LG_TMP/lg.json" -q
+    c1=$(cpu_of "$WORKER")
+    taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" "$URL" > "$LG_TMP/wrk.txt"
+    c2=$(cpu_of "$WORKER")
+    lg=$(jget "$LG_TMP/lg.json" 'j["throughput_rps"]')
+    lgreq=$(jget "$LG_TMP/lg.json" 'j["requests_total"]')
+    lgcpu=$(jget "$LG_TMP/lg.json" 'j["cpu"]["us_per_request"]')
+    wrk=$(awk '/Requests\/sec/ { print $2 }' "$LG_TMP/wrk.txt")
+    wrkreq=$(awk '/requests in/ { print $1 }' "$LG_TMP/wrk.txt")
+    ratio=$(awk -v a="$lg" -v b="$wrk" 'BEGIN { printf "%.3f", a / b }')
+    ngl=$(awk -v c="$c0" -v d="$c1" -v n="$lgreq" 'BEGIN { printf "%.2f", (d - c) * 1e6 / n }')
+    ngw=$(awk -v c="$c1" -v d="$c2" -v n="$wrkreq" 'BEGIN { printf "%.2f", (d - c) * 1e6 / n }')
+    echo "$r  $lg  $wrk  $ratio  $ngl $ngw  $lgcpu"
+    ratios+=("$ratio")
+done
+median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+echo "median ratio loadgen/wrk: $median"
