@@ -1,7 +1,8 @@
 /* echod.c - a tiny epoll echo server for the load generator's tests: every byte read is written
  * back. It speaks the project's server conventions where the tests need them: `--port 0`, a
  * `ready echod port=N pid=P` line, SIGTERM writes `--stats FILE` ({"requests": read batches,
- * "bytes_in", "bytes_out", "accepted"}) and exits. Not a benchmark subject: kept simple. */
+ * "bytes_in", "bytes_out", "accepted"}) and exits. `--corrupt N` flips a byte of every Nth read
+ * batch (to test mismatch detection). Not a benchmark subject: kept simple. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -29,17 +30,19 @@ struct pend {                   /* bytes the client did not take yet (its receiv
 
 int main(int argc, char **argv)
 {
-    int port = 0;
+    int port = 0, corrupt = 0;
     const char *stats = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc)
             port = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--stats") && i + 1 < argc)
             stats = argv[++i];
+        else if (!strcmp(argv[i], "--corrupt") && i + 1 < argc)
+            corrupt = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--proto") && i + 1 < argc)
             i++;                /* echo is all it speaks */
         else {
-            fprintf(stderr, "usage: echod [--port N] [--stats FILE]\n");
+            fprintf(stderr, "usage: echod [--port N] [--stats FILE] [--corrupt N]\n");
             return 1;
         }
     }
@@ -111,6 +114,8 @@ int main(int argc, char **argv)
                     break;
                 requests++;
                 bytes_in += (unsigned long long)r;
+                if (corrupt > 0 && requests % (unsigned long long)corrupt == 0)
+                    buf[0] ^= 0x20;
                 ssize_t w = write(fd, buf, (size_t)r);
                 if (w < 0 && errno != EAGAIN) {
                     dead = 1;

@@ -33,7 +33,7 @@ ok() {      # ok CONDITION-STATUS DESCRIPTION
 }
 
 check() {   # check DESCRIPTION COMMAND...: one TAP line from a command's status
-    desc=$1
+    local desc=$1
     shift
     "$@"
     ok $? "$desc"
@@ -60,6 +60,7 @@ sys.exit(0 if r else 1)' "$1" "$2"
 
 # wait_ready OUTFILE: wait (bounded, 10 s) for a "ready ... port=N" line; prints the port.
 wait_ready() {
+    local port
     for _ in $(seq 1 100); do
         port=$(sed -n 's/^ready .*port=\([0-9][0-9]*\).*/\1/p' "$1" 2>/dev/null | head -1)
         if [ -n "$port" ]; then
@@ -73,7 +74,7 @@ wait_ready() {
 
 # start_server NAME CMD...: start a server printing a ready line; sets SRV_PID and SRV_PORT.
 start_server() {
-    name=$1
+    local name=$1
     shift
     "$@" > "$LG_TMP/$name.out" 2> "$LG_TMP/$name.err" &
     SRV_PID=$!
@@ -96,9 +97,7 @@ stop_server() {
 # range; "single" runs without a master (one process, so SIGSTOP freezes the server itself).
 # Sets NGINX_PID and NGINX_PORT.
 start_nginx() {
-    workers=$1
-    mode=${2:-master}
-    d="$LG_TMP/nginx"
+    local workers=$1 mode=${2:-master} master d="$LG_TMP/nginx"
     mkdir -p "$d/tmp"
     for _ in 1 2 3 4 5 6 7 8; do
         NGINX_PORT=$((20000 + $$ % 5000 + RANDOM % 7000))
