@@ -53,7 +53,7 @@ jtrue() {
     "$PYTHON" -c '
 import json,sys
 j=json.load(open(sys.argv[1]))
-r=eval(sys.argv[2])
+r=eval("(" + sys.argv[2] + ")")
 if not r: print("# false:", sys.argv[2])
 sys.exit(0 if r else 1)' "$1" "$2"
 }
@@ -123,6 +123,8 @@ http {
     server {
         listen 127.0.0.1:$NGINX_PORT backlog=8192 reuseport;
         location / { default_type text/plain; return 200 "Hello, World!"; }
+        location = /status/404 { return 404; }
+        location = /status/503 { return 503; }
     }
 }
 EOF
