@@ -13,7 +13,9 @@
  * open-loop sends it made late on its own account (not for want of a free connection). */
 #define BUSY_SATURATED   0.95
 #define CPU_SATURATED    0.90
-#define SELF_LAG_MAX_NS  1000000    /* p99 of the lag the loadgen caused: 1 ms */
+#define SELF_LAG_MAX_NS  5000000    /* p99 of the lag the loadgen caused: 5 ms. Timer wakeups on a
+                                       shared VM are 40 us late typically and ~1 ms at p99; a loop
+                                       that cannot keep up falls behind by far more, and grows. */
 
 static uint64_t errors_total(const struct lg_result *r)
 {
