@@ -237,15 +237,16 @@ static void *thread_main(void *arg)
     struct epoll_event ev[256];
     for (;;) {
         now = lg_now();
+        run_timers(t, now);
+        /* Dispatch before the stop check: a send due just before the end is late, not unsent. */
+        if (t->open && !t->stopping)
+            dispatch(t, now);
         if (!t->stopping && (now >= t->stop_at || atomic_load_explicit(&t->sh->stop, memory_order_relaxed)))
             begin_stop(t, now);
         if (t->stopping && (t->inflight == 0 || now >= t->drain_end))
             break;
         if (!t->idle_snapped && now >= t->idle_snap_at)
             snap_idle(t);
-        run_timers(t, now);
-        if (t->open && !t->stopping)
-            dispatch(t, now);
         int64_t wake = t->stopping ? t->drain_end : t->stop_at;
         if (!t->idle_snapped && t->idle_snap_at < wake)
             wake = t->idle_snap_at;

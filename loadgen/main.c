@@ -133,6 +133,35 @@ static void supervise(const struct lg_opts *o, int64_t t0, pid_t *pids, struct p
         fputc('\n', stderr);
 }
 
+/* Judge, print, write the files; the exit code says whether errors passed --max-errors. */
+static int report(const struct lg_opts *o, const struct lg_result *total, double wall_s)
+{
+    struct lg_verdict v;
+    lg_verdict(o, total, wall_s, &v);
+    if (!o->quiet)
+        lg_print_summary(stdout, o, total, wall_s, &v);
+    int bad = 0;
+    if (o->json)
+        bad |= lg_write_json(o->json, o, total, wall_s, &v);
+    if (o->csv)
+        bad |= lg_write_csv(o->csv, o, total, wall_s, &v);
+    if (o->timeseries)
+        bad |= lg_write_timeseries(o->timeseries, o, total);
+    if (o->hist)
+        bad |= lg_write_hist(o->hist, total);
+    if (bad)
+        return 1;
+    uint64_t errors = 0;
+    for (int i = 0; i < LG_E_COUNT; i++)
+        errors += total->c.err[i];
+    if (o->max_errors >= 0 && errors > (uint64_t)o->max_errors) {
+        fprintf(stderr, "loadgen: %llu errors, more than --max-errors %lld\n",
+                (unsigned long long)errors, o->max_errors);
+        return 2;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct lg_opts o;
@@ -210,39 +239,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "loadgen: no memory to merge results\n");
         return 1;
     }
-    int failed = 0;
+    int rc = 0;
     for (uint32_t p = 0; p < o.procs; p++) {
         if (slots[p]->rc != 0) {
             fprintf(stderr, "loadgen: %s\n", slots[p]->err[0] ? slots[p]->err : "a worker failed");
-            failed = 1;
+            rc = 1;
             continue;
         }
         lg_result_add(&total, &slots[p]->res);
     }
-    if (failed)
-        return 1;
-    struct lg_verdict v;
-    lg_verdict(&o, &total, wall_s, &v);
-    if (!o.quiet)
-        lg_print_summary(stdout, &o, &total, wall_s, &v);
-    int bad = 0;
-    if (o.json)
-        bad |= lg_write_json(o.json, &o, &total, wall_s, &v);
-    if (o.csv)
-        bad |= lg_write_csv(o.csv, &o, &total, wall_s, &v);
-    if (o.timeseries)
-        bad |= lg_write_timeseries(o.timeseries, &o, &total);
-    if (o.hist)
-        bad |= lg_write_hist(o.hist, &total);
-    if (bad)
-        return 1;
-    uint64_t errors = 0;
-    for (int i = 0; i < LG_E_COUNT; i++)
-        errors += total.c.err[i];
-    if (o.max_errors >= 0 && errors > (uint64_t)o.max_errors) {
-        fprintf(stderr, "loadgen: %llu errors, more than --max-errors %lld\n",
-                (unsigned long long)errors, o.max_errors);
-        return 2;
-    }
-    return 0;
+    if (rc == 0)
+        rc = report(&o, &total, wall_s);
+    lg_result_free(&total);
+    munmap(map, map_bytes);
+    return rc;
 }

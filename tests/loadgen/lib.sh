@@ -45,7 +45,12 @@ diag() {
 
 # jget FILE EXPR: evaluate a Python expression over the JSON object j of FILE.
 jget() {
-    "$PYTHON" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+    "$PYTHON" -c '
+import json,sys
+try:
+    j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))
+except Exception as e:
+    print("jget-failed:", sys.argv[2], e)' "$1" "$2"
 }
 
 # jtrue FILE EXPR: status 0 when the expression is true (prints it otherwise, for the log).
