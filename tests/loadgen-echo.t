@@ -49,7 +49,7 @@ check "300 kB messages (partial writes and reads): 0 errors, bytes match" \
 run_vs close "-c 10 -d 1 --conn-mode close"
 f="$LG_TMP/close.json"
 check "conn-mode close: a connection per request, 0 errors" \
-    jtrue "$f" 'j["errors_total"] == 0 and j["connects_total"] == j["requests_sent"] and j["connect_us"]["p50"] > 0'
+    jtrue "$f" 'j["errors_total"] == 0 and 0 <= j["connects_total"] - j["requests_sent"] <= 10 and j["connect_us"]["p50"] > 0'
 check "conn-mode close: requests match the server's, accepted == connects" \
     test "$(jget "$f" 'j["requests_total"], j["connects_total"]')" = "($(srv "$f" requests), $(srv "$f" accepted))"
 

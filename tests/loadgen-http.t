@@ -37,7 +37,7 @@ check "http 10,000 connections: 0 errors, all connected and answered" jtrue "$LG
 
 lg close -c 10 -d 1 --conn-mode close
 check "conn-mode close: one connection per request, connect time measured" jtrue "$LG_TMP/close.json" \
-    'j["errors_total"] == 0 and j["connects_total"] == j["requests_sent"] and j["connect_us"]["max"] > 0'
+    'j["errors_total"] == 0 and 0 <= j["connects_total"] - j["requests_sent"] <= 10 and j["connect_us"]["max"] > 0'
 
 lg reqs -c 10 -d 1 --conn-mode reqs=10 --pipeline 4
 check "reqs=10 with pipeline 4: the server closes after the 10th, no errors" jtrue "$LG_TMP/reqs.json" \

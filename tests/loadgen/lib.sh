@@ -59,7 +59,11 @@ jtrue() {
 import json,sys
 j=json.load(open(sys.argv[1]))
 r=eval("(" + sys.argv[2] + ")")
-if not r: print("# false:", sys.argv[2])
+if not r:
+    print("# false:", " ".join(sys.argv[2].split()))
+    brief = {k: j.get(k) for k in ("requests", "requests_total", "requests_sent", "incomplete",
+             "requests_failed", "connects_total", "errors", "bottleneck_reason") if k in j}
+    print("#", brief)
 sys.exit(0 if r else 1)' "$1" "$2"
 }
 
