@@ -76,7 +76,7 @@ static void progress(const struct lg_opts *o, int64_t t0, int64_t now, uint64_t 
         errs += atomic_load_explicit(&shared->errs[i], memory_order_relaxed);
     }
     double el = (double)(now - t0) / LG_NS;
-    fprintf(stderr, "\r  %5.1fs/%.0fs  %llu answered  %llu req/s  %llu errors   ", el,
+    fprintf(stderr, "\r  %5.1fs/%gs  %llu answered  %llu req/s  %llu errors   ", el,
             o->warmup + o->duration, (unsigned long long)reqs, (unsigned long long)(reqs - *last_reqs),
             (unsigned long long)errs);
     *last_reqs = reqs;

@@ -13,6 +13,7 @@
  * open-loop sends it made late on its own account (not for want of a free connection). */
 #define BUSY_SATURATED   0.95
 #define CPU_SATURATED    0.90
+#define BUSY_ON_CPU      0.50
 #define SELF_LAG_MAX_NS  5000000    /* p99 of the lag the loadgen caused: 5 ms. Timer wakeups on a
                                        shared VM are 40 us late typically and ~1 ms at p99; a loop
                                        that cannot keep up falls behind by far more, and grows. */
@@ -50,7 +51,9 @@ void lg_verdict(const struct lg_opts *o, const struct lg_result *r, double wall_
     v->loadgen = 0;
     v->reason[0] = 0;
     size_t n = 0;
-    if (r->c.busy_max >= BUSY_SATURATED) {
+    /* Busy (never waiting for the network) only counts with real CPU behind it: a thread that is
+     * runnable but starved by other processes looks busy too, and that is the machine's doing. */
+    if (r->c.busy_max >= BUSY_SATURATED && r->c.thread_cpu_max >= BUSY_ON_CPU) {
         v->loadgen = 1;
         n += (size_t)snprintf(v->reason + n, sizeof v->reason - n, "a thread was busy %.0f%% of the time; ",
                               100 * r->c.busy_max);
