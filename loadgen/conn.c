@@ -279,6 +279,13 @@ static void on_eof(struct lg_thread *t, struct lg_conn *c, int64_t now)
         conn_fail(t, c, LG_E_RESET, now);
         return;
     }
+    /* Closed before any request and soon after the connect: a refusal (e.g. over a server's
+     * connection limit). Counted and paced like a failure, or accept-then-close would make us spin.
+     * (Later, an unused connection closed by the server's idle timeout is no error.) */
+    if (!c->idle && c->on_conn == 0 && now - c->conn_start < (int64_t)(t->o->timeout * LG_NS)) {
+        conn_fail(t, c, LG_E_RESET, now);
+        return;
+    }
     if (c->idle) {
         t->res.c.idle_closed++;
         drop(t, c);

@@ -115,8 +115,15 @@ static int resolve_target(struct lg_opts *o, const char *target, char *err, size
         snprintf(err, errlen, "--target %s: %s", target, gai_strerror(r));
         return -1;
     }
-    memcpy(&o->addr, ai->ai_addr, ai->ai_addrlen);
-    o->addrlen = ai->ai_addrlen;
+    /* "localhost" may list ::1 first; test servers listen on 127.0.0.1, so IPv4 wins. */
+    struct addrinfo *pick = ai;
+    for (struct addrinfo *p = ai; p; p = p->ai_next)
+        if (p->ai_family == AF_INET) {
+            pick = p;
+            break;
+        }
+    memcpy(&o->addr, pick->ai_addr, pick->ai_addrlen);
+    o->addrlen = pick->ai_addrlen;
     freeaddrinfo(ai);
     snprintf(o->target, sizeof o->target, "%s", target);
     snprintf(o->host, sizeof o->host, "%s", target);

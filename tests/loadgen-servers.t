@@ -69,4 +69,18 @@ for model in epoll-et reuseport epoll-lt poll libevent uring coroutine pthread; 
     n=$((n + 1))
     [ $n -ge 2 ] && break
 done
+# A server refusing connections over --max-conns: every refusal is a counted reset, reconnects are
+# paced (a few per second per connection, not a spin), and the connections it kept are served.
+if [ -x "$BIN/server-pthread" ]; then
+    start_server refuse "$BIN/server-pthread" --port 0 --max-conns 5 --stats "$LG_TMP/refuse.srv.json" || exit 1
+    "$BIN/loadgen" --target "127.0.0.1:$SRV_PORT" -c 10 -d 1 -q --json "$LG_TMP/refuse.json"
+    stop_server "$SRV_PID"
+    check "refusals over --max-conns: counted as resets, paced, the rest served" "$PYTHON" -c '
+import json, sys
+j, s = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+print("# resets", j["errors"]["reset"], "server refused", s["refused"], "answered", j["requests_total"])
+assert j["errors"]["reset"] == s["refused"] > 0 and j["errors_total"] == j["errors"]["reset"]
+assert s["refused"] <= 5 * 20 and j["requests_total"] == s["requests"] > 0
+' "$LG_TMP/refuse.json" "$LG_TMP/refuse.srv.json"
+fi
 done_testing
