@@ -26,13 +26,10 @@ void hresp_reset(struct hresp *p)
     p->remaining = p->content_length = 0;
 }
 
-/* Case-insensitive "name:" match at the start of a header line; returns the trimmed value. */
-static const char *header_value(const char *s, size_t n, const char *name, size_t *vlen)
+/* The value of a header line whose name ends at colon, trimmed of blanks. */
+static const char *header_value(const char *s, size_t n, size_t colon, size_t *vlen)
 {
-    size_t k = strlen(name);
-    if (n <= k || s[k] != ':' || strncasecmp(s, name, k) != 0)
-        return NULL;
-    const char *v = s + k + 1, *e = s + n;
+    const char *v = s + colon + 1, *e = s + n;
     while (v < e && (*v == ' ' || *v == '\t'))
         v++;
     while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
@@ -71,12 +68,32 @@ static int status_line(struct hresp *p, const char *s, size_t n)
     return HRESP_MORE;
 }
 
+/* Name length k if s is "<k bytes>:..." for one of the lengths that matter, else 0. */
+static size_t name_len(const char *s, size_t n)
+{
+    if (n > 10 && s[10] == ':')
+        return 10;
+    if (n > 14 && s[14] == ':')
+        return 14;
+    if (n > 17 && s[17] == ':')
+        return 17;
+    return 0;
+}
+
+/* Only three headers matter: Connection, Content-Length, Transfer-Encoding. They begin with c or t
+ * and their names have distinct lengths, so any other header costs two byte tests. */
 static int header_line(struct hresp *p, const char *s, size_t n)
 {
     const char *v;
-    size_t vl;
-    if ((v = header_value(s, n, "content-length", &vl))) {
+    size_t k, vl;
+    char c0 = (char)(s[0] | 0x20);
+    if (s[0] == ' ' || s[0] == '\t')
+        return HRESP_ERROR;      /* obsolete line folding */
+    if ((c0 != 'c' && c0 != 't') || !(k = name_len(s, n)))
+        return HRESP_MORE;
+    if (k == 14 && strncasecmp(s, "content-length", 14) == 0) {
         uint64_t x = 0;
+        v = header_value(s, n, k, &vl);
         if (vl == 0 || p->line_trunc)
             return HRESP_ERROR;
         for (size_t i = 0; i < vl; i++) {
@@ -88,19 +105,21 @@ static int header_line(struct hresp *p, const char *s, size_t n)
             return HRESP_ERROR;  /* conflicting lengths: framing cannot be trusted */
         p->have_len = 1;
         p->content_length = x;
-    } else if ((v = header_value(s, n, "transfer-encoding", &vl))) {
+    } else if (k == 17 && strncasecmp(s, "transfer-encoding", 17) == 0) {
+        v = header_value(s, n, k, &vl);
         if (p->line_trunc)
             return HRESP_ERROR;
         p->chunked = has_token(v, vl, "chunked");
         if (!p->chunked)
             return HRESP_ERROR;  /* an unknown coding leaves no way to find the end */
-    } else if ((v = header_value(s, n, "connection", &vl))) {
-        if (has_token(v, vl, "close"))
+    } else if (k == 10 && strncasecmp(s, "connection", 10) == 0) {
+        v = header_value(s, n, k, &vl);
+        if (vl == 10 && strncasecmp(v, "keep-alive", 10) == 0)
+            p->close = 0;        /* the usual value, without the token scan */
+        else if (has_token(v, vl, "close"))
             p->close = 1;
         else if (has_token(v, vl, "keep-alive"))
             p->close = 0;
-    } else if (n > 0 && (s[0] == ' ' || s[0] == '\t')) {
-        return HRESP_ERROR;      /* obsolete line folding */
     }
     return HRESP_MORE;
 }
