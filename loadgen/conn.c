@@ -130,8 +130,8 @@ static void conn_fail(struct lg_thread *t, struct lg_conn *c, int cls, int64_t n
     }
     c->backoff_ms = c->backoff_ms ? (c->backoff_ms >= 500 ? 1000 : c->backoff_ms * 2) : 10;
     /* Jitter keeps connections that failed together from retrying in lockstep. */
-    t->rng = t->rng * 6364136223846793005ULL + 1442695040888963407ULL;
-    int64_t jitter = (int64_t)((t->rng >> 33) % ((uint64_t)c->backoff_ms * 250000 + 1));
+    t->jitter = t->jitter * 6364136223846793005ULL + 1442695040888963407ULL;
+    int64_t jitter = (int64_t)((t->jitter >> 33) % ((uint64_t)c->backoff_ms * 250000 + 1));
     lg_conn_connect_at(t, c, now + (int64_t)c->backoff_ms * 1000000 + jitter, now);
 }
 

@@ -209,15 +209,15 @@ static void begin_stop(struct lg_thread *t, int64_t now)
 /* epoll_pwait2 takes a nanosecond timeout; old kernels get epoll_wait rounded up to 1 ms. */
 static int wait_events(struct lg_thread *t, struct epoll_event *ev, int max, int64_t ns)
 {
-    static int no_pwait2;
+    static _Atomic int no_pwait2;
     if (ns < 0)
         ns = 0;
-    if (!no_pwait2) {
+    if (!atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
         struct timespec ts = {.tv_sec = ns / LG_NS, .tv_nsec = ns % LG_NS};
         int n = epoll_pwait2(t->epfd, ev, max, &ts, NULL);
         if (n >= 0 || errno != ENOSYS)
             return n;
-        no_pwait2 = 1;   /* benign race: every thread learns the same answer */
+        atomic_store_explicit(&no_pwait2, 1, memory_order_relaxed);
     }
     return epoll_wait(t->epfd, ev, max, (int)((ns + 999999) / 1000000));
 }
@@ -290,7 +290,8 @@ static int thread_setup(struct lg_thread *t, const struct lg_opts *o, int g, int
     t->stop_at = t->warm_end + (int64_t)(o->duration * LG_NS);
     t->drain_end = t->stop_at + (int64_t)(o->timeout * LG_NS);
     t->idle_snap_at = o->warmup > 0 ? t->warm_end : t->stop_at;
-    t->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(g + 1);
+    t->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(g + 1);   /* xorshift: never 0 */
+    t->jitter = t->rng;
     t->open = o->rate > 0;
     if (t->open) {
         t->interval = (double)LG_NS * T / o->rate;

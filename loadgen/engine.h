@@ -70,7 +70,8 @@ struct lg_thread {
     int open;                   /* open loop (--rate) */
     double interval;            /* ns between this thread's intended sends */
     double next_f;              /* next intended send, ns (double: no drift over a run) */
-    uint64_t rng;
+    uint64_t rng;               /* Poisson arrivals (xorshift) */
+    uint64_t jitter;            /* reconnect jitter (LCG) */
     int64_t connect_gap, connect_next;   /* --connect-rate pacing */
     int64_t fail_next;
     uint32_t fail_streak;       /* failures since the last answer: slows reconnects */
