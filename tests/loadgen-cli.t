@@ -38,7 +38,7 @@ ok $? "the fd refusal says to use --procs"
 # A port nobody listens on: the run still takes its duration, counts connect errors, spins not.
 start_server gone "$BIN/loadgen-echod" --port 0 || exit 1
 stop_server "$SRV_PID"
-"$LG" --target "127.0.0.1:$SRV_PORT" -c 50 -d 1 --json "$LG_TMP/gone.json" --max-errors 0 -q
+"$LG" --target "127.0.0.1:$SRV_PORT" -c 50 -d 1 --json "$LG_TMP/gone.json" --max-errors 0 -q 2> "$LG_TMP/gone.err"
 ok $(( $? != 2 )) "refused connections past --max-errors 0: exit 2"
 check "refused connections: counted as connect errors, rate-limited" jtrue "$LG_TMP/gone.json" \
     'j["errors"]["connect"] == j["errors_total"] and 50 <= j["errors_total"] <= 300 and j["requests_sent"] == 0'
