@@ -316,7 +316,14 @@ static void after_answers(struct lg_thread *t, struct lg_conn *c, int64_t now)
 static void on_readable(struct lg_thread *t, struct lg_conn *c)
 {
     int64_t now = 0;
-    for (;;) {
+    for (int full = 0;; full++) {
+        if (full == LG_READS_PER_EVENT) {
+            /* A long body: let the other connections in. Modifying the registration re-checks
+             * readiness, so the edge that a drain would have waited for is queued again. */
+            struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+            epoll_ctl(t->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+            break;
+        }
         ssize_t n = recv(c->fd, t->rbuf, LG_RBUF, 0);
         if (n < 0 && errno == EINTR)
             continue;

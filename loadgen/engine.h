@@ -8,6 +8,7 @@
 #include "lg.h"
 
 #define LG_RBUF      (64 * 1024)        /* per-thread receive buffer */
+#define LG_READS_PER_EVENT 16           /* full buffers read from one socket before the next one */
 #define LG_NO_TIMER  UINT32_MAX
 #define LG_FAIL_GAP  (10 * 1000000LL)   /* after failures: at most one reconnect per 10 ms per thread */
 

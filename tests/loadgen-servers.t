@@ -69,6 +69,15 @@ for model in epoll-et reuseport epoll-lt poll libevent uring coroutine pthread; 
     n=$((n + 1))
     [ $n -ge 2 ] && break
 done
+# Large bodies (/bytes/N): many reads per answer, and the counts still equal the server's.
+for model in epoll-et pthread; do
+    [ -x "$BIN/server-$model" ] || continue
+    one "$model" http 8 -d 0.5 --path /bytes/3000000 --pipeline 2
+    check "$model /bytes/3000000: every answer carried its 3 MB body" jtrue "$LG_TMP/$model-http-8.json" \
+        'j["bytes_in"] > j["requests_total"] * 3000000 and j["bytes_in"] < j["requests_total"] * 3000400'
+    break
+done
+
 # A server refusing connections over --max-conns: every refusal is a counted reset, reconnects are
 # paced (a few per second per connection, not a spin), and the connections it kept are served.
 if [ -x "$BIN/server-pthread" ]; then

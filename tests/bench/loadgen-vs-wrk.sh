@@ -26,24 +26,26 @@ cpu_of() {
 }
 
 echo "# nginx worker pid $WORKER on CPU 0; clients on CPU 1; $CONNS connections, ${DURATION}s, $ROUNDS rounds"
-echo "# round  loadgen_rps  wrk_rps  ratio  nginx_cpu_us_per_req(loadgen, wrk)  loadgen_cpu_us_per_req"
+echo "# round  loadgen_rps  wrk_rps  ratio  client_cpu_us_per_req(loadgen, wrk)  nginx_cpu_us_per_req(loadgen, wrk)"
 ratios=()
+TIMEFORMAT='%U %S'    # bash's time: user and system CPU seconds of the client process
 for r in $(seq 1 "$ROUNDS"); do
     c0=$(cpu_of "$WORKER")
-    taskset -c 1 "$BIN/loadgen" --target "127.0.0.1:$NGINX_PORT" -t 1 -c "$CONNS" -d "$DURATION" \
-        --json "$LG_TMP/lg.json" -q
+    { time taskset -c 1 "$BIN/loadgen" --target "127.0.0.1:$NGINX_PORT" -t 1 -c "$CONNS" -d "$DURATION" \
+        --json "$LG_TMP/lg.json" -q; } 2> "$LG_TMP/lg.time"
     c1=$(cpu_of "$WORKER")
-    taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" "$URL" > "$LG_TMP/wrk.txt"
+    { time taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" "$URL" > "$LG_TMP/wrk.txt"; } 2> "$LG_TMP/wrk.time"
     c2=$(cpu_of "$WORKER")
     lg=$(jget "$LG_TMP/lg.json" 'j["throughput_rps"]')
     lgreq=$(jget "$LG_TMP/lg.json" 'j["requests_total"]')
-    lgcpu=$(jget "$LG_TMP/lg.json" 'j["cpu"]["us_per_request"]')
+    lgcpu=$(awk -v n="$lgreq" '{ printf "%.2f", ($1 + $2) * 1e6 / n }' "$LG_TMP/lg.time")
     wrk=$(awk '/Requests\/sec/ { print $2 }' "$LG_TMP/wrk.txt")
     wrkreq=$(awk '/requests in/ { print $1 }' "$LG_TMP/wrk.txt")
+    wrkcpu=$(awk -v n="$wrkreq" '{ printf "%.2f", ($1 + $2) * 1e6 / n }' "$LG_TMP/wrk.time")
     ratio=$(awk -v a="$lg" -v b="$wrk" 'BEGIN { printf "%.3f", a / b }')
     ngl=$(awk -v c="$c0" -v d="$c1" -v n="$lgreq" 'BEGIN { printf "%.2f", (d - c) * 1e6 / n }')
     ngw=$(awk -v c="$c1" -v d="$c2" -v n="$wrkreq" 'BEGIN { printf "%.2f", (d - c) * 1e6 / n }')
-    echo "$r  $lg  $wrk  $ratio  $ngl $ngw  $lgcpu"
+    echo "$r  $lg  $wrk  $ratio  $lgcpu $wrkcpu  $ngl $ngw"
     ratios+=("$ratio")
 done
 median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
