@@ -79,6 +79,8 @@ void lg_timer_del(struct lg_thread *t, struct lg_conn *c)
     sift_down(t, last->heap_i);
 }
 
+/* Fire what is due. A handler may re-arm its own connection (lazily re-checked timeouts), so the
+ * entry is removed before the call, never after. */
 static void run_timers(struct lg_thread *t, int64_t now)
 {
     while (t->heap_len && t->heap[0]->timer_at <= now) {
@@ -234,7 +236,7 @@ static void *thread_main(void *arg)
     int64_t now = lg_now();
     for (uint32_t i = 0; i < t->nconns; i++)
         lg_conn_connect_at(t, &t->conns[i], now, now);
-    struct epoll_event ev[256];
+    struct epoll_event ev[256];       /* under load ~100 come back per call */
     for (;;) {
         now = lg_now();
         run_timers(t, now);
@@ -247,6 +249,8 @@ static void *thread_main(void *arg)
             break;
         if (!t->idle_snapped && now >= t->idle_snap_at)
             snap_idle(t);
+        /* Sleep until the earliest of: end of phase, idle snapshot, a timer, the next intended
+         * send (only if a connection could take it; otherwise an answer will wake us). */
         int64_t wake = t->stopping ? t->drain_end : t->stop_at;
         if (!t->idle_snapped && t->idle_snap_at < wake)
             wake = t->idle_snap_at;
@@ -262,6 +266,7 @@ static void *thread_main(void *arg)
             t->waited_ns += lg_now() - before;
         for (int i = 0; i < n; i++)
             lg_conn_event(t, ev[i].data.ptr, ev[i].events);
+        /* Progress for the parent: one relaxed store per pass, never per request. */
         atomic_store_explicit(&t->sh->reqs[t->gidx], t->res.c.requests_total, memory_order_relaxed);
         uint64_t e = 0;
         for (int k = 0; k < LG_E_COUNT; k++)
@@ -301,6 +306,7 @@ static int thread_setup(struct lg_thread *t, const struct lg_opts *o, int g, int
         t->connect_gap = (int64_t)((double)LG_NS * T / o->connect_rate);
         t->connect_next = t0 + t->connect_gap * g / (int64_t)T;
     }
+    /* Everything a thread touches per request is allocated here, once. */
     t->epfd = epoll_create1(EPOLL_CLOEXEC);
     t->conns = calloc(t->nconns ? t->nconns : 1, sizeof *t->conns);
     t->slots = calloc((size_t)(t->nactive ? t->nactive : 1) * o->pipeline, sizeof *t->slots);
@@ -367,6 +373,7 @@ int lg_run_proc(const struct lg_opts *o, const struct lg_proto *proto, int proc,
             goto out;
         }
     }
+    /* Threads sleep until t0 after creation, so setup time here does not skew the start. */
     for (; started < n; started++) {
         int e = pthread_create(&ts[started].tid, NULL, thread_main, &ts[started]);
         if (e) {

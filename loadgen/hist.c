@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Derive the layout; fills everything but counts and the running totals. */
+/* Derive the layout; fills everything but counts and the running totals. With 3 digits, 2048
+ * sub-buckets: values below 2048 units are exact, each doubling above adds 1024 counters. */
 static int layout(struct hist *h, int64_t lowest, int64_t highest, int sig)
 {
     if (lowest < 1 || sig < 1 || sig > 5 || highest < 2 * lowest)
@@ -82,6 +83,8 @@ void hist_reset(struct hist *h)
     h->max = 0;
 }
 
+/* Counters are plain sums, so a merge is exact: merged percentiles equal those of one histogram
+ * that saw every value (tests/loadgen/hist_test.c checks it). */
 int hist_add(struct hist *dst, const struct hist *src)
 {
     if (dst->counts_len != src->counts_len || dst->unit_mag != src->unit_mag ||
@@ -127,6 +130,8 @@ static int64_t cap(const struct hist *h, int64_t v)
     return v > h->max ? h->max : v;
 }
 
+/* The rank is round(p% of total), at least 1, as HdrHistogram computes it; a linear walk over the
+ * counters is fine at report time (tens of thousands of counters, a few dozen queries). */
 int64_t hist_percentile(const struct hist *h, double p)
 {
     if (h->total == 0)

@@ -201,7 +201,8 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     fflush(NULL);
 
-    /* Every thread of every process starts at the same monotonic instant. */
+    /* Every thread of every process starts at the same monotonic instant (CLOCK_MONOTONIC is one
+     * clock for the whole machine, so forked workers agree on it). */
     int64_t t0 = lg_now() + (o.procs > 1 ? 100 : 20) * 1000000LL;
     pid_t pids[64] = {0};
     struct runner_arg ra = {.o = &o, .proto = proto, .t0 = t0, .slot = slots[0]};
@@ -217,7 +218,7 @@ int main(int argc, char **argv)
     } else {
         for (uint32_t p = 0; p < o.procs; p++) {
             pid_t pid = fork();
-            if (pid == 0) {
+            if (pid == 0) {   /* the worker writes straight into its slot of the shared map */
                 struct proc_slot *s = slots[p];
                 s->rc = lg_run_proc(&o, proto, (int)p, t0, shared, &s->res, s->err, sizeof s->err);
                 _exit(s->rc ? 1 : 0);

@@ -31,6 +31,7 @@ static double cpu_s(const struct lg_result *r)
     return r->c.cpu_user_s + r->c.cpu_sys_s;
 }
 
+/* Throughput over the window actually measured (shorter than --duration after a SIGINT). */
 static double rps(const struct lg_result *r)
 {
     return r->c.window_s > 0 ? (double)r->c.requests / r->c.window_s : 0;
@@ -113,9 +114,8 @@ void lg_print_summary(FILE *f, const struct lg_opts *o, const struct lg_result *
 {
     char m[32], b1[32], b2[32];
     const struct lg_counts *c = &r->c;
-    fprintf(f, "Running %.1fs test @ %s (%s%s%s), warmup %.1fs\n", o->duration, o->target,
-            o->proto == LG_HTTP ? "http GET " : "echo", o->proto == LG_HTTP ? o->path : "",
-            o->proto == LG_ECHO ? "" : "", o->warmup);
+    fprintf(f, "Running %.1fs test @ %s (%s%s), warmup %.1fs\n", o->duration, o->target,
+            o->proto == LG_HTTP ? "http GET " : "echo", o->proto == LG_HTTP ? o->path : "", o->warmup);
     fprintf(f, "  %u threads in %u process%s, %u connections + %u idle, %s, %s, pipeline %u",
             o->threads, o->procs, o->procs > 1 ? "es" : "", o->connections, o->idle,
             o->rate > 0 ? "open loop" : "closed loop", conn_mode(o, m, sizeof m), o->pipeline);
@@ -277,7 +277,7 @@ int lg_write_json(const char *path, const struct lg_opts *o, const struct lg_res
     return out_close(f, path);
 }
 
-/* ---- CSV ---------------------------------------------------------------------------------- */
+/* ---- CSV: the JSON flattened; column names carry their units ----------------------------- */
 
 static const char csv_header[] =
     "target,proto,connections,idle,threads,procs,duration_s,warmup_s,rate,arrival,size,pipeline,"
