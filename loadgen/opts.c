@@ -18,7 +18,7 @@ void lg_usage(FILE *f)
 "Load:\n"
 "  --proto echo|http        protocol (http)\n"
 "  --path PATH              http request target (/)\n"
-"  -c, --connections N      active connections (10); k/M suffixes allowed\n"
+"  -c, --connections N      active connections (10; 0 with --idle: hold idle ones only)\n"
 "  --idle N                 extra connections held open and silent (0)\n"
 "  -t, --threads N          threads over all processes, each with its own epoll loop (1)\n"
 "  --procs P                worker processes, each with its own fd limit; results merged (1)\n"
@@ -221,7 +221,7 @@ int lg_parse_opts(struct lg_opts *o, int argc, char **argv, char *err, size_t er
             else
                 snprintf(o->path, sizeof o->path, "%s", optarg);
             break;
-        case 'c': if (parse_u32(optarg, &o->connections, 1, 10000000)) bad = "--connections"; break;
+        case 'c': if (parse_u32(optarg, &o->connections, 0, 10000000)) bad = "--connections"; break;
         case O_IDLE: if (parse_u32(optarg, &o->idle, 0, 10000000)) bad = "--idle"; break;
         case 't': if (parse_u32(optarg, &o->threads, 1, LG_MAX_THREADS)) bad = "--threads"; break;
         case O_PROCS: if (parse_u32(optarg, &o->procs, 1, 64)) bad = "--procs"; break;
@@ -275,12 +275,18 @@ int lg_parse_opts(struct lg_opts *o, int argc, char **argv, char *err, size_t er
         return -1;
     if (sources && parse_sources(o, sources, err, errlen) < 0)
         return -1;
+    /* Only idle connections (the idle-connection experiments) is a closed-loop run of nothing. */
+    uint32_t share = o->connections ? o->connections : o->idle;
+    if (share == 0 || (o->connections == 0 && o->rate > 0)) {
+        snprintf(err, errlen, "--connections must be at least 1 (0 only with --idle and no --rate)");
+        return -1;
+    }
     /* Every thread needs at least one connection; every process at least one thread. */
-    if (o->threads > o->connections)
-        o->threads = o->connections;
+    if (o->threads > share)
+        o->threads = share;
     if (o->procs > o->threads)
         o->threads = o->procs;
-    if (o->procs > o->connections) {
+    if (o->procs > share) {
         snprintf(err, errlen, "--procs %u needs at least as many connections", o->procs);
         return -1;
     }

@@ -73,6 +73,9 @@ check "idle connections held through the warmup and counted" \
     jtrue "$f" 'j["idle_open"] == 30 and j["connects_total"] == 70'
 check "warmup: measured requests fewer than the total" jtrue "$f" 'j["requests"] < j["requests_total"]'
 
+run_vs idleonly "-c 0 --idle 20 -t 2 -d 0.5"
+check "idle connections only: held, none written to" test "$(jget "$LG_TMP/idleonly.json" 'j["idle_open"], j["requests_sent"], j["errors_total"]'),$(srv "$LG_TMP/idleonly.json" accepted),$(srv "$LG_TMP/idleonly.json" bytes_in)" = "(20, 0, 0),20,0"
+
 run_vs src "-c 16 -d 1 --source-ips 127.0.0.1-127.0.0.4"
 check "source addresses 127.0.0.1-4: 0 errors" jtrue "$LG_TMP/src.json" 'j["errors_total"] == 0 and j["requests"] > 0'
 
