@@ -2,7 +2,9 @@
 # tests/bench/loadgen-vs-wrk.sh - the load generator against wrk, same conditions (issue 5):
 # nginx with one worker pinned to CPU 0, loadgen and wrk each one thread pinned to CPU 1, 100
 # keep-alive connections, DURATION seconds each, alternated ROUNDS times. Prints each pair, the
-# ratio loadgen/wrk, the server CPU per request for each, and the median ratio.
+# ratio loadgen/wrk, the client's and the server's CPU per request for each (the client's from
+# bash's `time`, the server's from /proc), the 1-minute load average, and the median ratio.
+# The machine is shared: the load average column says how much the other tenants disturbed a round.
 # Not part of `make test` (it takes minutes and asserts a speed).
 #   usage: tests/bench/loadgen-vs-wrk.sh [DURATION=10] [ROUNDS=5] [CONNECTIONS=100]
 set -u
@@ -26,7 +28,7 @@ cpu_of() {
 }
 
 echo "# nginx worker pid $WORKER on CPU 0; clients on CPU 1; $CONNS connections, ${DURATION}s, $ROUNDS rounds"
-echo "# round  loadgen_rps  wrk_rps  ratio  client_cpu_us_per_req(loadgen, wrk)  nginx_cpu_us_per_req(loadgen, wrk)"
+echo "# round  loadgen_rps  wrk_rps  ratio  client_cpu_us_per_req(loadgen, wrk)  nginx_cpu_us_per_req(loadgen, wrk)  loadavg"
 ratios=()
 TIMEFORMAT='%U %S'    # bash's time: user and system CPU seconds of the client process
 for r in $(seq 1 "$ROUNDS"); do
@@ -45,7 +47,7 @@ for r in $(seq 1 "$ROUNDS"); do
     ratio=$(awk -v a="$lg" -v b="$wrk" 'BEGIN { printf "%.3f", a / b }')
     ngl=$(awk -v c="$c0" -v d="$c1" -v n="$lgreq" 'BEGIN { printf "%.2f", (d - c) * 1e6 / n }')
     ngw=$(awk -v c="$c1" -v d="$c2" -v n="$wrkreq" 'BEGIN { printf "%.2f", (d - c) * 1e6 / n }')
-    echo "$r  $lg  $wrk  $ratio  $lgcpu $wrkcpu  $ngl $ngw"
+    echo "$r  $lg  $wrk  $ratio  $lgcpu $wrkcpu  $ngl $ngw  $(cut -d' ' -f1 /proc/loadavg)"
     ratios+=("$ratio")
 done
 median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
