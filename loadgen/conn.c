@@ -97,10 +97,10 @@ static void start_connect(struct lg_thread *t, struct lg_conn *c, int64_t now)
         if (bind(c->fd, (const struct sockaddr *)src, o->addrlen) < 0)
             goto fail;
     }
-    do
-        r = connect(c->fd, (const struct sockaddr *)&o->addr, o->addrlen);
-    while (r < 0 && errno == EINTR);
-    if (r < 0 && errno != EINPROGRESS)
+    /* Non-blocking: EINPROGRESS, or (interrupted) EINTR, both finish asynchronously; a retry
+     * would only see EALREADY. */
+    r = connect(c->fd, (const struct sockaddr *)&o->addr, o->addrlen);
+    if (r < 0 && errno != EINPROGRESS && errno != EINTR)
         goto fail;
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
     if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)

@@ -62,4 +62,18 @@ check "frozen server: timeouts counted, the last requests reported incomplete" j
 check "frozen server: sent == answered + failed + incomplete" jtrue "$f" \
     'j["requests_sent"] == j["requests_total"] + j["requests_failed"] + j["incomplete"]'
 kill -CONT "$SRV_PID"
+
+# 3. A listener that takes no more connections (frozen, backlog 1): SYNs go unanswered, so
+#    connects time out (connect_timeout), and the run still ends on time.
+if [ -x "$BIN/server-pthread" ] && start_server backlog "$BIN/server-pthread" --port 0 --backlog 1; then
+    kill -STOP "$SRV_PID"
+    t0=$(now)
+    "$BIN/loadgen" --target "127.0.0.1:$SRV_PORT" -c 10 -d 1.5 --timeout 0.5 -q \
+        --json "$LG_TMP/syn.json" > "$LG_TMP/syn.out" 2>&1
+    t1=$(now)
+    kill -CONT "$SRV_PID"
+    el=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+    check "unanswered SYNs: connect_timeout counted, ended by 1.5 + 0.5 + 1 s (took ${el}s)" jtrue "$LG_TMP/syn.json" \
+        "j['errors']['connect_timeout'] > 0 and $el <= 3.0"
+fi
 done_testing
