@@ -15,6 +15,14 @@
 
 static void conn_fail(struct lg_thread *t, struct lg_conn *c, int cls, int64_t now);
 
+/* Every state change goes here: the thread counts its connects in progress, so the drain at the
+ * end can wait for them and count each connection the server accepted. */
+static void set_state(struct lg_thread *t, struct lg_conn *c, uint8_t s)
+{
+    t->connecting += (uint32_t)(s == CS_CONNECTING) - (uint32_t)(c->state == CS_CONNECTING);
+    c->state = s;
+}
+
 static void count_error(struct lg_thread *t, int cls, uint64_t n, int64_t now)
 {
     t->res.c.err[cls] += n;
@@ -30,7 +38,7 @@ static void drop(struct lg_thread *t, struct lg_conn *c)
     t->inflight -= c->inflight;
     c->inflight = c->unsent = c->head = c->out_off = c->on_conn = 0;
     c->want_out = c->closing = 0;
-    c->state = CS_WAIT;
+    set_state(t, c, CS_WAIT);
     lg_timer_del(t, c);
     t->proto->reset(&c->ps);
 }
@@ -40,7 +48,7 @@ static void drop(struct lg_thread *t, struct lg_conn *c)
 void lg_conn_connect_at(struct lg_thread *t, struct lg_conn *c, int64_t at, int64_t now)
 {
     if (t->stopping) {
-        c->state = CS_DOWN;
+        set_state(t, c, CS_DOWN);
         return;
     }
     if (t->connect_gap) {
@@ -53,13 +61,13 @@ void lg_conn_connect_at(struct lg_thread *t, struct lg_conn *c, int64_t at, int6
             at = t->fail_next;
         t->fail_next = at + LG_FAIL_GAP;
     }
-    c->state = CS_WAIT;
+    set_state(t, c, CS_WAIT);
     lg_timer_set(t, c, at > now ? at : now);
 }
 
 static void connected(struct lg_thread *t, struct lg_conn *c, int64_t now)
 {
-    c->state = CS_OPEN;
+    set_state(t, c, CS_OPEN);
     c->was_open = 1;
     lg_timer_del(t, c);
     t->res.c.connects_total++;
@@ -105,7 +113,7 @@ static void start_connect(struct lg_thread *t, struct lg_conn *c, int64_t now)
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
     if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
         goto fail;
-    c->state = CS_CONNECTING;
+    set_state(t, c, CS_CONNECTING);
     lg_timer_set(t, c, now + (int64_t)(o->timeout * LG_NS));
     if (r == 0)
         connected(t, c, lg_now());
@@ -125,7 +133,7 @@ static void conn_fail(struct lg_thread *t, struct lg_conn *c, int cls, int64_t n
     t->fail_streak++;
     if (idle_lost) {               /* an idle connection is not replaced once held */
         t->res.c.idle_closed++;
-        c->state = CS_DOWN;
+        set_state(t, c, CS_DOWN);
         return;
     }
     c->backoff_ms = c->backoff_ms ? (c->backoff_ms >= 500 ? 1000 : c->backoff_ms * 2) : 10;
@@ -289,7 +297,7 @@ static void on_eof(struct lg_thread *t, struct lg_conn *c, int64_t now)
     if (c->idle) {
         t->res.c.idle_closed++;
         drop(t, c);
-        c->state = CS_DOWN;
+        set_state(t, c, CS_DOWN);
         return;
     }
     conn_close_ok(t, c, now);
@@ -372,7 +380,7 @@ void lg_conn_timer(struct lg_thread *t, struct lg_conn *c, int64_t now)
     switch (c->state) {
     case CS_WAIT:
         if (t->stopping)
-            c->state = CS_DOWN;
+            set_state(t, c, CS_DOWN);
         else
             start_connect(t, c, now);
         break;
@@ -401,5 +409,5 @@ void lg_conn_finish(struct lg_thread *t, struct lg_conn *c)
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
-    c->state = CS_DOWN;
+    set_state(t, c, CS_DOWN);
 }

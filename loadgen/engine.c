@@ -245,7 +245,9 @@ static void *thread_main(void *arg)
             dispatch(t, now);
         if (!t->stopping && (now >= t->stop_at || atomic_load_explicit(&t->sh->stop, memory_order_relaxed)))
             begin_stop(t, now);
-        if (t->stopping && (t->inflight == 0 || now >= t->drain_end))
+        /* The drain: answers still due, and connects under way (the server may have accepted
+         * them already, so they are waited for and counted, not dropped). */
+        if (t->stopping && ((t->inflight == 0 && t->connecting == 0) || now >= t->drain_end))
             break;
         if (!t->idle_snapped && now >= t->idle_snap_at)
             snap_idle(t);

@@ -82,6 +82,7 @@ struct lg_thread {
     int64_t waited_ns;          /* time in epoll_wait while sending */
     int64_t cpu0;               /* thread CPU at t0 */
     uint64_t inflight;          /* over all connections */
+    uint32_t connecting;        /* connections in CS_CONNECTING */
     struct lg_result res;
 };
 

@@ -39,6 +39,13 @@ check() {   # check DESCRIPTION COMMAND...: one TAP line from a command's status
     ok $? "$desc"
 }
 
+same() {    # same DESCRIPTION GOT WANTED: one TAP line; both values shown when they differ
+    [ "$2" = "$3" ]
+    local r=$?
+    [ $r -eq 0 ] || diag "got '$2', wanted '$3'"
+    ok $r "$1"
+}
+
 diag() {
     echo "$*" | sed 's/^/# /'
 }
