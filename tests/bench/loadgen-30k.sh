@@ -18,7 +18,8 @@ CMD=("$BIN/loadgen" --target "127.0.0.1:$NGINX_PORT" -c "$CONNS" --procs 2 -t 2
 echo "# ${CMD[*]}"
 "${CMD[@]}"
 rc=$?
-echo "# nginx: $(grep -c . "$LG_TMP/nginx/error.log" 2>/dev/null || echo 0) error-log lines"
+lines=$(grep -c . "$LG_TMP/nginx/error.log" 2> /dev/null)
+echo "# nginx error log: ${lines:-0} lines"
 "$PYTHON" - "$LG_TMP/30k.json" "$CONNS" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
