@@ -53,9 +53,9 @@ PY
 
 for model in $servers; do
     for proto in http echo; do
-        one "$model" "$proto" 1 -d 0.5
+        one "$model" "$proto" 1 -d 0.3
         [ "$model" = iterative ] && continue     # one client at a time, by design
-        one "$model" "$proto" 100 -d 0.5
+        one "$model" "$proto" 100 -d 0.3
     done
 done
 
