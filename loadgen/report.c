@@ -220,7 +220,7 @@ static int out_close(FILE *f, const char *path)
 int lg_write_json(const char *path, const struct lg_opts *o, const struct lg_result *r,
                   double wall_s, const struct lg_verdict *v)
 {
-    FILE *f = out_open(path, "w");
+    FILE *f = out_open(path, "we");
     if (!f) {
         fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
         return -1;
@@ -296,7 +296,7 @@ int lg_write_csv(const char *path, const struct lg_opts *o, const struct lg_resu
 {
     struct stat st;
     int fresh = stat(path, &st) < 0 || st.st_size == 0;
-    FILE *f = out_open(path, "a");
+    FILE *f = out_open(path, "ae");
     if (!f) {
         fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
         return -1;
@@ -340,7 +340,7 @@ int lg_write_csv(const char *path, const struct lg_opts *o, const struct lg_resu
 
 int lg_write_timeseries(const char *path, const struct lg_opts *o, const struct lg_result *r)
 {
-    FILE *f = out_open(path, "w");
+    FILE *f = out_open(path, "we");
     if (!f) {
         fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
         return -1;
@@ -365,7 +365,7 @@ int lg_write_timeseries(const char *path, const struct lg_opts *o, const struct 
 
 int lg_write_hist(const char *path, const struct lg_result *r)
 {
-    FILE *f = out_open(path, "w");
+    FILE *f = out_open(path, "we");
     if (!f) {
         fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
         return -1;
