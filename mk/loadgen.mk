@@ -20,3 +20,7 @@ $(BIN)/loadgen-echod: $(OBJ)/tests/loadgen/echod.o
 	$(call link)
 
 TEST_BINS += $(BIN)/loadgen $(BIN)/loadgen-hist-test $(BIN)/loadgen-hresp-test $(BIN)/loadgen-echod
+
+# The bare client tests/bench/loadgen-floor.sh measures the load generator against (not a test).
+$(BIN)/loadgen-floor: $(OBJ)/tests/loadgen/floor.o
+	$(call link)
