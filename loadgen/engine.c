@@ -192,6 +192,8 @@ static void begin_stop(struct lg_thread *t, int64_t now)
 {
     t->stopping = 1;
     t->stopped_at = now;
+    if (t->drain_end > now + (int64_t)(t->o->timeout * LG_NS))   /* stopped early (SIGINT) */
+        t->drain_end = now + (int64_t)(t->o->timeout * LG_NS);
     int64_t cpu = thread_cpu() - t->cpu0, wall = now - t->t0;
     t->res.c.thread_cpu_s = (double)cpu / LG_NS;
     t->res.c.thread_cpu_max = wall > 0 ? (double)cpu / (double)wall : 0;
