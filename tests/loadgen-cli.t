@@ -42,4 +42,18 @@ stop_server "$SRV_PID"
 ok $(( $? != 2 )) "refused connections past --max-errors 0: exit 2"
 check "refused connections: counted as connect errors, rate-limited" jtrue "$LG_TMP/gone.json" \
     'j["errors"]["connect"] == j["errors_total"] and 50 <= j["errors_total"] <= 300 and j["requests_sent"] == 0'
+# SIGTERM (the runner's stop) or SIGINT: the run ends early, drains, and still reports.
+start_server term "$BIN/loadgen-echod" --port 0 || exit 1
+"$LG" --target "127.0.0.1:$SRV_PORT" --proto echo -c 4 -d 30 -q --json "$LG_TMP/term.json" &
+P=$!
+sleep 1
+kill -TERM $P
+t0=$(date +%s.%N)
+wait $P
+rc=$?
+el=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+ok $rc "SIGTERM: exit 0 (took ${el}s after the signal)"
+check "SIGTERM: results of the shortened window written" jtrue "$LG_TMP/term.json" \
+    'j["requests"] > 0 and 0.5 < j["window_s"] < 5 and j["incomplete"] == 0'
+stop_server "$SRV_PID"
 done_testing
