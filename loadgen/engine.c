@@ -285,12 +285,26 @@ static void *thread_main(void *arg)
 
 /* ---- setup and the process's share -------------------------------------------------------- */
 
-static int thread_setup(struct lg_thread *t, const struct lg_opts *o, int g, int64_t t0)
+/* [lo, hi) of the i-th of n equal shares of [0, total). */
+static void share(uint32_t total, uint32_t i, uint32_t n, uint32_t *lo, uint32_t *hi)
 {
-    uint32_t T = o->threads;
-    uint32_t a0 = (uint32_t)((uint64_t)o->connections * g / T);
-    uint32_t a1 = (uint32_t)((uint64_t)o->connections * (g + 1) / T);
-    uint32_t i0 = (uint32_t)((uint64_t)o->idle * g / T), i1 = (uint32_t)((uint64_t)o->idle * (g + 1) / T);
+    *lo = (uint32_t)((uint64_t)total * i / n);
+    *hi = (uint32_t)((uint64_t)total * (i + 1) / n);
+}
+
+/* Thread g is the k-th of the n threads of process `proc`. Connections are split between the
+ * processes first (each holds its fair share of fds, whatever the thread count), then between
+ * that process's threads. */
+static int thread_setup(struct lg_thread *t, const struct lg_opts *o, int g, int64_t t0, int proc,
+                        int k, int n)
+{
+    uint32_t T = o->threads, p0, p1, q0, q1, a0, a1, i0, i1;
+    share(o->connections, (uint32_t)proc, o->procs, &p0, &p1);
+    share(p1 - p0, (uint32_t)k, (uint32_t)n, &a0, &a1);
+    a0 += p0, a1 += p0;
+    share(o->idle, (uint32_t)proc, o->procs, &q0, &q1);
+    share(q1 - q0, (uint32_t)k, (uint32_t)n, &i0, &i1);
+    i0 += q0, i1 += q0;
     t->gidx = g;
     t->nactive = a1 - a0;
     t->nconns = t->nactive + (i1 - i0);
@@ -301,13 +315,14 @@ static int thread_setup(struct lg_thread *t, const struct lg_opts *o, int g, int
     t->idle_snap_at = o->warmup > 0 ? t->warm_end : t->stop_at;
     t->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(g + 1);   /* xorshift: never 0 */
     t->jitter = t->rng;
-    t->open = o->rate > 0;
+    /* Each thread takes the share of the rates that its connections are of all connections. */
+    t->open = o->rate > 0 && t->nactive > 0;
     if (t->open) {
-        t->interval = (double)LG_NS * T / o->rate;
+        t->interval = (double)LG_NS * o->connections / (o->rate * t->nactive);
         t->next_f = (double)t0 + t->interval * g / T;    /* threads interleave their arrivals */
     }
-    if (o->connect_rate > 0) {
-        t->connect_gap = (int64_t)((double)LG_NS * T / o->connect_rate);
+    if (o->connect_rate > 0 && t->nconns > 0) {
+        t->connect_gap = (int64_t)((double)LG_NS * (o->connections + o->idle) / (o->connect_rate * t->nconns));
         t->connect_next = t0 + t->connect_gap * g / (int64_t)T;
     }
     /* Everything a thread touches per request is allocated here, once. */
@@ -371,7 +386,7 @@ int lg_run_proc(const struct lg_opts *o, const struct lg_proto *proto, int proc,
         ts[i].proto = proto;
         ts[i].sh = sh;
         ts[i].epfd = -1;
-        if (thread_setup(&ts[i], o, g0 + i, t0) < 0) {
+        if (thread_setup(&ts[i], o, g0 + i, t0, proc, i, n) < 0) {
             snprintf(err, errlen, "%s", ts[i].err);
             rc = -1;
             goto out;
