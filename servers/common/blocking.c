@@ -1,7 +1,8 @@
 /* blocking.c: the connection loop of the blocking models (iterative, fork, pthread, prefork,
  * threadpool): read, feed the protocol engine, write it all, repeat. One copy here, so those models
  * differ only in who runs this loop: the one thread, a child process, a thread per connection, or a
- * pool member.
+ * pool member. The loop does its I/O through a `struct srv_io`, so the coroutine model runs this very
+ * loop too, with reads and writes that yield to its scheduler instead of blocking the thread.
  *
  * Timeouts: SO_RCVTIMEO and SO_SNDTIMEO make a silent client or a reader that never reads release its
  * worker after --idle-timeout. Stop: the connection is tracked, so the stop handler's shutdown() ends a
@@ -63,17 +64,18 @@ int srv_accept_blocking(struct srv *s, struct srv_stats *st)
 /* Classify a failed read/write: timeouts and errors are counted apart. */
 static void count_failure(int err, struct srv_stats *st)
 {
-    if (err == EAGAIN || err == EWOULDBLOCK)
+    if (err == EAGAIN || err == EWOULDBLOCK || err == ETIMEDOUT)
         st->timeouts++;
     else if (!srv_stopping())
         st->errors++;
 }
 
 /* Write all of buf; 0 on success, -1 when the connection must end. */
-static int write_all(int fd, const char *buf, size_t len, struct srv_stats *st)
+static int write_all(const struct srv_io *io, void *ctx, int fd, const char *buf, size_t len,
+                     struct srv_stats *st)
 {
     while (len > 0) {
-        ssize_t n = write(fd, buf, len);
+        ssize_t n = io->write(ctx, fd, buf, len);
         if (n > 0) {
             buf += n;
             len -= (size_t)n;
@@ -97,7 +99,7 @@ static void set_timeouts(int fd, unsigned secs)
     (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
-void srv_serve_blocking(struct srv *s, int fd, struct srv_stats *st)
+void srv_serve_io(struct srv *s, int fd, struct srv_stats *st, const struct srv_io *io, void *ctx)
 {
     char *in = malloc(SRV_IN_CAP + SRV_OUT_CAP);
     struct proto_conn pc;
@@ -105,12 +107,10 @@ void srv_serve_blocking(struct srv *s, int fd, struct srv_stats *st)
 
     if (!in) {
         st->errors++;
-        goto done;
+        return;
     }
     struct proto_out out = { .buf = in + SRV_IN_CAP, .len = 0, .cap = SRV_OUT_CAP };
     proto_init(&pc, &s->proto);
-    srv_track(fd);
-    set_timeouts(fd, s->opt.idle_timeout);
 
     for (;;) {
         size_t used;
@@ -122,7 +122,7 @@ void srv_serve_blocking(struct srv *s, int fd, struct srv_stats *st)
                 memmove(in, in + used, inlen); /* a partial pipelined request: rare and small */
         }
         if (out.len > 0) {
-            if (write_all(fd, out.buf, out.len, st) < 0)
+            if (write_all(io, ctx, fd, out.buf, out.len, st) < 0)
                 break;
             out.len = 0;
         }
@@ -132,7 +132,7 @@ void srv_serve_blocking(struct srv *s, int fd, struct srv_stats *st)
             continue;
         if (inlen == SRV_IN_CAP)
             break; /* cannot happen: the engine answers before PROTO_IN_MIN bytes are pending */
-        ssize_t n = read(fd, in + inlen, SRV_IN_CAP - inlen);
+        ssize_t n = io->read(ctx, fd, in + inlen, SRV_IN_CAP - inlen);
         if (n > 0) {
             inlen += (size_t)n;
             st->bytes_in += (uint64_t)n;
@@ -144,10 +144,34 @@ void srv_serve_blocking(struct srv *s, int fd, struct srv_stats *st)
         }
     }
     proto_fini(&pc);
-    srv_untrack(fd);
-done:
-    close(fd);
     free(in);
+}
+
+static ssize_t sys_read(void *ctx, int fd, void *buf, size_t n)
+{
+    (void)ctx;
+    return read(fd, buf, n);
+}
+
+static ssize_t sys_write(void *ctx, int fd, const void *buf, size_t n)
+{
+    (void)ctx;
+    return write(fd, buf, n);
+}
+
+static const struct srv_io blocking_io = {
+    .name = "blocking",
+    .read = sys_read,
+    .write = sys_write,
+};
+
+void srv_serve_blocking(struct srv *s, int fd, struct srv_stats *st)
+{
+    srv_track(fd);
+    set_timeouts(fd, s->opt.idle_timeout);
+    srv_serve_io(s, fd, st, &blocking_io, NULL);
+    srv_untrack(fd);
+    close(fd);
     st->closed++;
     srv_stats_flush(st);
 }

@@ -9,6 +9,7 @@
 #define CMB_SERVER_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "proto.h"
 
@@ -137,6 +138,20 @@ int srv_accept_blocking(struct srv *s, struct srv_stats *st);
 /* Serve fd until the peer leaves, it idles past --idle-timeout, or the server stops; then close it and
  * flush *st. The caller then calls srv_conn_release(). */
 void srv_serve_blocking(struct srv *s, int fd, struct srv_stats *st);
+
+/* How a connection loop reads and writes: blocking system calls (srv_serve_blocking), or a model's own
+ * (the coroutine model's yield to its scheduler instead of blocking the thread). Both follow the
+ * read(2)/write(2) contract; a call that times out fails with EAGAIN or ETIMEDOUT (counted as a
+ * timeout), and any failure once srv_stopping() is not counted as an error. */
+struct srv_io {
+    const char *name;
+    ssize_t (*read)(void *ctx, int fd, void *buf, size_t n);
+    ssize_t (*write)(void *ctx, int fd, const void *buf, size_t n);
+};
+
+/* The connection loop itself: drive the engine over fd through io until the peer leaves, an I/O call
+ * fails, or the engine says close. Counts into *st; does not close fd or flush *st. */
+void srv_serve_io(struct srv *s, int fd, struct srv_stats *st, const struct srv_io *io, void *ctx);
 
 /* Sleep with exponential back-off after a resource failure: 10 ms doubling to 320 ms; *step counts the
  * consecutive failures, reset it to 0 on success. */
