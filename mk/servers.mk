@@ -17,3 +17,33 @@ CFLAGS_select := -O2 -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
 
 # libevent 2.1 (Debian libevent-dev): only the core (event loop, listener), no extras.
 LDLIBS_server-libevent := $(shell pkg-config --libs libevent_core 2>/dev/null || echo -levent_core)
+
+# ---- issue 4: coroutine, uring, reuseport ----
+
+# coroutine: the context switch is chosen at build time (servers/common/coro.h): CORO=asm (the x86-64
+# switch; other machines fall back to ucontext by themselves) or CORO=ucontext. The stamp file makes a
+# change of CORO rebuild coro.o.
+CORO ?= asm
+CFLAGS_coro := $(if $(filter ucontext,$(CORO)),-DCORO_UCONTEXT)
+$(OBJ)/servers/common/coro.o: $(OBJ)/.coro-$(CORO)
+$(OBJ)/.coro-$(CORO): | deps
+	@mkdir -p $(@D)
+	@rm -f $(OBJ)/.coro-*
+	@touch $@
+
+LDLIBS_server-uring := -luring
+
+# The switch-cost microbenchmark (not part of `make test`): both implementations side by side. The
+# ucontext one compiles coro.h with CORO_UCONTEXT on both sides, since the context layout differs.
+.PHONY: coro-bench
+coro-bench: $(BIN)/coro-bench $(BIN)/coro-bench-ucontext
+$(BIN)/coro-bench: $(OBJ)/tests/beyond/coro_bench.o $(OBJ)/servers/common/coro.o
+	$(call link)
+$(BIN)/coro-bench-ucontext: $(OBJ)/tests/beyond/ucontext/coro_bench.o $(OBJ)/tests/beyond/ucontext/coro.o
+	$(call link)
+$(OBJ)/tests/beyond/ucontext/%.o: | deps
+	@mkdir -p $(@D)
+	@echo "  CC      $< (ucontext)"
+	$(Q)$(CC) $(CFLAGS) -DCORO_UCONTEXT -c -o $@ $<
+$(OBJ)/tests/beyond/ucontext/coro_bench.o: tests/beyond/coro_bench.c
+$(OBJ)/tests/beyond/ucontext/coro.o: servers/common/coro.c
