@@ -21,15 +21,12 @@ LDLIBS_server-libevent := $(shell pkg-config --libs libevent_core 2>/dev/null ||
 # ---- issue 4: coroutine, uring, reuseport ----
 
 # coroutine: the context switch is chosen at build time (servers/common/coro.h): CORO=asm (the x86-64
-# switch; other machines fall back to ucontext by themselves) or CORO=ucontext. The stamp file makes a
-# change of CORO rebuild coro.o.
+# switch; other machines fall back to ucontext by themselves) or CORO=ucontext. obj/<variant>/coro.impl
+# holds the choice and is rewritten only when it changes, so a change of CORO rebuilds coro.o.
 CORO ?= asm
 CFLAGS_coro := $(if $(filter ucontext,$(CORO)),-DCORO_UCONTEXT)
-$(OBJ)/servers/common/coro.o: $(OBJ)/.coro-$(CORO)
-$(OBJ)/.coro-$(CORO): | deps
-	@mkdir -p $(@D)
-	@rm -f $(OBJ)/.coro-*
-	@touch $@
+$(shell mkdir -p $(OBJ) && { [ "$$(cat $(OBJ)/coro.impl 2>/dev/null)" = "$(CORO)" ] || echo "$(CORO)" > $(OBJ)/coro.impl; })
+$(OBJ)/servers/common/coro.o: $(OBJ)/coro.impl
 
 LDLIBS_server-uring := -luring
 
