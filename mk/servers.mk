@@ -29,18 +29,3 @@ $(shell mkdir -p $(OBJ) && { [ "$$(cat $(OBJ)/coro.impl 2>/dev/null)" = "$(CORO)
 $(OBJ)/servers/common/coro.o: $(OBJ)/coro.impl
 
 LDLIBS_server-uring := -luring
-
-# The switch-cost microbenchmark (not part of `make test`): both implementations side by side. The
-# ucontext one compiles coro.h with CORO_UCONTEXT on both sides, since the context layout differs.
-.PHONY: coro-bench
-coro-bench: $(BIN)/coro-bench $(BIN)/coro-bench-ucontext
-$(BIN)/coro-bench: $(OBJ)/tests/beyond/coro_bench.o $(OBJ)/servers/common/coro.o
-	$(call link)
-$(BIN)/coro-bench-ucontext: $(OBJ)/tests/beyond/ucontext/coro_bench.o $(OBJ)/tests/beyond/ucontext/coro.o
-	$(call link)
-$(OBJ)/tests/beyond/ucontext/%.o: | deps
-	@mkdir -p $(@D)
-	@echo "  CC      $< (ucontext)"
-	$(Q)$(CC) $(CFLAGS) -DCORO_UCONTEXT -c -o $@ $<
-$(OBJ)/tests/beyond/ucontext/coro_bench.o: tests/beyond/coro_bench.c
-$(OBJ)/tests/beyond/ucontext/coro.o: servers/common/coro.c
