@@ -11,7 +11,7 @@
  * The environment variable CMB_URING_FALLBACK (words: accept, recv, bufring, setup) forces fallbacks,
  * so tests can run the other paths on a kernel that has everything.
  *
- * A connection holds, besides its ~150-byte struct: the receive buffers it has not consumed yet (it
+ * A connection holds, besides its 168-byte struct: the receive buffers it has not consumed yet (it
  * stops its recv when it holds HOLD_MAX of them: back-pressure), an input buffer only while a request
  * is partial, and an output buffer only while a response is being sent; both come from a free list.
  * --idle-timeout: an equal-timeout list (idle.h) checked every turn, with a periodic timeout SQE so a
@@ -61,7 +61,7 @@ struct conn {
     uint32_t inlen, outlen, outoff, nheld;
     int fd;
     uint8_t refs;      /* reasons not to free yet: recv, send in flight; on the starved list */
-    uint8_t recv_on, send_on, starved, eof, closing, proto_closed, need_room;
+    uint8_t recv_on, send_on, cancelling, starved, eof, closing, proto_closed, need_room;
 };
 
 static struct {
@@ -211,7 +211,7 @@ static void conn_close(struct conn *c)
     if (!c->closing) {
         c->closing = 1;
         idle_remove(&c->idle);
-        if (c->recv_on)
+        if (c->recv_on && !c->cancelling)
             cancel(c, T_RECV);
         if (c->send_on)
             cancel(c, T_SEND);
@@ -325,7 +325,7 @@ static void on_recv(struct conn *c, struct io_uring_cqe *cqe)
     struct rxbuf *b = NULL;
 
     if (!(cqe->flags & IORING_CQE_F_MORE)) { /* this recv is over: multishot ended, or single-shot */
-        c->recv_on = 0;
+        c->recv_on = c->cancelling = 0;
         c->refs--;
     }
     if (!u.br) {
@@ -346,8 +346,10 @@ static void on_recv(struct conn *c, struct io_uring_cqe *cqe)
             c->held = b;
         c->held_tail = b;
         /* Back-pressure: the engine is waiting for a send and the peer keeps sending. */
-        if (++c->nheld >= HOLD_MAX && c->recv_on)
+        if (++c->nheld >= HOLD_MAX && c->recv_on && !c->cancelling) {
+            c->cancelling = 1;
             cancel(c, T_RECV);
+        }
         b = NULL;
     }
     if (b)
