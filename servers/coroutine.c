@@ -8,11 +8,13 @@
  *
  * Sockets are registered once, edge-triggered for both directions: a parked coroutine has always just
  * seen EAGAIN, so the next edge is exactly the wakeup it needs, and parking costs no epoll_ctl.
- * --idle-timeout: a parked coroutine is on an idle list (idle.h); one that waits too long is resumed
- * with ETIMEDOUT. Stop: every coroutine is resumed with ECANCELED and unwinds through the same loop. */
+ * --idle-timeout: each coroutine has a timer on the shared wheel (wheel.c), re-armed lazily from the
+ * time it last parked; one parked for longer is resumed with ETIMEDOUT. Stop: every coroutine is
+ * resumed with ECANCELED and unwinds through the same loop. */
 #include "common/coro.h"
-#include "common/idle.h"
+#include "common/list.h"
 #include "common/server.h"
+#include "common/wheel.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -28,14 +30,17 @@
 #define STACKS_KEPT 256u  /* free stacks kept mapped for reuse; more are unmapped */
 #define MAX_EVENTS 256
 #define ACCEPTS_PER_TURN 256
+#define TICK_NS 100000000LL /* idle-timer resolution */
+#define WHEEL_SLOTS 1024u   /* 102 s of ticks; longer timeouts come back early and re-arm */
 
 enum wake { WAKE_READY, WAKE_TIMEOUT, WAKE_STOP };
 
 struct task {
     struct coro_ctx ctx;
     struct coro_stack stack;
-    struct idle_node idle;     /* listed while parked, if --idle-timeout */
-    struct task *prev, *next;  /* every live task: a stop resumes them all */
+    struct wheel_node timer;   /* idle timer, if --idle-timeout */
+    int64_t parked_ns;         /* when it last parked: the timer re-arms from this */
+    struct list link;          /* every live task: a stop resumes them all */
     int fd;
     uint32_t want;             /* EPOLLIN or EPOLLOUT while parked, 0 while running */
     enum wake wake;            /* why the scheduler resumed it */
@@ -51,8 +56,9 @@ static struct {
     struct srv *srv;
     int epfd;
     struct coro_ctx main;      /* the scheduler's context: the thread's own stack */
-    struct task all;           /* sentinel of the live-task list */
-    struct idle_list idle;
+    struct list all;           /* live tasks */
+    struct wheel wheel;
+    int64_t idle_ns;           /* --idle-timeout; 0: none */
     struct free_stack *free_stacks;
     unsigned nfree;
     int64_t now;               /* monotonic ns at the last wakeup: parking needs no clock read */
@@ -73,10 +79,9 @@ static int park(struct task *t, uint32_t events)
         return -1;
     }
     t->want = events;
-    idle_touch(&sched.idle, &t->idle, sched.now);
+    t->parked_ns = sched.now;
     coro_switch(&t->ctx, &sched.main);
     t->want = 0;
-    idle_remove(&t->idle);
     if (t->wake == WAKE_READY)
         return 0;
     errno = t->wake == WAKE_TIMEOUT ? ETIMEDOUT : ECANCELED;
@@ -134,9 +139,8 @@ static void resume(struct task *t, enum wake why)
     if (!t->done)
         return;
     /* It ran off the end of conn_main: it is off its stack for good, so the stack can be reused. */
-    t->prev->next = t->next;
-    t->next->prev = t->prev;
-    idle_remove(&t->idle);
+    list_del(&t->link);
+    wheel_del(&sched.wheel, &t->timer);
     coro_release(&t->ctx);
     if (sched.nfree < STACKS_KEPT) {
         struct free_stack *fs = t->stack.base; /* the bottom of the stack: never touched by a task */
@@ -183,10 +187,9 @@ static void spawn(int fd)
         return;
     }
     t->fd = fd;
-    t->prev = sched.all.prev;
-    t->next = &sched.all;
-    sched.all.prev->next = t;
-    sched.all.prev = t;
+    list_add_tail(&sched.all, &t->link);
+    if (sched.idle_ns)
+        wheel_add(&sched.wheel, &t->timer, sched.now + sched.idle_ns);
     coro_make(&t->ctx, &t->stack, conn_main, t);
     resume(t, WAKE_READY); /* runs until its first read would block */
 }
@@ -226,7 +229,7 @@ static void accept_some(struct srv *s)
 /* Milliseconds epoll_wait may sleep: until the next idle deadline or accept resumption, or forever. */
 static int wait_ms(void)
 {
-    int64_t next = idle_next(&sched.idle);
+    int64_t next = wheel_next(&sched.wheel);
     if (sched.accept_at && (next < 0 || sched.accept_at < next))
         next = sched.accept_at;
     if (next < 0)
@@ -248,15 +251,16 @@ static int run(struct srv *s)
     struct epoll_event evs[MAX_EVENTS];
 
     sched.srv = s;
-    sched.all.prev = sched.all.next = &sched.all;
-    idle_init(&sched.idle, s->opt.idle_timeout);
+    list_init(&sched.all);
+    sched.idle_ns = (int64_t)s->opt.idle_timeout * 1000000000;
+    sched.now = srv_now_ns();
     coro_main_init(&sched.main);
     sched.epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (sched.epfd < 0 || watch(s->listen_fd, &listen_tag) < 0 || watch(srv_wake_fd(), &wake_tag) < 0) {
-        srv_log("epoll setup: %s", strerror(errno));
+    if (sched.epfd < 0 || watch(s->listen_fd, &listen_tag) < 0 || watch(srv_wake_fd(), &wake_tag) < 0 ||
+        wheel_init(&sched.wheel, TICK_NS, WHEEL_SLOTS, sched.now) < 0) {
+        srv_log("scheduler setup: %s", strerror(errno));
         return 1;
     }
-    sched.now = srv_now_ns();
     srv_ready(s);
 
     while (!srv_stopping()) {
@@ -285,15 +289,20 @@ static int run(struct srv *s)
             sched.accept_at = 0;
             watch(s->listen_fd, &listen_tag);
         }
-        struct idle_node *in;
-        while ((in = idle_expired(&sched.idle, sched.now)) != NULL)
-            resume(idle_owner(in, struct task, idle), WAKE_TIMEOUT);
+        struct wheel_node *wn;
+        while ((wn = wheel_pop(&sched.wheel, sched.now)) != NULL) {
+            struct task *t = LIST_ENTRY(wn, struct task, timer);
+            if (t->parked_ns + sched.idle_ns <= sched.now)
+                resume(t, WAKE_TIMEOUT); /* every task is parked while the scheduler runs */
+            else
+                wheel_add(&sched.wheel, &t->timer, t->parked_ns + sched.idle_ns);
+        }
     }
 
     /* Stop: resume every coroutine with ECANCELED; each unwinds, closes its socket and ends. */
     sched.stopping = 1;
-    while (sched.all.next != &sched.all)
-        resume(sched.all.next, WAKE_STOP);
+    while (!list_empty(&sched.all))
+        resume(LIST_ENTRY(sched.all.next, struct task, link), WAKE_STOP);
     while (sched.free_stacks) {
         struct free_stack *fs = sched.free_stacks;
         sched.free_stacks = fs->next;
@@ -301,6 +310,7 @@ static int run(struct srv *s)
         coro_stack_free(&st);
     }
     close(sched.epfd);
+    wheel_free(&sched.wheel);
     srv_stats_flush(&sched.st);
     return 0;
 }

@@ -14,10 +14,12 @@
  * A connection holds, besides its 168-byte struct: the receive buffers it has not consumed yet (it
  * stops its recv when it holds HOLD_MAX of them: back-pressure), an input buffer only while a request
  * is partial, and an output buffer only while a response is being sent; both come from a free list.
- * --idle-timeout: an equal-timeout list (idle.h) checked every turn, with a periodic timeout SQE so a
- * turn happens at least every TICK_MS. Stop: a poll SQE on the stop eventfd. */
-#include "common/idle.h"
+ * --idle-timeout: a timer per connection on the shared wheel (wheel.c), re-armed lazily from the time
+ * it last moved bytes, checked every turn, with a periodic timeout SQE so that a turn happens at
+ * least every TICK_MS. Stop: a poll SQE on the stop eventfd. */
+#include "common/list.h"
 #include "common/server.h"
+#include "common/wheel.h"
 
 #include <errno.h>
 #include <liburing.h>
@@ -38,7 +40,8 @@
 #define BUF_SIZE 2048u   /* each: a request fits; an 8 MiB echo takes 4096 of them */
 #define BGID 1
 #define HOLD_MAX 16u     /* unconsumed buffers a connection may hold before its recv is cancelled */
-#define TICK_MS 250
+#define TICK_MS 250      /* idle-timer resolution */
+#define WHEEL_SLOTS 512u /* 128 s of ticks; longer timeouts come back early and re-arm */
 #define POOL_KEEP 1024u  /* free input/output buffers kept for reuse */
 
 enum tag { T_IGNORE, T_ACCEPT, T_RECV, T_SEND, T_WAKE, T_TICK, T_ACCEPT_RETRY }; /* low 3 bits */
@@ -53,8 +56,9 @@ struct rxbuf {
 
 struct conn {
     struct proto_conn pc;
-    struct idle_node idle;
-    struct conn *prev, *next;   /* every connection (stop closes them all) */
+    struct wheel_node timer;    /* idle timer, if --idle-timeout */
+    int64_t active_ns;          /* last completion for it: the timer re-arms from this */
+    struct list link;           /* every connection (stop closes them all) */
     struct conn *starved_next;  /* on the list waiting for receive buffers */
     struct rxbuf *held, *held_tail, *rx; /* queue of received data; fallback: the recv's buffer */
     char *in, *out;             /* partial request; response being sent (NULL when none) */
@@ -74,8 +78,10 @@ static struct {
     struct rxbuf *rx_free;           /* fallback: free buffers */
     unsigned ring_avail, ring_adds;  /* buffers the kernel may use; recycled, not yet published */
     int ms_accept, ms_recv;          /* multishot accept / recv in use */
-    struct conn all, *starved, *starved_tail;
-    struct idle_list idle;
+    struct list all;
+    struct conn *starved, *starved_tail;
+    struct wheel wheel;
+    int64_t idle_ns;                 /* --idle-timeout; 0: none */
     char *pool[2][POOL_KEEP];        /* free input (0) and output (1) buffers */
     unsigned npool[2];
     int64_t now;
@@ -198,8 +204,7 @@ static void conn_free(struct conn *c)
     proto_fini(&c->pc);
     pool_put(0, c->in);
     pool_put(1, c->out);
-    c->prev->next = c->next;
-    c->next->prev = c->prev;
+    list_del(&c->link);
     u.st.closed++;
     srv_conn_release();
     free(c);
@@ -210,7 +215,7 @@ static void conn_close(struct conn *c)
 {
     if (!c->closing) {
         c->closing = 1;
-        idle_remove(&c->idle);
+        wheel_del(&u.wheel, &c->timer);
         if (c->recv_on && !c->cancelling)
             cancel(c, T_RECV);
         if (c->send_on)
@@ -378,7 +383,7 @@ static void on_recv(struct conn *c, struct io_uring_cqe *cqe)
         fail(c, res);
         return;
     }
-    idle_touch(&u.idle, &c->idle, u.now);
+    c->active_ns = u.now;
     advance(c);
 }
 
@@ -397,7 +402,7 @@ static void on_send(struct conn *c, int res)
     c->outoff += (uint32_t)res;
     if (c->outoff == c->outlen)
         c->outoff = c->outlen = 0;
-    idle_touch(&u.idle, &c->idle, u.now);
+    c->active_ns = u.now;
     if (c->outlen > 0)
         send_out(c); /* a short send: the rest */
     else
@@ -434,11 +439,10 @@ static void on_accept(struct io_uring_cqe *cqe)
         (void)setsockopt(res, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* as srv_accept does */
         c->fd = res;
         proto_init(&c->pc, &u.srv->proto);
-        c->prev = u.all.prev;
-        c->next = &u.all;
-        u.all.prev->next = c;
-        u.all.prev = c;
-        idle_touch(&u.idle, &c->idle, u.now);
+        list_add_tail(&u.all, &c->link);
+        c->active_ns = u.now;
+        if (u.idle_ns)
+            wheel_add(&u.wheel, &c->timer, u.now + u.idle_ns);
         arm_recv(c);
         return;
     }
@@ -574,8 +578,13 @@ static int run(struct srv *s)
     struct io_uring_sqe *sqe;
 
     u.srv = s;
-    u.all.prev = u.all.next = &u.all;
-    idle_init(&u.idle, s->opt.idle_timeout);
+    list_init(&u.all);
+    u.idle_ns = (int64_t)s->opt.idle_timeout * 1000000000;
+    u.now = srv_now_ns();
+    if (wheel_init(&u.wheel, TICK_MS * 1000000LL, WHEEL_SLOTS, u.now) < 0) {
+        srv_log("out of memory");
+        return 1;
+    }
     if (ring_init(err, sizeof err) < 0) {
         srv_log("%s", err);
         return 1;
@@ -608,29 +617,34 @@ static int run(struct srv *s)
         }
         io_uring_cq_advance(&u.ring, n);
         u.st.events += n;
-        struct idle_node *in;
-        while ((in = idle_expired(&u.idle, u.now)) != NULL) {
-            u.st.timeouts++;
-            conn_close(idle_owner(in, struct conn, idle));
+        struct wheel_node *wn;
+        while ((wn = wheel_pop(&u.wheel, u.now)) != NULL) {
+            struct conn *c = LIST_ENTRY(wn, struct conn, timer);
+            if (c->active_ns + u.idle_ns <= u.now) {
+                u.st.timeouts++;
+                conn_close(c);
+            } else {
+                wheel_add(&u.wheel, &c->timer, c->active_ns + u.idle_ns);
+            }
         }
     }
 
     /* Stop: the kernel cancels what is in flight when the ring goes; then close what is left. */
     u.stopping = 1;
     io_uring_queue_exit(&u.ring);
-    while (u.all.next != &u.all) {
-        struct conn *c = u.all.next;
+    while (!list_empty(&u.all)) {
+        struct conn *c = LIST_ENTRY(u.all.next, struct conn, link);
         close(c->fd);
         c->held = NULL; /* the ring is gone: nothing to give back */
         proto_fini(&c->pc);
         free(c->in);
         free(c->out);
-        c->prev->next = c->next;
-        c->next->prev = c->prev;
+        list_del(&c->link);
         u.st.closed++;
         srv_conn_release();
         free(c);
     }
+    wheel_free(&u.wheel);
     srv_stats_flush(&u.st);
     return 0;
 }
