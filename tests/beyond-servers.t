@@ -223,6 +223,37 @@ def check_stop_busy(t, model):
          srv.stderr_text())
 
 
+def listeners_on(port):
+    """LISTEN sockets bound to port, from /proc/net/tcp and tcp6."""
+    n = 0
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(path) as f:
+                for line in f.readlines()[1:]:
+                    local, state = line.split()[1], line.split()[3]
+                    n += int(local.rsplit(":", 1)[1], 16) == port and state == "0A"
+        except OSError:
+            pass
+    return n
+
+
+def check_reuseport_workers(t):
+    srv = Server("reuseport", "--proto", "http", "--workers", "3")
+    try:
+        threads = len(os.listdir("/proc/%d/task" % srv.pid))
+        t.ok(listeners_on(srv.port) == 3 and threads >= 3,  # ThreadSanitizer adds one of its own
+             "reuseport: --workers 3 has 3 SO_REUSEPORT listeners and 3 threads (%d, %d)"
+             % (listeners_on(srv.port), threads))
+        done, err = many_keepalive(srv.port, nconn=300, rounds=2)
+        t.ok(done == 300, "reuseport: 300 connections spread over them all served", err)
+    finally:
+        rc, _ = srv.stop(timeout=STOP_WAIT)
+    st = srv.stats()
+    t.ok(rc == 0 and st["accepted"] == 300 and st["closed"] == 300 and st["requests"] == 600,
+         "reuseport: the workers' counters add up (accepted %d, requests %d)"
+         % (st["accepted"], st["requests"]), str(st))
+
+
 def check_uring_fallbacks(t):
     for words in ("accept,recv", "bufring", "setup,accept"):
         os.environ["CMB_URING_FALLBACK"] = words
@@ -264,6 +295,8 @@ def main():
         check_stop_busy(t, model)
         if model == "uring":
             check_uring_fallbacks(t)
+        if model == "reuseport":
+            check_reuseport_workers(t)
     return t.done()
 
 
