@@ -73,6 +73,7 @@ static void before_switch(struct coro_ctx *from, struct coro_ctx *to, int dying)
 #ifdef CORO_TSAN
     __tsan_switch_to_fiber(to->tsan_fiber, 0);
 #endif
+    (void)to;
     (void)dying;
     leaving = from;
 }
