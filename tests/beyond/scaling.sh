@@ -22,8 +22,9 @@ for r in $(seq "$reps"); do
     for w in 1 2; do
         $pin "$bin" --port 0 --workers $w --work-us 1000 --proto http >"$tmp/out" 2>"$tmp/err" &
         spid=$!
-        i=0; until grep -q '^ready' "$tmp/out" || [ $i -ge 100 ]; do sleep 0.05; i=$((i+1)); done
+        i=0; until grep -q '^ready' "$tmp/out" 2>/dev/null || [ $i -ge 400 ]; do sleep 0.05; i=$((i+1)); done
         port=$(sed -n 's/.*port=\([0-9]*\).*/\1/p' "$tmp/out")
+        [ -n "$port" ] || { echo "server-reuseport did not start: $(cat "$tmp/err")" >&2; exit 1; }
         c0=$(cpu_ticks $spid)
         /usr/bin/time -f "%U %S" -o "$tmp/wrkcpu" \
             wrk -t1 -c"$conns" -d"${dur}s" --timeout 30s "http://127.0.0.1:$port/" >"$tmp/wrk"

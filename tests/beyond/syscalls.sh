@@ -15,8 +15,9 @@ trap 'kill $spid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 start() {
     "$bin" --port 0 --stats "$tmp/stats.json" "$@" >"$tmp/out" 2>"$tmp/err" &
     spid=$!
-    i=0; until grep -q '^ready' "$tmp/out" || [ $i -ge 100 ]; do sleep 0.05; i=$((i+1)); done
+    i=0; until grep -q '^ready' "$tmp/out" 2>/dev/null || [ $i -ge 400 ]; do sleep 0.05; i=$((i+1)); done
     port=$(sed -n 's/.*port=\([0-9]*\).*/\1/p' "$tmp/out")
+    [ -n "$port" ] || { echo "server-$model did not start: $(cat "$tmp/err")" >&2; exit 1; }
 }
 load() { h2load --h1 -c "$conns" -n "$reqs" -t 1 "http://127.0.0.1:$port/" | grep -E '^requests:'; }
 
