@@ -22,6 +22,7 @@
 #include "common/wheel.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -137,8 +138,7 @@ static void rx_recycle(struct rxbuf *b)
 static void arm_accept(void)
 {
     struct io_uring_sqe *sqe = sqe_get();
-    /* Accepted sockets stay blocking: io_uring never blocks on them, and on some kernels an
-     * O_NONBLOCK socket makes recv/send complete with -EAGAIN instead of waiting for readiness. */
+    /* Accepted sockets stay blocking (see run() for why), close-on-exec. */
     if (u.ms_accept)
         io_uring_prep_multishot_accept(sqe, u.srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
     else
@@ -590,6 +590,14 @@ static int run(struct srv *s)
         return 1;
     }
     bufring_init();
+    /* Sockets io_uring uses are blocking, the listener too: io_uring never blocks the caller on them
+     * (it polls and retries), while on an O_NONBLOCK socket a request it hands to its worker threads
+     * fails with a spurious -EAGAIN under load (liburing issue 364, seastar PR 3479). */
+    int fl = fcntl(s->listen_fd, F_GETFL);
+    if (fl < 0 || fcntl(s->listen_fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+        srv_log("listener: fcntl: %s", strerror(errno));
+        return 1;
+    }
     u.ms_accept = !forced("accept");
     u.ms_recv = u.br && !forced("recv");
     arm_accept();
