@@ -13,6 +13,7 @@ tmp=$(mktemp -d /tmp/cmb-syscalls-XXXXXX)
 trap 'kill $spid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 start() {
+    rm -f "$tmp/out" # a stale ready line from the previous server must not be read for this one
     "$bin" --port 0 --stats "$tmp/stats.json" "$@" >"$tmp/out" 2>"$tmp/err" &
     spid=$!
     i=0; until grep -q '^ready' "$tmp/out" 2>/dev/null || [ $i -ge 400 ]; do sleep 0.05; i=$((i+1)); done
