@@ -23,9 +23,11 @@ LDLIBS_server-libevent := $(shell pkg-config --libs libevent_core 2>/dev/null ||
 # coroutine: the context switch is chosen at build time (servers/common/coro.h): CORO=asm (the x86-64
 # switch; other machines fall back to ucontext by themselves) or CORO=ucontext. obj/<variant>/coro.impl
 # holds the choice and is rewritten only when it changes, so a change of CORO rebuilds coro.o.
+# Every file that includes coro.h gets the same flag: the context's layout depends on it.
 CORO ?= asm
 CFLAGS_coro := $(if $(filter ucontext,$(CORO)),-DCORO_UCONTEXT)
+CFLAGS_coroutine := $(CFLAGS_coro)
 $(shell mkdir -p $(OBJ) && { [ "$$(cat $(OBJ)/coro.impl 2>/dev/null)" = "$(CORO)" ] || echo "$(CORO)" > $(OBJ)/coro.impl; })
-$(OBJ)/servers/common/coro.o: $(OBJ)/coro.impl
+$(OBJ)/servers/common/coro.o $(OBJ)/servers/coroutine.o: $(OBJ)/coro.impl
 
 LDLIBS_server-uring := -luring

@@ -22,6 +22,9 @@
 
 #ifdef CORO_UCONTEXT
 #include <ucontext.h>
+/* The context's layout differs between the two builds: an object compiled for one must not be linked
+ * with coro.c built for the other. Different symbol names make that a link error, not a crash. */
+#define coro_make coro_make_ucontext
 #endif
 
 /* A stack: [base, base + size) usable, with a PROT_NONE guard page below base (stacks grow down). */
