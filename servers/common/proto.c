@@ -366,7 +366,10 @@ static int http_request(struct proto_conn *c, const char *p, size_t end, struct 
     struct req r = { 0 };
     int method_ok = 0, status;
     const char *line = p, *stop = p + end - 2; /* stop: the final empty line's CRLF */
-    const char *eol = memchr(line, '\r', (size_t)(stop - line));
+    /* The request line ends at the first LF (every LF here follows a CR), not at the first CR: a
+     * bare CR inside it must reach parse_request_line and be refused, not end the line early and let
+     * what follows it ("GET / HTTP/1.1\rXHost: a") pass for a header. */
+    const char *eol = (const char *)memchr(line, '\n', (size_t)(stop + 2 - line)) - 1;
 
     if ((status = parse_request_line(&r, line, (size_t)(eol - line), &method_ok)) != 0)
         return status;

@@ -172,6 +172,8 @@ static const struct status_case cases[] = {
     { "two Host: 400", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, 1, 1 },
     { "bare LF: 400", "GET / HTTP/1.1\nHost: a\n\n", 400, 1, 1 },
     { "bare CR in value: 400", "GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", 400, 1, 1 },
+    { "bare CR in request line: 400", "GET / HTTP/1.1\rXHost: a\r\n\r\n", 400, 1, 1 },
+    { "bare CR in target: 400", "GET /a\rb HTTP/1.1\r\nHost: a\r\n\r\n", 400, 1, 1 },
     { "CTL in value: 400", "GET / HTTP/1.1\r\nHost: a\x01\r\n\r\n", 400, 1, 1 },
     { "space before colon: 400", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400, 1, 1 },
     { "obs-fold: 400", "GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n c\r\n\r\n", 400, 1, 1 },
