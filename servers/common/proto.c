@@ -423,10 +423,13 @@ static long find_block_end(struct proto_conn *c, const char *p, size_t n)
         i = j + 1;
     }
     c->scan = (uint32_t)n;
-    /* Incomplete: refuse now if it is already past a limit (cheap: only for long inputs). */
+    /* Incomplete: refuse now if it is already past a limit (cheap: only for long inputs). The
+     * request line is checked whether or not its LF has come: a long line that arrives with its LF
+     * in the same read would otherwise leave room for 8 KiB of headers behind it, more than
+     * PROTO_IN_MIN in all, and the caller's buffer would fill with no verdict. */
     if (n > PROTO_TARGET_MAX + 32) {
         lf = memchr(p, '\n', n);
-        if (lf == NULL)
+        if (lf == NULL || (size_t)(lf - p) > PROTO_TARGET_MAX + 32)
             return -414;
         if (n - (size_t)(lf - p) - 1 > PROTO_HEADERS_MAX)
             return -431;

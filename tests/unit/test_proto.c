@@ -274,6 +274,19 @@ static void test_limits(const struct proto_cfg *cfg)
        "9 KiB target still arriving: 414 before %u bytes are pending (max %zu)", PROTO_IN_MIN,
        whole.pending_max);
 
+    /* A long request line that comes with its LF in one piece, headers behind it and no end yet:
+     * the verdict must not wait for a header section that would overflow the caller's buffer. */
+    n = (size_t)snprintf(req, sizeof req, "GET /");
+    memset(req + n, 'a', 16000);
+    n += 16000;
+    n += (size_t)snprintf(req + n, sizeof req - n, " HTTP/1.1\r\nHost: a\r\nX-A: ");
+    memset(req + n, 'b', 300);
+    n += 300;
+    drive(cfg, req, n, 0, PROTO_OUT_MIN, &whole);
+    ok(first_status(&whole) == 414 && whole.closed && n < PROTO_IN_MIN,
+       "16000-byte request line with its LF and a partial header in one piece: 414 (got %d)",
+       first_status(&whole));
+
     n = (size_t)snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: a\r\nX-Big: ");
     memset(req + n, 'b', 9 * 1024);
     n += 9 * 1024;
