@@ -1,0 +1,39 @@
+# robust.mk: the protocol-engine fuzzer and its corpus replay.
+#
+#   make fuzz [FUZZ_SECONDS=60]      libFuzzer on the protocol engine under ASan and UBSan (clang)
+
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_OBJ     := obj/fuzz
+FUZZ_BIN     := bin/fuzz-proto
+# Coverage and sanitizers for the engine; libFuzzer's main() only for the harness binary.
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(filter-out -Wformat=2,$(WARN)) \
+                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_SRCS    := fuzz/fuzz_proto.c servers/common/proto.c servers/common/static.c
+
+.PHONY: fuzz
+
+# The harness linked with the replay driver instead of libFuzzer: built like any test, so SAN=...
+# applies; tests/fuzz.t runs it over fuzz/corpus.
+$(BIN)/fuzz-replay: $(OBJ)/fuzz/replay.o $(OBJ)/fuzz/fuzz_proto.o $(OBJ)/servers/common/proto.o \
+                    $(OBJ)/servers/common/static.o
+	$(call link)
+
+TEST_BINS += $(BIN)/fuzz-replay
+
+$(FUZZ_OBJ)/%.o: %.c | deps
+	@mkdir -p $(@D)
+	@echo "  CC      $< (fuzz)"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BIN): $(FUZZ_SRCS:%.c=$(FUZZ_OBJ)/%.o)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^
+
+# New inputs go to fuzz/corpus-work/ (git-ignored); crashes to fuzz/crash-*. The seed corpus in
+# fuzz/corpus/ is only read.
+fuzz: $(FUZZ_BIN)
+	@mkdir -p fuzz/corpus-work
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=32768 -timeout=10 -rss_limit_mb=2048 \
+	    -dict=fuzz/http.dict -artifact_prefix=fuzz/ -print_final_stats=1 fuzz/corpus-work fuzz/corpus
