@@ -44,13 +44,16 @@ static void worker(struct srv *s, pid_t parent, const sigset_t *mask, int sfd)
 static void spawn(struct srv *s, struct slot *sl, int i, struct srv_stats *st,
                   const sigset_t *mask, int sfd)
 {
+    /* A refused fork (EAGAIN under a process limit) lasts as long as the limit: retry every 100 ms
+     * so a worker is back soon after, but say so only every few seconds, not ten times a second. */
+    static struct srv_ratelimit rl;
     pid_t self = getpid();
     pid_t pid = fork();
     if (pid == 0)
         worker(s, self, mask, sfd);
     if (pid < 0) {
         st->spawn_failures++;
-        srv_log("fork of worker %d: %s; retrying", i, strerror(errno));
+        srv_log_limited(&rl, 5, "fork of worker %d: %s; retrying", i, strerror(errno));
         sl->retry_at = srv_now_ns() + 100000000;
         return;
     }
