@@ -265,9 +265,9 @@ class Ctx:
             elif c.error and not c.may_fail:
                 self.failures.append("canary %s: %s" % (c.label, c.error))
             elif c.error:
-                self.notes.append("canary %s refused" % c.label)
+                self.notes.append("canary refused")
             elif c.t_end - c.t0 >= 1.0:
-                self.notes.append("canary %s waited %.0f s" % (c.label, c.t_end - c.t0))
+                self.notes.append("canary waited %.0f s" % (c.t_end - c.t0))
         self.canaries = []
 
     # verdicts
