@@ -91,11 +91,25 @@ HOLD = 2.0  # seconds the server is kept at a limit
 SPIN = 0.5  # CPU share above its idle use at which a server waiting on something counts as spinning
 
 
+BUSY_IDLE = 0.1  # CPU share a server uses idle above which it busy-polls by design
+
+
 def idle_cpu(ctx, seconds=0.5):
-    """CPU seconds per second the server uses doing nothing (a busy-polling model's is high)."""
+    """CPU seconds per second the server uses doing nothing. A model that burns CPU even then
+    (busy-polling) cannot be judged for spinning: its use depends on what else the machine runs."""
     cpu0 = ctx.tree.cpu_s()
     time.sleep(seconds)
-    return (ctx.tree.cpu_s() - cpu0) / seconds
+    rate = (ctx.tree.cpu_s() - cpu0) / seconds
+    if rate > BUSY_IDLE:
+        ctx.note("busy when idle: not judged for spinning")
+    return rate
+
+
+def not_spinning(ctx, used, seconds, idle_rate, what):
+    """Expect at most SPIN of a CPU over what the server uses idle, unless it is busy even then."""
+    if idle_rate <= BUSY_IDLE:
+        ctx.expect(used <= (idle_rate + SPIN) * seconds, "spins %s: %.2f CPU s in %.0f s"
+                   % (what, used, seconds))
 
 
 # ---- malformed HTTP, framing, oversize: a status and a close ----------------------------------------
@@ -218,8 +232,7 @@ def urgent_byte(ctx):
     second = r.response()[::2]
     ctx.expect([first, second] == [(200, b"Hello, World!"), (200, b"abcd")],
                "answers %r" % ([first, second],))
-    ctx.expect(used <= rate + SPIN, "spins on the urgent byte: %.2f CPU s in 1 s (%.2f idle)"
-               % (used, rate))
+    not_spinning(ctx, used, 1.0, rate, "on the urgent byte")
 
 
 # ---- static files: never a file's contents from outside the docroot ---------------------------------
@@ -589,8 +602,7 @@ def hold_and_watch(ctx, socks, idle_rate):
     time.sleep(HOLD)
     used = ctx.tree.cpu_s() - cpu0
     n = answered(socks, 0.01)
-    ctx.expect(used <= (idle_rate + SPIN) * HOLD, "spins at its limit: %.2f CPU s in %.0f s "
-               "(%.2f when idle)" % (used, HOLD, idle_rate * HOLD))
+    not_spinning(ctx, used, HOLD, idle_rate, "at its limit")
     return n, used
 
 
