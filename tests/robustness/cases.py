@@ -101,7 +101,7 @@ def idle_cpu(ctx, seconds=0.5):
     time.sleep(seconds)
     rate = (ctx.tree.cpu_s() - cpu0) / seconds
     if rate > BUSY_IDLE:
-        ctx.note("busy when idle: not judged for spinning")
+        ctx.note("busy-polls: spin not judged")
     return rate
 
 
