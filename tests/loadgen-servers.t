@@ -26,6 +26,7 @@ one() {
     timeout 60 "$BIN/loadgen" --target "127.0.0.1:$SRV_PORT" --proto "$proto" -c "$c" -q \
         --json "$LG_TMP/$name.json" "$@" > "$LG_TMP/$name.out" 2>&1
     local rc=$?
+    drain_backlog "$SRV_PORT"
     stop_server "$SRV_PID"
     [ $rc -eq 0 ] || diag "$(cat "$LG_TMP/$name.out")"
     "$PYTHON" - "$LG_TMP/$name.json" "$LG_TMP/$name.srv.json" "$proto" "$c" <<'PY'

@@ -101,6 +101,20 @@ start_server() {
     }
 }
 
+# drain_backlog PORT: wait (at most 10 s) until no connection waits in the accept queue of the
+# listener(s) on PORT (Recv-Q of a listening socket in ss). A client counts a connection once the
+# kernel completes its handshake; a slow server (a sanitizer build) may not have accepted it yet, and
+# a server stopped then would never count it.
+drain_backlog() {
+    local i q=0
+    for i in $(seq 100); do
+        q=$(ss -Hltn "sport = :$1" 2>/dev/null | awk '{s += $2} END {print s + 0}')
+        [ "$q" -eq 0 ] && return 0
+        sleep 0.1
+    done
+    diag "port $1: $q connections still queued after 10 s"
+}
+
 # stop_server PID: SIGTERM and wait (servers write their --stats file then).
 stop_server() {
     kill -CONT "$1" 2>/dev/null
