@@ -44,7 +44,8 @@ struct lev {
 
 struct econn {
     struct conn c;
-    struct event *ev; /* re-assigned when the interest changes */
+    struct event *ev;    /* re-assigned when the interest changes */
+    int64_t stall_since; /* first read that took an unfinished request no further, or 0 */
     struct lev *L;
     struct list all;
     struct list more;
@@ -90,6 +91,20 @@ static void turn(struct econn *ec, unsigned ready)
     if (r & CONN_CLOSE) {
         drop(ec);
         return;
+    }
+    if (r & CONN_PROGRESS) {
+        ec->stall_since = 0;
+    } else if ((ready & CONN_READ) && L->idle) {
+        /* The event's timeout restarts at every readiness, so a client trickling an endless request
+         * head (slowloris) would never meet it: give a request --idle-timeout to make progress. */
+        int64_t now = srv_now_ns();
+        if (ec->stall_since == 0) {
+            ec->stall_since = now;
+        } else if (now - ec->stall_since > (int64_t)L->s->opt.idle_timeout * 1000000000) {
+            L->st.timeouts++;
+            drop(ec);
+            return;
+        }
     }
     if ((r & CONN_MASK) != ec->c.mask && watch(ec, r & CONN_MASK) < 0) {
         L->st.errors++;

@@ -58,7 +58,7 @@ struct rxbuf {
 struct conn {
     struct proto_conn pc;
     struct wheel_node timer;    /* idle timer, if --idle-timeout */
-    int64_t active_ns;          /* last completion for it: the timer re-arms from this */
+    int64_t active_ns;          /* last progress (input taken, output sent): the timer re-arms from it */
     struct list link;           /* every connection (stop closes them all) */
     struct conn *starved_next;  /* on the list waiting for receive buffers */
     struct rxbuf *held, *held_tail, *rx; /* queue of received data; fallback: the recv's buffer */
@@ -269,6 +269,8 @@ static int step(struct conn *c)
     u.st.requests += proto_take_requests(&c->pc);
     c->need_room = r == PROTO_NEED_ROOM;
     c->proto_closed = r == PROTO_CLOSE;
+    if (used > 0 || out.len > 0)
+        c->active_ns = u.now; /* progress (see on_recv) */
     if (src && src == c->in) {
         c->inlen -= (uint32_t)used;
         if (c->inlen > 0 && used > 0)
@@ -383,7 +385,9 @@ static void on_recv(struct conn *c, struct io_uring_cqe *cqe)
         fail(c, res);
         return;
     }
-    c->active_ns = u.now;
+    /* No active_ns here: bytes that only extend an unfinished request are not progress, or a client
+     * trickling a header byte now and then would hold the connection forever (slowloris). step()
+     * counts the engine taking input, on_send() output written. */
     advance(c);
 }
 

@@ -104,6 +104,8 @@ void srv_serve_io(struct srv *s, int fd, struct srv_stats *st, const struct srv_
     char *in = malloc(SRV_IN_CAP + SRV_OUT_CAP);
     struct proto_conn pc;
     size_t inlen = 0;
+    int64_t stall_since = 0; /* when an unfinished request stopped making progress, or 0 */
+    const int64_t stall_ns = (int64_t)s->opt.idle_timeout * 1000000000;
 
     if (!in) {
         st->errors++;
@@ -116,6 +118,7 @@ void srv_serve_io(struct srv *s, int fd, struct srv_stats *st, const struct srv_
         size_t used;
         enum proto_result r = proto_step(&pc, in, inlen, &used, &out);
         st->requests += proto_take_requests(&pc);
+        int wrote = out.len > 0;
         if (used > 0) {
             inlen -= used;
             if (inlen > 0)
@@ -132,6 +135,20 @@ void srv_serve_io(struct srv *s, int fd, struct srv_stats *st, const struct srv_
             continue;
         if (inlen == SRV_IN_CAP)
             break; /* cannot happen: the engine answers before PROTO_IN_MIN bytes are pending */
+        if (used > 0 || wrote)
+            stall_since = 0;
+        else if (inlen > 0 && stall_ns > 0) {
+            /* An unfinished request and the last read took it no further. The socket timeout restarts
+             * at every byte, so a client trickling a header byte now and then (slowloris) would hold
+             * this connection forever: give a request --idle-timeout to make progress. */
+            int64_t now = srv_now_ns();
+            if (stall_since == 0)
+                stall_since = now;
+            else if (now - stall_since > stall_ns) {
+                st->timeouts++;
+                break;
+            }
+        }
         ssize_t n = io->read(ctx, fd, in + inlen, SRV_IN_CAP - inlen);
         if (n > 0) {
             inlen += (size_t)n;

@@ -230,8 +230,11 @@ unsigned conn_io(struct conn_ctx *cx, struct conn *c, unsigned ready)
             if (steps == 0)
                 break;
             steps--;
+            uint32_t before = c->inlen;
             if (step(cx, c) < 0)
                 return fail(cx) | res;
+            if (c->inlen != before || c->outlen > 0)
+                res |= CONN_PROGRESS; /* the engine took input or answered */
             continue;
         }
         if (c->flags & F_EOF)
@@ -242,8 +245,8 @@ unsigned conn_io(struct conn_ctx *cx, struct conn *c, unsigned ready)
         int r = fill(cx, c, &moved);
         if (r == IO_FAIL)
             return fail(cx) | res;
-        if (moved)
-            res |= CONN_PROGRESS;
+        /* Bytes read are not progress by themselves: only the engine taking them (above) is, so a
+         * client trickling an endless request head cannot hold the connection (slowloris). */
         budget -= moved < budget ? moved : budget;
         if (r != IO_DONE || !cx->edge)
             rd = 0;

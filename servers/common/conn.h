@@ -10,7 +10,8 @@
  *                        pending), or 0 (nothing to wait for but CONN_MORE work)
  *     r & CONN_MORE      work is left that no readiness event will announce (the per-turn budget ran
  *                        out): call conn_io(cx, c, 0) again on a later turn, after serving the others
- *     r & CONN_PROGRESS  bytes moved: restart the idle timer
+ *     r & CONN_PROGRESS  progress: the engine took input or output was written: restart the idle
+ *                        timer (bytes that only extend an unfinished request are not progress)
  *
  * Level-triggered (default): at most one read per reported CONN_READ, like Redis; the wait reports
  * again while data is left. Edge-triggered (cx->edge): reads and writes are repeated until EAGAIN, since

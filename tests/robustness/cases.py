@@ -317,6 +317,29 @@ def slowloris(ctx):
                % (len(open_), 4 * (IDLE + 1)))
 
 
+@case("slow", "trickle: a header byte every %.1f s, faster than --idle-timeout" % (IDLE / 4))
+def trickle(ctx):
+    """Each byte restarts a per-read timer, so only a deadline on progress closes this client: a
+    request must make progress (be taken by the engine) within --idle-timeout."""
+    s = ctx.connect()
+    s.sendall(b"GET / HTTP/1.1\r\n")
+    ctx.canary_start()
+    head = b"Host: a\r\nX-Slow: " + b"z" * 200
+    t0, closed, raw = time.monotonic(), False, b""
+    for i in range(len(head)):
+        closed, got = eof_within(s, IDLE / 4)
+        raw += got or b""
+        if closed or time.monotonic() - t0 > 3 * IDLE + SLACK:
+            break
+        try:
+            s.sendall(head[i:i + 1])
+        except OSError:
+            closed = True
+            break
+    ctx.expect(closed, "a trickling client still open after %.0f s" % (time.monotonic() - t0))
+    ctx.expect(status_of(raw) != 200, "a trickling client got %r" % raw[:40])
+
+
 @case("slow", "silent connections")
 def silent(ctx):
     socks = [ctx.connect() for _ in range(2)]
