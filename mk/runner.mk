@@ -1,0 +1,27 @@
+# mk/runner.mk - bin/bench (the runner, runner/*.c) and `make bench`.
+#
+#   make bench [CONFIG=configs/quick.yaml] [BENCH_FLAGS="--only epoll-et --dry-run"]
+
+RUNNER_SRC := $(wildcard runner/*.c)
+RUNNER_OBJ := $(RUNNER_SRC:%.c=$(OBJ)/%.o)
+LDLIBS_bench := -lyaml -lm
+# meta.json records how the binaries were built: the runner is built by the same make run.
+CFLAGS_runmeta = -DCMB_CC='"$(CC)"' -DCMB_CFLAGS='"$(strip $(OPT) $(SAN:%=-fsanitize=%) $(EXTRA_CFLAGS))"'
+
+all: $(BIN)/bench
+$(BIN)/bench: $(RUNNER_OBJ)
+	$(call link)
+
+CONFIG      ?= configs/quick.yaml
+BENCH_FLAGS ?=
+# Everything `all` builds (servers, loadgen, bench) first; bench prints where the results are.
+bench: all
+	$(BIN)/bench --config $(CONFIG) --bin $(BIN) $(BENCH_FLAGS)
+
+# Test helpers: a fake server (with misbehaving variants chosen by the name it runs under) and a
+# fake loadgen, so the runner's process control is tested independently of the real ones.
+RUNNER_TEST_BINS := $(BIN)/runner-test/fake-server $(BIN)/runner-test/fake-loadgen
+TEST_BINS += $(BIN)/bench $(RUNNER_TEST_BINS)
+$(BIN)/runner-test/%: $(OBJ)/tests/runner/%.o
+	$(call link)
+.SECONDARY: $(RUNNER_TEST_BINS:$(BIN)/runner-test/%=$(OBJ)/tests/runner/%.o)

@@ -1,0 +1,257 @@
+/* bench.c - bin/bench: read a YAML experiment, check it and the machine, run the plan row by
+ * row, write results/<name>-<stamp>/. Exit 0 done, 1 cannot run, 2 bad config or usage,
+ * 128+signal when interrupted (complete rows kept, nothing left running). */
+#include "acct.h"
+#include "cfg.h"
+#include "plan.h"
+#include "preflight.h"
+#include "progress.h"
+#include "results.h"
+#include "run.h"
+#include "runmeta.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct opts {
+    const char *config, *only, *resume, *out, *bindir;
+    int dry_run, check, no_cgroup, quiet;
+};
+
+static void usage(FILE *f)
+{
+    fputs("usage: bench --config FILE [options]\n"
+          "  --config FILE   experiment (YAML, schema in configs/README.md)\n"
+          "  --dry-run       print the plan and its estimated duration, run nothing\n"
+          "  --check         validate the config and exit\n"
+          "  --only S1,S2    run only these servers (names or models)\n"
+          "  --resume DIR    continue an interrupted run in DIR: complete rows are kept, failed ones rerun\n"
+          "                  (the config defaults to DIR/config.yaml)\n"
+          "  --out DIR       parent of the results folder (default: results)\n"
+          "  --bin DIR       where server-<model> and loadgen are (default: bench's own directory)\n"
+          "  --no-cgroup     account by walking /proc even where cgroups can be created\n"
+          "  --quiet         progress only; details go to the run's log\n"
+          "exit status: 0 done, 1 cannot run, 2 bad config or usage, 128+N interrupted by signal N\n",
+          f);
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+    static const struct option lo[] = {
+        {"config", required_argument, 0, 'c'}, {"dry-run", no_argument, 0, 'n'},
+        {"check", no_argument, 0, 'k'},       {"only", required_argument, 0, 'o'},
+        {"resume", required_argument, 0, 'r'}, {"out", required_argument, 0, 'd'},
+        {"bin", required_argument, 0, 'b'},   {"no-cgroup", no_argument, 0, 'g'},
+        {"quiet", no_argument, 0, 'q'},       {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->out = "results";
+    for (int ch; (ch = getopt_long(argc, argv, "c:nko:r:d:b:gqh", lo, NULL)) != -1;) {
+        switch (ch) {
+        case 'c': o->config = optarg; break;
+        case 'n': o->dry_run = 1; break;
+        case 'k': o->check = 1; break;
+        case 'o': o->only = optarg; break;
+        case 'r': o->resume = optarg; break;
+        case 'd': o->out = optarg; break;
+        case 'b': o->bindir = optarg; break;
+        case 'g': o->no_cgroup = 1; break;
+        case 'q': o->quiet = 1; break;
+        case 'h': usage(stdout); exit(0);
+        default: usage(stderr); return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "bench: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    if (!o->config && !o->resume) {
+        fputs("bench: --config FILE is required\n", stderr);
+        usage(stderr);
+        return -1;
+    }
+    return 0;
+}
+
+/* Default --bin: the directory bench itself lives in (bin/ or bin/san-.../). */
+static void own_dir(char *buf, size_t len)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) {
+        snprintf(buf, len, "bin");
+        return;
+    }
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    snprintf(buf, len, "%.*s", slash ? (int)(slash - exe) : 1, slash ? exe : ".");
+}
+
+static void summary(const struct res *r, struct meta *m, int skipped)
+{
+    int ok = 0, errors = 0, refused = 0, failed = 0;
+    for (int i = 0; i < r->nrows; i++) {
+        const char *s = r->rows[i].cell[RC_status] ? r->rows[i].cell[RC_status] : "";
+        ok += !strcmp(s, "ok"), errors += !strcmp(s, "errors"), refused += !strcmp(s, "refused");
+        failed += !strcmp(s, "failed");
+    }
+    m->failed = failed;
+    char d[32];
+    fprintf(stderr, "bench: %d rows (ok %d, errors %d, refused %d, failed %d%s) in %s%s\n", r->nrows, ok, errors,
+            refused, failed, skipped ? ", some kept from before" : "", ut_fmt_dur(m->wall_s, d, sizeof d),
+            m->interrupted ? " (interrupted)" : "");
+    fprintf(stderr, "bench: results in %s/ (runs.csv, timeseries.csv, hist/, meta.json, config.yaml, log)\n", r->dir);
+}
+
+static int run_plan(struct run_env *e, const struct cfg *c, struct plan *p, struct meta *m, int tty)
+{
+    double overhead = -1, sum_over = 0;
+    int measured = 0, todo = 0, idx = 0;
+    for (int i = 0; i < p->n; i++)
+        todo += !p->rows[i].done;
+    prog_init(todo, tty);
+    for (int i = 0; i < p->n && !e->interrupted; i++) {
+        struct plan_row *pr = &p->rows[i];
+        if (pr->done)
+            continue;
+        char label[200], mode[32];
+        snprintf(label, sizeof label, "%s c=%ld i=%ld s=%ld r=%ld p=%ld %s w=%ld rep %d/%ld", c->srv[pr->srv].name,
+                 pr->ax[CFG_CONNECTIONS], pr->ax[CFG_IDLE], pr->ax[CFG_SIZE], pr->ax[CFG_RATE], pr->ax[CFG_PIPELINE],
+                 cfg_conn_mode_str(pr->ax[CFG_CONN_MODE], mode, sizeof mode), pr->ax[CFG_WORK_US], pr->repeat,
+                 c->d.repeats);
+        prog_row(idx++, label, plan_row_seconds(c, pr, overhead), plan_seconds(c, p, i, overhead));
+        ut_log(UT_DEBUG, "run %d/%d: %s", idx, todo, pr->key);
+        double t0 = ut_now();
+        struct res_row row = {0};
+        struct ut_str ts = {0};
+        if (run_row(e, pr, &row, &ts) < 0) {
+            res_row_free(&row);
+            ut_str_free(&ts);
+            break;
+        }
+        char err[UT_ERRLEN];
+        if (res_add(e->res, &row, ts.s, err, sizeof err) < 0)
+            ut_log(UT_ERROR, "%s", err); /* the row stays in memory and is tried with the next */
+        ut_str_free(&ts);
+        m->done++;
+        /* What a run costs beyond its load, measured: the ETA learns it. */
+        sum_over += ut_now() - t0 - c->d.warmup - c->d.duration;
+        overhead = sum_over / ++measured;
+        if (i + 1 < p->n && run_pause(e, c->d.cooldown) < 0)
+            break;
+    }
+    prog_end();
+    return e->interrupted ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o;
+    char err[UT_ERRLEN] = "", bindir[PATH_MAX], cfgpath[PATH_MAX];
+    if (parse_opts(argc, argv, &o) < 0)
+        return 2;
+    if (o.bindir)
+        snprintf(bindir, sizeof bindir, "%s", o.bindir);
+    else
+        own_dir(bindir, sizeof bindir);
+    snprintf(cfgpath, sizeof cfgpath, "%s", o.config ? o.config : "");
+    if (!o.config)
+        snprintf(cfgpath, sizeof cfgpath, "%s/config.yaml", o.resume);
+
+    struct cfg c;
+    if (cfg_load(cfgpath, bindir, &c, err, sizeof err) < 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        return 2;
+    }
+    struct plan p;
+    if (plan_build(&c, o.only, &p, err, sizeof err) < 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        return 2;
+    }
+    ut_log_quiet(o.quiet || o.dry_run || o.check);
+    struct pf_sys sys;
+    pf_read(&c, &sys);
+    if (pf_apply(&c, &sys, &p, err, sizeof err) < 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        return 2;
+    }
+    if (o.check) {
+        printf("%s: OK, %d runs\n", cfgpath, p.n);
+        return 0;
+    }
+    if (o.dry_run) {
+        if (o.resume) {
+            struct res old;
+            if (res_load(&old, o.resume, err, sizeof err) < 0) {
+                fprintf(stderr, "bench: %s\n", err);
+                return 2;
+            }
+            for (int i = 0; i < p.n; i++)
+                p.rows[i].done = res_has(&old, p.rows[i].key);
+            res_close(&old);
+        }
+        plan_print(stdout, &c, &p);
+        return 0;
+    }
+    char lg[PATH_MAX + 16];
+    snprintf(lg, sizeof lg, "%s/loadgen", bindir);
+    if (access(lg, X_OK) < 0) {
+        fprintf(stderr, "bench: %s is not built (make all)\n", lg);
+        return 1;
+    }
+    for (int s = 0; s < c.nsrv; s++) {
+        char sp[PATH_MAX + 64];
+        snprintf(sp, sizeof sp, "%s/server-%s", bindir, c.srv[s].model);
+        if (access(sp, X_OK) < 0)
+            fprintf(stderr, "bench: warning: %s is not built: its rows will say failed\n", sp);
+    }
+
+    struct meta m;
+    meta_init(&m, argc, argv, bindir); /* asks git through a shell: before any child of ours runs */
+    struct run_env e = {.c = &c, .sys = &sys, .bindir = bindir, .use_cgroup = !o.no_cgroup};
+    ut_parse_cpus(c.d.server_cpus, &e.server_cpus);
+    ut_parse_cpus(c.d.loadgen_cpus, &e.loadgen_cpus);
+    if ((e.sigfd = run_signals_init(err, sizeof err)) < 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        return 1;
+    }
+    struct res r;
+    if (res_open(&r, o.out, c.name, cfgpath, o.resume, err, sizeof err) < 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        return 1;
+    }
+    e.res = &r;
+    int skipped = 0;
+    for (int i = 0; i < p.n; i++)
+        skipped += p.rows[i].done = res_has(&r, p.rows[i].key);
+    m.planned = p.n;
+    m.skipped = skipped;
+    char metapath[1200];
+    res_path(&r, "meta.json", metapath, sizeof metapath);
+    acct_cleanup_stale();
+    ut_log(UT_INFO, "%s: %d runs%s, results in %s/", c.name, p.n - skipped, skipped ? " left" : "", r.dir);
+    if (meta_write(metapath, &m, &c, &sys, err, sizeof err) < 0)
+        ut_log(UT_WARN, "%s", err);
+    res_latest(&r);
+
+    double t0 = ut_now();
+    run_plan(&e, &c, &p, &m, isatty(2));
+    m.wall_s = ut_now() - t0;
+    m.interrupted = e.interrupted;
+    m.accounting = e.accounting;
+    meta_stamp(m.finished, sizeof m.finished);
+    summary(&r, &m, skipped);
+    if (meta_write(metapath, &m, &c, &sys, err, sizeof err) < 0)
+        ut_log(UT_WARN, "%s", err);
+    res_latest(&r);
+    res_close(&r);
+    plan_free(&p);
+    cfg_free(&c);
+    return e.interrupted ? 128 + e.interrupted : 0;
+}

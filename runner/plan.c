@@ -1,0 +1,192 @@
+/* plan.c - matrix expansion, exclusions, repeat interleaving and the ETA. */
+#include "plan.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A point of one block, by mixed-radix counting over its axes. */
+static void block_point(const struct cfg *c, const struct cfg_block *b, long idx, long out[CFG_NAXES])
+{
+    for (int a = CFG_NAXES - 1; a >= 0; a--) {
+        const struct cfg_values *v = &b->ax[a];
+        if (!v->n) {
+            out[a] = c->axis_default[a];
+            continue;
+        }
+        out[a] = v->v[idx % v->n];
+        idx /= v->n;
+    }
+}
+
+static long block_size(const struct cfg_block *b)
+{
+    long n = 1;
+    for (int a = 0; a < CFG_NAXES; a++)
+        if (b->ax[a].n)
+            n *= b->ax[a].n;
+    return n;
+}
+
+static int match_one(const struct cfg_match *m, long v)
+{
+    if (!m->set)
+        return 1;
+    for (int i = 0; i < m->nvals; i++)
+        if (m->vals[i] == v)
+            return 1;
+    if (m->nvals)
+        return 0;
+    return (!m->has_min || v >= m->min) && (!m->has_max || v <= m->max);
+}
+
+static int excluded(const struct cfg_server *s, const long ax[CFG_NAXES])
+{
+    for (int e = 0; e < s->nexcl; e++) {
+        int all = 1;
+        for (int a = 0; a < CFG_NAXES && all; a++)
+            all = match_one(&s->excl[e].ax[a], ax[a]);
+        if (all)
+            return 1;
+    }
+    return 0;
+}
+
+static int selected(const struct cfg_server *s, const char *only)
+{
+    if (!only)
+        return 1;
+    size_t nl = strlen(s->name), ml = strlen(s->model);
+    for (const char *p = only; *p;) {
+        size_t l = strcspn(p, ",");
+        if ((l == nl && !strncmp(p, s->name, l)) || (l == ml && !strncmp(p, s->model, l)))
+            return 1;
+        p += l + (p[l] == ',');
+    }
+    return 0;
+}
+
+void plan_key(const char *server, const long ax[CFG_NAXES], int repeat, char *buf, size_t len)
+{
+    char mode[32];
+    if (ax[CFG_CONN_MODE] == CFG_KEEPALIVE)
+        snprintf(mode, sizeof mode, "ka");
+    else if (ax[CFG_CONN_MODE] == CFG_CLOSE)
+        snprintf(mode, sizeof mode, "close");
+    else
+        snprintf(mode, sizeof mode, "reqs%ld", ax[CFG_CONN_MODE]);
+    snprintf(buf, len, "%s_c%ld_i%ld_s%ld_r%ld_p%ld_%s_w%ld_rep%d", server, ax[CFG_CONNECTIONS], ax[CFG_IDLE],
+             ax[CFG_SIZE], ax[CFG_RATE], ax[CFG_PIPELINE], mode, ax[CFG_WORK_US], repeat);
+}
+
+int plan_build(const struct cfg *c, const char *only, struct plan *p, char *err, size_t errlen)
+{
+    memset(p, 0, sizeof *p);
+    if (only) {
+        /* Every name given must select something: a typo would silently run nothing. */
+        for (const char *q = only; *q;) {
+            size_t l = strcspn(q, ",");
+            int hit = 0;
+            for (int s = 0; s < c->nsrv && !hit; s++)
+                hit = (strlen(c->srv[s].name) == l && !strncmp(q, c->srv[s].name, l)) ||
+                      (strlen(c->srv[s].model) == l && !strncmp(q, c->srv[s].model, l));
+            if (!hit && l) {
+                snprintf(err, errlen, "--only: no server named '%.*s' in %s", (int)l, q, c->path);
+                return -1;
+            }
+            q += l + (q[l] == ',');
+        }
+    }
+    /* Distinct points over all blocks, in block order. */
+    long (*pts)[CFG_NAXES] = NULL;
+    int np = 0;
+    for (int b = 0; b < c->nblk; b++) {
+        long n = block_size(&c->blk[b]);
+        for (long i = 0; i < n; i++) {
+            long pt[CFG_NAXES];
+            block_point(c, &c->blk[b], i, pt);
+            int dup = 0;
+            for (int j = 0; j < np && !dup; j++)
+                dup = !memcmp(pts[j], pt, sizeof pt);
+            if (dup)
+                continue;
+            pts = ut_realloc(pts, (size_t)(np + 1) * sizeof *pts);
+            memcpy(pts[np++], pt, sizeof pt);
+        }
+    }
+    p->npoints = np;
+    int cap = (int)(np * c->nsrv * c->d.repeats);
+    p->rows = ut_calloc((size_t)cap, sizeof *p->rows);
+    /* Repeats outermost, and each repeat starts the server list one further along: a drift of
+     * the machine over time then lands on every server in turn instead of always the last one. */
+    for (int r = 0; r < c->d.repeats; r++)
+        for (int i = 0; i < np; i++)
+            for (int k = 0; k < c->nsrv; k++) {
+                int s = (k + r) % c->nsrv;
+                const struct cfg_server *sv = &c->srv[s];
+                long ax[CFG_NAXES];
+                memcpy(ax, pts[i], sizeof ax);
+                if (sv->work_us >= 0)
+                    ax[CFG_WORK_US] = sv->work_us;
+                if (excluded(sv, ax)) {
+                    p->nexcluded += r == 0;
+                    continue;
+                }
+                if (!selected(sv, only))
+                    continue;
+                struct plan_row *row = &p->rows[p->n++];
+                row->srv = s;
+                memcpy(row->ax, ax, sizeof ax);
+                row->repeat = r + 1;
+                row->order = p->n;
+                plan_key(sv->name, ax, r + 1, row->key, sizeof row->key);
+            }
+    free(pts);
+    return 0;
+}
+
+void plan_free(struct plan *p)
+{
+    free(p->rows);
+    memset(p, 0, sizeof *p);
+}
+
+double plan_row_seconds(const struct cfg *c, const struct plan_row *r, double overhead)
+{
+    /* Built-in guess: server start and stop, plus connection setup that grows with the count. */
+    if (overhead < 0)
+        overhead = 0.5 + (r->ax[CFG_CONNECTIONS] + r->ax[CFG_IDLE]) / 5000.0;
+    return c->d.cooldown + c->d.warmup + c->d.duration + overhead;
+}
+
+double plan_seconds(const struct cfg *c, const struct plan *p, int from, double overhead)
+{
+    double t = 0;
+    for (int i = from; i < p->n; i++)
+        if (!p->rows[i].done)
+            t += plan_row_seconds(c, &p->rows[i], overhead);
+    return t;
+}
+
+void plan_print(FILE *f, const struct cfg *c, const struct plan *p)
+{
+    char mode[32], dur[32];
+    int todo = 0;
+    fprintf(f, "plan for %s (%s)\n", c->name, c->path);
+    fprintf(f, "%5s  %-18s %7s %7s %7s %8s %4s %-10s %7s %3s  %s\n", "order", "server", "conns", "idle", "size",
+            "rate", "pipe", "conn_mode", "work_us", "rep", "loadgen");
+    for (int i = 0; i < p->n; i++) {
+        const struct plan_row *r = &p->rows[i];
+        todo += !r->done;
+        fprintf(f, "%5d  %-18s %7ld %7ld %7ld %8ld %4ld %-10s %7ld %3d  procs=%d threads=%d ips=%d%s\n", r->order,
+                c->srv[r->srv].name, r->ax[CFG_CONNECTIONS], r->ax[CFG_IDLE], r->ax[CFG_SIZE], r->ax[CFG_RATE],
+                r->ax[CFG_PIPELINE], cfg_conn_mode_str(r->ax[CFG_CONN_MODE], mode, sizeof mode),
+                r->ax[CFG_WORK_US], r->repeat, r->lg_procs, r->lg_threads, r->source_ips,
+                r->done ? "  (done, skipped)" : "");
+    }
+    fprintf(f, "%d runs to do (%d points x %d servers x %ld repeats; %d server/point pairs excluded%s%s)\n", todo,
+            p->npoints, c->nsrv, c->d.repeats, p->nexcluded, todo < p->n ? "; already done: " : "",
+            todo < p->n ? "some" : "");
+    fprintf(f, "estimated duration: %s (%.0f s of load per run)\n",
+            ut_fmt_dur(plan_seconds(c, p, 0, -1), dur, sizeof dur), c->d.warmup + c->d.duration);
+}

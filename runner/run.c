@@ -1,0 +1,408 @@
+/* run.c - one row, start to stop. Every wait goes through rl_pump, so Ctrl-C is seen at once;
+ * every exit path leaves no process of the run behind. */
+#include "run.h"
+#include "json.h"
+#include "row.h"
+#include "runloop.h"
+#include "spawn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* --- argv building ------------------------------------------------------------------------- */
+
+struct argv {
+    char *v[160];
+    int n;
+};
+
+static void arg(struct argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void arg(struct argv *a, const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (a->n < (int)(sizeof a->v / sizeof *a->v) - 1)
+        a->v[a->n++] = ut_strdup(buf);
+}
+
+static void argv_free(struct argv *a)
+{
+    for (int i = 0; i < a->n; i++)
+        free(a->v[i]);
+    a->n = 0;
+}
+
+static void server_argv(struct run_env *e, const struct plan_row *pr, const char *stats, struct argv *a)
+{
+    const struct cfg *c = e->c;
+    const struct cfg_server *s = &c->srv[pr->srv];
+    long workers = s->workers ? s->workers : c->d.workers;
+    long max_conns = s->max_conns >= 0 ? s->max_conns : c->d.max_conns;
+    long backlog = s->backlog >= 0 ? s->backlog : c->d.backlog;
+    const char *docroot = s->docroot ? s->docroot : c->d.docroot;
+    arg(a, "%s/server-%s", e->bindir, s->model);
+    arg(a, "--host"), arg(a, "%s", c->d.host);
+    arg(a, "--port"), arg(a, "%ld", c->d.port);
+    arg(a, "--proto"), arg(a, "%s", c->d.proto == CFG_HTTP ? "http" : "echo");
+    arg(a, "--idle-timeout"), arg(a, "%ld", cfg_srv_idle_timeout(c, s));
+    arg(a, "--work-us"), arg(a, "%ld", pr->ax[CFG_WORK_US]);
+    if (workers)
+        arg(a, "--workers"), arg(a, "%ld", workers);
+    if (max_conns)
+        arg(a, "--max-conns"), arg(a, "%ld", max_conns);
+    if (backlog)
+        arg(a, "--backlog"), arg(a, "%ld", backlog);
+    if (docroot)
+        arg(a, "--docroot"), arg(a, "%s", docroot);
+    arg(a, "--stats"), arg(a, "%s", stats);
+    for (int i = 0; i < c->d.nserver_args; i++)
+        arg(a, "%s", c->d.server_args[i]);
+    for (int i = 0; i < s->nargs; i++)
+        arg(a, "%s", s->args[i]);
+}
+
+static void loadgen_argv(struct run_env *e, const struct plan_row *pr, int port, const char *work, struct argv *a)
+{
+    const struct cfg *c = e->c;
+    char mode[32];
+    arg(a, "%s/loadgen", e->bindir);
+    arg(a, "--target"), arg(a, "%s:%d", c->d.host, port);
+    arg(a, "--proto"), arg(a, "%s", c->d.proto == CFG_HTTP ? "http" : "echo");
+    if (c->d.proto == CFG_HTTP)
+        arg(a, "--path"), arg(a, "%s", c->d.path);
+    arg(a, "--connections"), arg(a, "%ld", pr->ax[CFG_CONNECTIONS]);
+    arg(a, "--idle"), arg(a, "%ld", pr->ax[CFG_IDLE]);
+    arg(a, "--threads"), arg(a, "%d", pr->lg_threads);
+    arg(a, "--procs"), arg(a, "%d", pr->lg_procs);
+    arg(a, "--duration"), arg(a, "%g", c->d.duration);
+    arg(a, "--warmup"), arg(a, "%g", c->d.warmup);
+    arg(a, "--rate"), arg(a, "%ld", pr->ax[CFG_RATE]);
+    if (pr->ax[CFG_RATE])
+        arg(a, "--arrival"), arg(a, "%s", c->d.arrival);
+    arg(a, "--size"), arg(a, "%ld", pr->ax[CFG_SIZE]);
+    arg(a, "--pipeline"), arg(a, "%ld", pr->ax[CFG_PIPELINE]);
+    arg(a, "--conn-mode"), arg(a, "%s", cfg_conn_mode_str(pr->ax[CFG_CONN_MODE], mode, sizeof mode));
+    arg(a, "--timeout"), arg(a, "%g", c->d.timeout);
+    if (c->d.connect_rate)
+        arg(a, "--connect-rate"), arg(a, "%ld", c->d.connect_rate);
+    if (pr->source_ips > 1)
+        arg(a, "--source-ips"), arg(a, "127.0.0.1-127.0.0.%d", pr->source_ips);
+    arg(a, "--json"), arg(a, "%s.lg.json", work);
+    arg(a, "--timeseries"), arg(a, "%s.ts.csv", work);
+    arg(a, "--hist"), arg(a, "%s.hgrm", work);
+    for (int i = 0; i < c->d.nloadgen_args; i++)
+        arg(a, "%s", c->d.loadgen_args[i]);
+}
+
+/* --- waiting ------------------------------------------------------------------------------- */
+
+/* Can a listener bind host:port now? (SO_REUSEADDR, as servers set it: TIME_WAIT is no obstacle.) */
+static int port_free(const char *host, int port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+        return 1; /* not IPv4: cannot check, do not block the run */
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    if (fd < 0)
+        return 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 || errno != EADDRINUSE;
+    close(fd);
+    return ok;
+}
+
+static int wait_port(struct run *r, int port, double seconds)
+{
+    double end = ut_now() + seconds;
+    while (!port_free(r->e->c->d.host, port)) {
+        if (ut_now() >= end || r->e->interrupted)
+            return -1;
+        rl_pump(r, ut_now() + 0.1);
+    }
+    return 0;
+}
+
+/* Interrupt or failure: TERM both groups, a short grace, then KILL; bounded well under 2 s. */
+static void kill_all(struct run *r, double grace)
+{
+    double t = ut_now();
+    if (r->lg.alive)
+        kill(-r->lg.pid, SIGTERM);
+    if (r->srv.alive)
+        kill(r->srv.pid, SIGTERM);
+    while ((r->lg.alive || r->srv.alive) && ut_now() < t + grace)
+        rl_pump(r, t + grace);
+    if (r->lg.pid)
+        kill(-r->lg.pid, SIGKILL);
+    if (r->acct_on)
+        acct_kill(&r->acct, SIGKILL);
+    else if (r->srv.pid)
+        kill(-r->srv.pid, SIGKILL);
+    t = ut_now();
+    while (!rl_tree_empty(r) && ut_now() < t + 1.0)
+        rl_pump(r, t + 1.0);
+}
+
+/* SIGTERM, the configured grace, SIGKILL for the group; then children that outlived it. */
+static void stop_server(struct run *r)
+{
+    double grace = r->e->c->d.stop_grace, t = ut_now();
+    if (r->srv.alive) {
+        kill(r->srv.pid, SIGTERM);
+        while (r->srv.alive && ut_now() < t + grace && !(r->e->interrupted && ut_now() > t + 0.6))
+            rl_pump(r, t + grace);
+        if (r->srv.alive) {
+            rl_note(r, "server still running %.1f s after SIGTERM: killed", ut_now() - t);
+            acct_kill(&r->acct, SIGKILL);
+        }
+    }
+    t = ut_now();
+    while (!rl_tree_empty(r) && ut_now() < t + 0.5)
+        rl_pump(r, t + 0.5);
+    if (!rl_tree_empty(r)) {
+        int n = acct_kill(&r->acct, SIGKILL);
+        rl_note(r, "%d process(es) outlived the server: killed", n);
+        t = ut_now();
+        while (!rl_tree_empty(r) && ut_now() < t + 2)
+            rl_pump(r, t + 2);
+        if (!rl_tree_empty(r))
+            ut_log(UT_ERROR, "%s: processes of the server survive SIGKILL (uninterruptible?)", r->pr->key);
+    }
+}
+
+/* --- one row -------------------------------------------------------------------------------- */
+
+int run_pause(struct run_env *e, double s)
+{
+    struct run r = {.e = e, .out_fd = -1};
+    double end = ut_now() + s;
+    while (ut_now() < end && !e->interrupted)
+        rl_pump(&r, end);
+    return e->interrupted ? -1 : 0;
+}
+
+/* Wait for the ready line, the server's death or the timeout; returns why it failed or NULL. */
+static const char *await_ready(struct run *r, char *why, size_t len)
+{
+    double end = ut_now() + r->e->c->d.ready_timeout;
+    while (!r->ready && r->srv.alive && !r->e->interrupted && ut_now() < end)
+        rl_pump(r, end);
+    if (r->ready || r->e->interrupted)
+        return NULL;
+    char st[64];
+    if (!r->srv.alive)
+        snprintf(why, len, "server exited (%s) before its ready line", rl_status_str(r->srv.status, st, sizeof st));
+    else
+        snprintf(why, len, "no ready line from the server within %g s", r->e->c->d.ready_timeout);
+    return why;
+}
+
+/* The load: start the loadgen, sample until it exits (one sample exactly at the end of warmup),
+ * and return why it failed or NULL. *iws / *iend: the samples bounding the measured window. */
+static const char *load(struct run *r, const char *work, int *iws, int *iend, char *why, size_t len)
+{
+    const struct cfg *c = r->e->c;
+    struct argv a = {0};
+    char cmd[4096], err[UT_ERRLEN];
+    loadgen_argv(r->e, r->pr, r->port, work, &a);
+    spawn_cmdline(a.v, cmd, sizeof cmd);
+    ut_log(UT_DEBUG, "loadgen: %s", cmd);
+    struct spawn_opts lo = {.cpus = &r->e->loadgen_cpus, .log_fd = ut_log_fd()};
+    int dummy;
+    pid_t pid = spawn_start(a.v, &lo, &dummy, err, sizeof err);
+    argv_free(&a);
+    if (pid < 0) {
+        snprintf(why, len, "%s", err);
+        return why;
+    }
+    r->lg = (struct kid){.pid = pid, .alive = 1, .t_start = ut_now()};
+    double ws = r->lg.t_start + c->d.warmup;
+    /* Connecting many sockets takes time before the clock of the loadgen even starts. */
+    double limit = c->d.warmup + c->d.duration + c->d.timeout + 10 +
+                   (r->pr->ax[CFG_CONNECTIONS] + r->pr->ax[CFG_IDLE]) / 1000.0;
+    double end = r->lg.t_start + limit;
+    *iws = -1;
+    while (r->lg.alive && !r->e->interrupted && ut_now() < end) {
+        rl_pump(r, *iws < 0 ? (ws < end ? ws : end) : end);
+        if (*iws < 0 && ut_now() >= ws)
+            *iws = rl_sample(r);
+    }
+    if (r->e->interrupted)
+        return NULL;
+    *iend = rl_sample(r);
+    if (*iws < 0) /* the loadgen ended within its warmup: the window is what there was */
+        *iws = *iend;
+    if (r->lg.alive) {
+        kill_all(r, 0.5);
+        snprintf(why, len, "loadgen still running %.0f s after its start: killed", limit);
+        return why;
+    }
+    return NULL;
+}
+
+/* Gather the outputs into the row; the loadgen's exit status decides if there is a result. */
+static void collect(struct run *r, const char *fail, const char *work, int iws, int iend, struct res_row *row,
+                    struct ut_str *ts)
+{
+    struct run_env *e = r->e;
+    char path[1400], err[UT_ERRLEN], why[2 * UT_ERRLEN], st[64];
+    struct json *lg = NULL, *stats = NULL;
+    if (!fail && r->lg.pid) {
+        snprintf(path, sizeof path, "%s.lg.json", work);
+        lg = json_parse_file(path, err, sizeof err);
+        if (!lg) {
+            snprintf(why, sizeof why, "loadgen %s without a usable --json (%s)", rl_status_str(r->lg.status, st, sizeof st),
+                     err);
+            fail = why;
+        } else if (!WIFEXITED(r->lg.status) || WEXITSTATUS(r->lg.status) != 0) {
+            rl_note(r, "loadgen ended with %s", rl_status_str(r->lg.status, st, sizeof st));
+        }
+    }
+    snprintf(path, sizeof path, "%s.stats.json", work);
+    if (r->srv.pid && access(path, F_OK) == 0 && !(stats = json_parse_file(path, err, sizeof err)))
+        rl_note(r, "server stats unreadable: %s", err);
+    else if (r->ready && !stats)
+        rl_note(r, "server wrote no --stats file");
+    struct run_facts f = {.c = e->c, .pr = r->pr, .lg = lg, .stats = stats, .fail = fail,
+                          .server_ncpu = e->sys->server_ncpu, .loadgen_ncpu = e->sys->loadgen_ncpu};
+    if (r->acct_on && iws >= 0 && iend >= iws) {
+        const struct acct_sample *a = &r->smp[iws], *b = &r->smp[iend];
+        f.have_acct = 1;
+        acct_cpu_between(a, b, &f.cpu_user_s, &f.cpu_sys_s);
+        f.window_s = b->t - a->t;
+        f.rss_peak_kb = r->acct.rss_peak_kb;
+        f.mem_peak_kb = r->acct.ops == &acct_cgroup_ops ? r->acct.mem_peak_kb : -1;
+        /* pids.peak counts every task the cgroup ever held at once, between samples too. */
+        f.threads_peak = r->acct.threads_peak > r->acct.tasks_peak ? r->acct.threads_peak : (int)r->acct.tasks_peak;
+        f.procs_peak = r->acct.procs_peak;
+        f.fds_peak = r->acct.fds_peak;
+        acct_ctxsw(&r->acct, &f.vcsw, &f.ivcsw);
+    }
+    if (r->lg.t_exit > 0) {
+        f.lg_cpu_s = r->lg.cpu_s;
+        f.lg_wall_s = r->lg.t_exit - r->lg.t_start;
+    }
+    f.notes = r->notes.s;
+    if (getenv("BENCH_DEBUG_SAMPLES"))
+        for (int i = 0; i < r->nsmp; i++)
+            ut_log(UT_DEBUG, "sample %d t=%.3f cpu=%.3f user=%.3f sys=%.3f rss=%ld procs=%d cost=%.4f%s%s", i,
+                   r->smp[i].t - r->lg.t_start, r->smp[i].cpu_s, r->smp[i].cpu_user_s, r->smp[i].cpu_sys_s, r->smp[i].rss_kb,
+                   r->smp[i].procs, r->smp[i].cost_s, i == iws ? " <ws" : "", i == iend ? " <end" : "");
+    row_build(&f, row);
+    char bwhy[256];
+    const char *b = row_bottleneck(&f, bwhy, sizeof bwhy);
+    if (b && strcmp(b, "none"))
+        ut_log(UT_DEBUG, "%s: bottleneck %s (%s)", r->pr->key, b, bwhy);
+    snprintf(path, sizeof path, "%s.ts.csv", work);
+    if (!fail && r->lg.t_exit > 0)
+        row_timeseries(&f, access(path, R_OK) == 0 ? path : NULL, r->smp, r->nsmp, r->lg.t_start, ts);
+    /* The histogram moves into hist/ under the row's key; the rest of .work goes. */
+    char hist[1400], dst[1300];
+    snprintf(hist, sizeof hist, "%s.hgrm", work);
+    snprintf(dst, sizeof dst, "%s/hist/%s.hgrm", e->res->dir, r->pr->key);
+    if (!fail && access(hist, F_OK) == 0 && rename(hist, dst) < 0)
+        ut_log(UT_WARN, "%s: %s", dst, strerror(errno));
+    static const char *const temps[] = {".lg.json", ".stats.json", ".ts.csv", ".hgrm"};
+    for (size_t i = 0; i < sizeof temps / sizeof *temps; i++) {
+        snprintf(path, sizeof path, "%s%s", work, temps[i]);
+        unlink(path);
+    }
+    json_free(lg);
+    json_free(stats);
+}
+
+int run_row(struct run_env *e, const struct plan_row *pr, struct res_row *row, struct ut_str *ts)
+{
+    const struct cfg *c = e->c;
+    struct run r = {.e = e, .pr = pr, .out_fd = -1};
+    char work[1300], stats[1400], err[UT_ERRLEN], why[2 * UT_ERRLEN], cmd[4096], tag[32];
+    const char *fail = NULL;
+    int iws = -1, iend = -1, rc = 0;
+    snprintf(work, sizeof work, "%s/.work/%s", e->res->dir, pr->key);
+    snprintf(stats, sizeof stats, "%s.stats.json", work);
+    unlink(stats); /* a stale file from an interrupted attempt would pass for this run's */
+
+    if (c->d.port && wait_port(&r, (int)c->d.port, 5) < 0) {
+        snprintf(why, sizeof why, "port %ld is in use (another server still running?)", c->d.port);
+        fail = why;
+        goto done;
+    }
+    snprintf(tag, sizeof tag, "%d", pr->order);
+    if (acct_open(&r.acct, tag, e->use_cgroup, err, sizeof err) < 0) {
+        snprintf(why, sizeof why, "accounting: %s", err);
+        fail = why;
+        goto done;
+    }
+    r.acct_on = 1;
+    e->accounting = r.acct.ops->name;
+
+    struct argv a = {0};
+    server_argv(e, pr, stats, &a);
+    spawn_cmdline(a.v, cmd, sizeof cmd);
+    ut_log(UT_DEBUG, "server: %s", cmd);
+    struct spawn_opts so = {.cpus = &e->server_cpus, .stdout_pipe = 1, .log_fd = ut_log_fd(), .acct = &r.acct};
+    pid_t pid = spawn_start(a.v, &so, &r.out_fd, err, sizeof err);
+    argv_free(&a);
+    if (pid < 0) {
+        snprintf(why, sizeof why, "%s", err);
+        fail = why;
+        goto done;
+    }
+    r.srv = (struct kid){.pid = pid, .alive = 1, .t_start = ut_now()};
+    r.sampling = 1;
+    rl_sample(&r);
+
+    if ((fail = await_ready(&r, why, sizeof why)) || e->interrupted)
+        goto done;
+    fail = load(&r, work, &iws, &iend, why, sizeof why);
+    if (!fail && !e->interrupted && !r.srv.alive) {
+        char st[64];
+        snprintf(why, sizeof why, "server exited (%s) during the run", rl_status_str(r.srv.status, st, sizeof st));
+        fail = why;
+    }
+done:
+    if (e->interrupted) {
+        kill_all(&r, 0.6);
+        rc = -1;
+    } else {
+        r.sampling = 0;
+        if (r.srv.pid)
+            stop_server(&r);
+        if (e->interrupted) { /* Ctrl-C while stopping: the row is discarded like any other */
+            kill_all(&r, 0.3);
+            rc = -1;
+        } else {
+            collect(&r, fail, work, iws, iend, row, ts);
+            /* The next run must find the port free: a listener left behind would be a leak. */
+            if (r.port > 0 && wait_port(&r, r.port, 2) < 0)
+                ut_log(UT_WARN, "%s: port %d still bound after the server stopped", pr->key, r.port);
+        }
+    }
+    if (r.out_fd >= 0)
+        close(r.out_fd);
+    if (r.acct_on && acct_close(&r.acct) < 0)
+        ut_log(UT_WARN, "%s: could not remove its cgroup (still busy)", pr->key);
+    if (rc < 0) {
+        static const char *const temps[] = {".lg.json", ".stats.json", ".ts.csv", ".hgrm"};
+        for (size_t i = 0; i < sizeof temps / sizeof *temps; i++) {
+            snprintf(stats, sizeof stats, "%s%s", work, temps[i]);
+            unlink(stats);
+        }
+    }
+    free(r.smp);
+    ut_str_free(&r.notes);
+    return rc;
+}

@@ -1,0 +1,217 @@
+/* runloop.c - signalfd, reaping (the server, the loadgen, and orphans of either, which come to us
+ * because the runner is a child subreaper), server output and the sampling clock. */
+#include "runloop.h"
+#include "acct_proc.h"
+#include "progress.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int run_signals_init(char *err, size_t errlen)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    /* Blocked and read from a signalfd: no handler runs in the middle of the runner's work. */
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
+        snprintf(err, errlen, "sigprocmask: %s", strerror(errno));
+        return -1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    /* Orphans of a server (children it did not wait for) are reparented to us, not to init, so
+     * they are reaped here, their rusage counted and none is left behind. */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        ut_log(UT_WARN, "PR_SET_CHILD_SUBREAPER: %s (orphans of a server go to init)", strerror(errno));
+    int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd < 0)
+        snprintf(err, errlen, "signalfd: %s", strerror(errno));
+    return fd;
+}
+
+const char *rl_status_str(int status, char *buf, size_t len)
+{
+    if (WIFEXITED(status))
+        snprintf(buf, len, "exit %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(buf, len, "signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+    else
+        snprintf(buf, len, "status 0x%x", status);
+    return buf;
+}
+
+void rl_note(struct run *r, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (r->notes.len)
+        ut_str_add(&r->notes, "; ");
+    ut_str_add(&r->notes, msg);
+    ut_log(UT_WARN, "%s: %s", r->pr ? r->pr->key : "bench", msg);
+}
+
+static double ru_cpu(const struct rusage *ru)
+{
+    return ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6 + ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
+}
+
+/* Reap every exited child. An orphan is told apart by its process group, read from its zombie
+ * before the wait releases it. */
+static void reap(struct run *r)
+{
+    for (;;) {
+        siginfo_t si;
+        memset(&si, 0, sizeof si);
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+            return;
+        pid_t pid = si.si_pid;
+        struct acct_pstat ps;
+        pid_t pg = acct_proc_stat(pid, &ps) == 0 ? ps.pgrp : 0;
+        int st;
+        struct rusage ru;
+        pid_t w;
+        while ((w = wait4(pid, &st, 0, &ru)) < 0 && errno == EINTR)
+            ;
+        if (w < 0)
+            return;
+        double now = ut_now();
+        if (r->srv.pid && pid == r->srv.pid) {
+            r->srv.alive = 0, r->srv.status = st, r->srv.t_exit = now, r->srv.cpu_s += ru_cpu(&ru);
+            if (r->acct_on)
+                acct_reaped(&r->acct, &ru, 1);
+        } else if (r->lg.pid && pid == r->lg.pid) {
+            r->lg.alive = 0, r->lg.status = st, r->lg.t_exit = now, r->lg.cpu_s += ru_cpu(&ru);
+        } else if (r->srv.pid && pg == r->srv.pid) {
+            if (r->acct_on)
+                acct_reaped(&r->acct, &ru, 0);
+        } else if (r->lg.pid && pg == r->lg.pid) {
+            r->lg.cpu_s += ru_cpu(&ru);
+        } else {
+            char sbuf[64];
+            ut_log(UT_DEBUG, "reaped stray process %d (%s)", (int)pid, rl_status_str(st, sbuf, sizeof sbuf));
+        }
+    }
+}
+
+static void on_signals(struct run *r)
+{
+    struct signalfd_siginfo si;
+    ssize_t n;
+    int child = 0;
+    while ((n = read(r->e->sigfd, &si, sizeof si)) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGCHLD) {
+            child = 1;
+        } else if (!r->e->interrupted) {
+            r->e->interrupted = (int)si.ssi_signo;
+            ut_log(UT_WARN, "%s: stopping (the current run is discarded, complete rows are kept)",
+                   strsignal((int)si.ssi_signo));
+        }
+    }
+    /* SIGCHLDs coalesce: always reap in a loop, whatever the count. */
+    if (child)
+        reap(r);
+}
+
+static void on_line(struct run *r, char *line)
+{
+    char model[64];
+    int port, pid;
+    if (!r->ready && sscanf(line, "ready %63s port=%d pid=%d", model, &port, &pid) == 3) {
+        r->ready = 1;
+        r->port = port;
+        if (pid != r->srv.pid)
+            ut_log(UT_WARN, "server says pid=%d, we started %d (a wrapper?)", pid, (int)r->srv.pid);
+        return;
+    }
+    ut_log(UT_DEBUG, "server stdout: %s", line);
+}
+
+static void on_output(struct run *r)
+{
+    ssize_t n;
+    do
+        n = read(r->out_fd, r->line + r->linelen, sizeof r->line - 1 - r->linelen);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        close(r->out_fd);
+        r->out_fd = -1;
+        return;
+    }
+    r->linelen += (size_t)n;
+    r->line[r->linelen] = '\0';
+    char *nl;
+    while ((nl = strchr(r->line, '\n'))) {
+        *nl = '\0';
+        on_line(r, r->line);
+        r->linelen -= (size_t)(nl + 1 - r->line);
+        memmove(r->line, nl + 1, r->linelen + 1);
+    }
+    if (r->linelen == sizeof r->line - 1) /* a line too long to be the ready line: drop it */
+        r->linelen = 0;
+}
+
+int rl_sample(struct run *r)
+{
+    if (!r->acct_on)
+        return -1;
+    if (r->nsmp == r->capsmp)
+        r->smp = ut_realloc(r->smp, (size_t)(r->capsmp = r->capsmp ? r->capsmp * 2 : 256) * sizeof *r->smp);
+    struct acct_sample *s = &r->smp[r->nsmp];
+    acct_sample(&r->acct, s);
+    /* Sampling a big tree (10k processes) is not free: keep its cost under a tenth of the
+     * machine by stretching the interval rather than stealing CPU from the measurement. */
+    r->interval = s->cost_s * 10 > RUN_SAMPLE_S ? s->cost_s * 10 : RUN_SAMPLE_S;
+    r->next_sample = s->t + r->interval;
+    return r->nsmp++;
+}
+
+void rl_pump(struct run *r, double until)
+{
+    double now = ut_now(), wake = until;
+    if (r->sampling && r->next_sample < wake)
+        wake = r->next_sample;
+    int ms = wake > now ? (int)((wake - now) * 1000) + 1 : 0;
+    if (ms > 250)
+        ms = 250; /* keep the progress line moving */
+    struct pollfd p[2] = {{.fd = r->e->sigfd, .events = POLLIN}, {.fd = r->out_fd, .events = POLLIN}};
+    int n = poll(p, r->out_fd >= 0 ? 2 : 1, ms);
+    if (n > 0 && p[0].revents)
+        on_signals(r);
+    if (n > 0 && r->out_fd >= 0 && p[1].revents)
+        on_output(r);
+    if (r->sampling && ut_now() >= r->next_sample)
+        rl_sample(r);
+    prog_tick();
+}
+
+static int group_alive(pid_t pg)
+{
+    return pg > 0 && (kill(-pg, 0) == 0 || errno != ESRCH);
+}
+
+int rl_tree_empty(struct run *r)
+{
+    if (r->srv.alive || r->lg.alive || group_alive(r->srv.pid) || group_alive(r->lg.pid))
+        return 0;
+    if (r->acct_on) {
+        pid_t *pids = NULL;
+        int n = r->acct.ops->members(&r->acct, &pids);
+        free(pids);
+        return n == 0;
+    }
+    return 1;
+}
