@@ -274,8 +274,8 @@ static void collect(struct run *r, const char *fail, const char *work, int iws, 
     snprintf(path, sizeof path, "%s.stats.json", work);
     if (r->srv.pid && access(path, F_OK) == 0 && !(stats = json_parse_file(path, err, sizeof err)))
         rl_note(r, "server stats unreadable: %s", err);
-    else if (r->ready && !stats)
-        rl_note(r, "server wrote no --stats file");
+    else if (r->ready && !stats && WIFEXITED(r->srv.status) && WEXITSTATUS(r->srv.status) == 0)
+        rl_note(r, "server exited 0 but wrote no --stats file");
     struct run_facts f = {.c = e->c, .pr = r->pr, .lg = lg, .stats = stats, .fail = fail,
                           .server_ncpu = e->sys->server_ncpu, .loadgen_ncpu = e->sys->loadgen_ncpu};
     if (r->acct_on && iws >= 0 && iend >= iws) {
