@@ -1,0 +1,63 @@
+#!/bin/sh
+# runner-fork.t - the fork server at 100 connections is accounted as a tree: processes_peak >= 100,
+# and the CPU its children burn (work_us per request, in the children) is in server CPU, with the
+# cgroup backend and with the /proc fallback. Nothing here depends on how fast the machine is:
+# CPU >= requests x work_us holds at any throughput, and only if the children are counted.
+. "$(dirname "$0")/runner/lib.sh"
+
+if [ -x "$BIN/loadgen" ] && [ -x "$BIN/server-fork" ]; then
+    model=fork proto=http
+    mkbin loadgen server-fork
+    diag "real binaries: loadgen, server-fork"
+else
+    model=fakefork proto=echo
+    mkbin
+    diag "loadgen or server-fork not built yet: using the fakes"
+fi
+work=300
+cat > "$T/fork.yaml" <<EOF
+name: fork
+defaults: {proto: $proto, duration: 1.5, warmup: 0.3, cooldown: 0}
+servers:
+  - model: $model
+    work_us: $work
+matrix:
+  connections: 100
+EOF
+for backend in cgroup proc; do
+    flag=
+    [ $backend = proc ] && flag=--no-cgroup
+    "$BIN/bench" --config "$T/fork.yaml" --bin "$T/bin" --out "$T/results-$backend" --quiet $flag 2>"$T/err"
+    ok $? "$backend: bench exits 0"
+    csv=$(ls "$T"/results-$backend/fork-*/runs.csv)
+    grep -q "\"backend\": \"$backend\"" "$T"/results-$backend/fork-*/meta.json
+    ok $? "$backend: meta.json names the $backend accounting backend"
+    status=$(col "$csv" status)
+    ok $([ "$status" = ok ] && echo 0 || echo 1) "$backend: status ok (got $status $(col "$csv" status_reason))"
+    procs=$(col "$csv" server_processes_peak)
+    ok $([ "${procs:-0}" -ge 100 ] && echo 0 || echo 1) "$backend: server_processes_peak >= 100 (got $procs)"
+    "$PYTHON" - "$csv" "$work" <<'EOF'
+import csv, sys
+r = next(csv.DictReader(open(sys.argv[1])))
+req, cpu = float(r["requests"]), float(r["server_cpu_user_s"]) + float(r["server_cpu_sys_s"])
+burn = req * int(sys.argv[2]) / 1e6
+print("# requests %d x %s us = %.3f s burned in the children; server CPU %.3f s (user %s, sys %s)"
+      % (req, sys.argv[2], burn, cpu, r["server_cpu_user_s"], r["server_cpu_sys_s"]))
+# One request per connection may straddle each edge of the window: allow that much.
+sys.exit(0 if req > 0 and cpu >= 0.9 * burn - 100 * int(sys.argv[2]) / 1e6 else 1)
+EOF
+    ok $? "$backend: server CPU includes the CPU burned in the forked children"
+    "$PYTHON" - "$csv" <<'EOF'
+import csv, sys
+r = next(csv.DictReader(open(sys.argv[1])))
+req, vol = float(r["requests"]), float(r["server_ctxsw_voluntary"])
+print("# voluntary context switches %d for %d requests" % (vol, req))
+# A child blocks in read() between requests: about one voluntary switch each, children that have
+# exited included (they reach us through wait4 of the server).
+sys.exit(0 if vol >= req / 2 else 1)
+EOF
+    ok $? "$backend: context switches of the exited children are counted"
+done
+[ -z "$(leftovers)" ]
+ok $? "no process left"
+finish
