@@ -24,4 +24,3 @@ RUNNER_TEST_BINS := $(BIN)/runner-test/fake-server $(BIN)/runner-test/fake-loadg
 TEST_BINS += $(BIN)/bench $(RUNNER_TEST_BINS)
 $(BIN)/runner-test/%: $(OBJ)/tests/runner/%.o
 	$(call link)
-.SECONDARY: $(RUNNER_TEST_BINS:$(BIN)/runner-test/%=$(OBJ)/tests/runner/%.o)

@@ -92,9 +92,14 @@ int pf_apply(const struct cfg *c, const struct pf_sys *s, struct plan *p, char *
                      c->d.loadgen_procs, total, s->nofile_soft);
             once(UT_WARN, seen, &nseen, msg);
         }
-        /* Threads: the configured count, else one per loadgen CPU; each process gets its share. */
+        /* Threads over all processes (loadgen --threads is a total): the configured count, else
+         * one per loadgen CPU; at least one per process, at most one per connection. */
         long threads = c->d.loadgen_threads ? c->d.loadgen_threads : s->loadgen_ncpu;
-        r->lg_threads = (int)(threads > r->lg_procs ? ceil_div(threads, r->lg_procs) : 1);
+        if (threads < r->lg_procs)
+            threads = r->lg_procs;
+        if (threads > r->ax[CFG_CONNECTIONS])
+            threads = r->ax[CFG_CONNECTIONS] > r->lg_procs ? r->ax[CFG_CONNECTIONS] : r->lg_procs;
+        r->lg_threads = (int)threads;
         r->source_ips = (int)(c->d.source_ips ? c->d.source_ips : need_ips);
         if (r->source_ips > 250) {
             snprintf(err, errlen, "%ld connections need %d source addresses (%ld ports each): too many", total,

@@ -267,8 +267,8 @@ void row_timeseries(const struct run_facts *f, const char *lg_ts_path, const str
                 continue;
             double t = atof(fl[ct]), cores;
             long rss;
-            /* t_s is the end of the second it describes, counted from the loadgen's start. */
-            server_second(s, ns, t0 + t - 1, t0 + t, &cores, &rss);
+            /* t_s numbers the seconds from the loadgen's start: second t is [t, t+1). */
+            server_second(s, ns, t0 + t, t0 + t + 1, &cores, &rss);
             ut_str_addf(out, "%s,%s,%d,%s", f->pr->key, server, f->pr->repeat, fl[ct]);
             for (int k = 0; k < 5; k++)
                 ut_str_addf(out, ",%s", col[k] >= 0 && col[k] < n ? fl[col[k]] : "");
@@ -279,10 +279,10 @@ void row_timeseries(const struct run_facts *f, const char *lg_ts_path, const str
         }
     } else {
         /* No loadgen timeseries: the server's side alone, one line per second. */
-        for (int t = 1; t <= seconds; t++) {
+        for (int t = 0; t < seconds; t++) {
             double cores;
             long rss;
-            server_second(s, ns, t0 + t - 1, t0 + t, &cores, &rss);
+            server_second(s, ns, t0 + t, t0 + t + 1, &cores, &rss);
             if (cores >= 0)
                 ut_str_addf(out, "%s,%s,%d,%d,,,,,,%.3f,%ld\n", f->pr->key, server, f->pr->repeat, t, cores, rss);
         }

@@ -210,9 +210,11 @@ static const char *await_ready(struct run *r, char *why, size_t len)
     return why;
 }
 
-/* The load: start the loadgen, sample until it exits (one sample exactly at the end of warmup),
- * and return why it failed or NULL. *iws / *iend: the samples bounding the measured window. */
-static const char *load(struct run *r, const char *work, int *iws, int *iend, char *why, size_t len)
+/* The load: start the loadgen and sample until it exits, with one sample exactly at the end of
+ * its warmup and one at the end of its measured duration: the server's CPU is then counted over
+ * the same window as the loadgen's requests (not over its drain of late answers at the end).
+ * Returns why it failed or NULL; *iws / *iwe: the samples bounding the window. */
+static const char *load(struct run *r, const char *work, int *iws, int *iwe, char *why, size_t len)
 {
     const struct cfg *c = r->e->c;
     struct argv a = {0};
@@ -229,22 +231,27 @@ static const char *load(struct run *r, const char *work, int *iws, int *iend, ch
         return why;
     }
     r->lg = (struct kid){.pid = pid, .alive = 1, .t_start = ut_now()};
-    double ws = r->lg.t_start + c->d.warmup;
+    double edge[2] = {r->lg.t_start + c->d.warmup, r->lg.t_start + c->d.warmup + c->d.duration};
+    int *idx[2] = {iws, iwe};
     /* Connecting many sockets takes time before the clock of the loadgen even starts. */
     double limit = c->d.warmup + c->d.duration + c->d.timeout + 10 +
                    (r->pr->ax[CFG_CONNECTIONS] + r->pr->ax[CFG_IDLE]) / 1000.0;
     double end = r->lg.t_start + limit;
-    *iws = -1;
+    int next = 0;
+    *iws = *iwe = -1;
     while (r->lg.alive && !r->e->interrupted && ut_now() < end) {
-        rl_pump(r, *iws < 0 ? (ws < end ? ws : end) : end);
-        if (*iws < 0 && ut_now() >= ws)
-            *iws = rl_sample(r);
+        rl_pump(r, next < 2 && edge[next] < end ? edge[next] : end);
+        if (next < 2 && ut_now() >= edge[next])
+            *idx[next++] = rl_sample(r);
     }
     if (r->e->interrupted)
         return NULL;
-    *iend = rl_sample(r);
-    if (*iws < 0) /* the loadgen ended within its warmup: the window is what there was */
-        *iws = *iend;
+    /* The loadgen ended early (a failure, or a window cut short): what there was. */
+    int last = rl_sample(r);
+    if (*iws < 0)
+        *iws = last;
+    if (*iwe < 0)
+        *iwe = last;
     if (r->lg.alive) {
         kill_all(r, 0.5);
         snprintf(why, len, "loadgen still running %.0f s after its start: killed", limit);
@@ -254,7 +261,7 @@ static const char *load(struct run *r, const char *work, int *iws, int *iend, ch
 }
 
 /* Gather the outputs into the row; the loadgen's exit status decides if there is a result. */
-static void collect(struct run *r, const char *fail, const char *work, int iws, int iend, struct res_row *row,
+static void collect(struct run *r, const char *fail, const char *work, int iws, int iwe, struct res_row *row,
                     struct ut_str *ts)
 {
     struct run_env *e = r->e;
@@ -278,8 +285,8 @@ static void collect(struct run *r, const char *fail, const char *work, int iws, 
         rl_note(r, "server exited 0 but wrote no --stats file");
     struct run_facts f = {.c = e->c, .pr = r->pr, .lg = lg, .stats = stats, .fail = fail,
                           .server_ncpu = e->sys->server_ncpu, .loadgen_ncpu = e->sys->loadgen_ncpu};
-    if (r->acct_on && iws >= 0 && iend >= iws) {
-        const struct acct_sample *a = &r->smp[iws], *b = &r->smp[iend];
+    if (r->acct_on && iws >= 0 && iwe >= iws) {
+        const struct acct_sample *a = &r->smp[iws], *b = &r->smp[iwe];
         f.have_acct = 1;
         acct_cpu_between(a, b, &f.cpu_user_s, &f.cpu_sys_s);
         f.window_s = b->t - a->t;
@@ -300,7 +307,7 @@ static void collect(struct run *r, const char *fail, const char *work, int iws, 
         for (int i = 0; i < r->nsmp; i++)
             ut_log(UT_DEBUG, "sample %d t=%.3f cpu=%.3f user=%.3f sys=%.3f rss=%ld procs=%d cost=%.4f%s%s", i,
                    r->smp[i].t - r->lg.t_start, r->smp[i].cpu_s, r->smp[i].cpu_user_s, r->smp[i].cpu_sys_s, r->smp[i].rss_kb,
-                   r->smp[i].procs, r->smp[i].cost_s, i == iws ? " <ws" : "", i == iend ? " <end" : "");
+                   r->smp[i].procs, r->smp[i].cost_s, i == iws ? " <window start" : "", i == iwe ? " <window end" : "");
     row_build(&f, row);
     char bwhy[256];
     const char *b = row_bottleneck(&f, bwhy, sizeof bwhy);
@@ -330,7 +337,7 @@ int run_row(struct run_env *e, const struct plan_row *pr, struct res_row *row, s
     struct run r = {.e = e, .pr = pr, .out_fd = -1};
     char work[1300], stats[1400], err[UT_ERRLEN], why[2 * UT_ERRLEN], cmd[4096], tag[32];
     const char *fail = NULL;
-    int iws = -1, iend = -1, rc = 0;
+    int iws = -1, iwe = -1, rc = 0;
     snprintf(work, sizeof work, "%s/.work/%s", e->res->dir, pr->key);
     snprintf(stats, sizeof stats, "%s.stats.json", work);
     unlink(stats); /* a stale file from an interrupted attempt would pass for this run's */
@@ -367,7 +374,7 @@ int run_row(struct run_env *e, const struct plan_row *pr, struct res_row *row, s
 
     if ((fail = await_ready(&r, why, sizeof why)) || e->interrupted)
         goto done;
-    fail = load(&r, work, &iws, &iend, why, sizeof why);
+    fail = load(&r, work, &iws, &iwe, why, sizeof why);
     if (!fail && !e->interrupted && !r.srv.alive) {
         char st[64];
         snprintf(why, sizeof why, "server exited (%s) during the run", rl_status_str(r.srv.status, st, sizeof st));
@@ -385,7 +392,7 @@ done:
             kill_all(&r, 0.3);
             rc = -1;
         } else {
-            collect(&r, fail, work, iws, iend, row, ts);
+            collect(&r, fail, work, iws, iwe, row, ts);
             /* The next run must find the port free: a listener left behind would be a leak. */
             if (r.port > 0 && wait_port(&r, r.port, 2) < 0)
                 ut_log(UT_WARN, "%s: port %d still bound after the server stopped", pr->key, r.port);

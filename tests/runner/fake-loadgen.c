@@ -133,7 +133,7 @@ int main(int argc, char **argv)
     if (ts && (f = fopen(ts, "w"))) {
         fprintf(f, "t_s,requests,throughput_rps,latency_p50_us,latency_p99_us,errors\n");
         for (int s = 0; s < (int)wall && s < 3600; s++)
-            fprintf(f, "%d,%ld,%ld,,,0\n", s + 1, per_sec[s], per_sec[s]);
+            fprintf(f, "%d,%ld,%ld,,,0\n", s, per_sec[s], per_sec[s]);
         fclose(f);
     }
     if (hist && (f = fopen(hist, "w"))) {
