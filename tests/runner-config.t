@@ -145,6 +145,14 @@ ok $? "--only forky keeps only forky's rows"
 "$BIN/bench" --config "$T/good.yaml" --bin "$T/bin" --dry-run --only nosuch >/dev/null 2>&1
 ok $([ $? -eq 2 ] && echo 0 || echo 1) "--only with an unknown server exits 2"
 
+# The schema example in configs/README.md is itself a valid config.
+"$PYTHON" -c '
+import sys
+print(open(sys.argv[1]).read().split("```yaml\n")[1].split("```")[0])' "$ROOT/configs/README.md" > "$T/readme.yaml"
+"$BIN/bench" --config "$T/readme.yaml" --bin "$T/bin" --check >/dev/null 2>"$T/check.err"
+ok $? "the schema example of configs/README.md is valid"
+[ -s "$T/check.err" ] && diag "$(cat "$T/check.err")"
+
 # Shipped configs all parse (servers not yet built are still known models).
 for f in "$ROOT"/configs/*.yaml "$ROOT"/configs/claims/*.yaml; do
     [ -f "$f" ] || continue
