@@ -150,6 +150,64 @@ static int run_plan(struct run_env *e, const struct cfg *c, struct plan *p, stru
     return e->interrupted ? -1 : 0;
 }
 
+/* Everything after the config is known good: results folder, signals, the rows, the summary.
+ * Returns bench's exit status. */
+static int run_all(const struct opts *o, int argc, char **argv, const char *bindir, const char *cfgpath,
+                   const struct cfg *c, struct plan *p, const struct pf_sys *sys)
+{
+    char err[UT_ERRLEN], path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/loadgen", bindir);
+    if (access(path, X_OK) < 0) {
+        fprintf(stderr, "bench: %s is not built (make all)\n", path);
+        return 1;
+    }
+    for (int s = 0; s < c->nsrv; s++) {
+        snprintf(path, sizeof path, "%s/server-%s", bindir, c->srv[s].model);
+        if (access(path, X_OK) < 0)
+            fprintf(stderr, "bench: warning: %s is not built: its rows will say failed\n", path);
+    }
+    struct meta m;
+    meta_init(&m, argc, argv, bindir); /* asks git through a shell: before any child of ours runs */
+    struct run_env e = {.c = c, .sys = sys, .bindir = bindir, .use_cgroup = !o->no_cgroup};
+    ut_parse_cpus(c->d.server_cpus, &e.server_cpus);
+    ut_parse_cpus(c->d.loadgen_cpus, &e.loadgen_cpus);
+    if ((e.sigfd = run_signals_init(err, sizeof err)) < 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        return 1;
+    }
+    struct res r;
+    if (res_open(&r, o->out, c->name, cfgpath, o->resume, err, sizeof err) < 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        res_close(&r);
+        close(e.sigfd);
+        return 1;
+    }
+    e.res = &r;
+    for (int i = 0; i < p->n; i++)
+        m.skipped += p->rows[i].done = res_has(&r, p->rows[i].key);
+    m.planned = p->n;
+    res_path(&r, "meta.json", path, sizeof path);
+    acct_cleanup_stale();
+    ut_log(UT_INFO, "%s: %d runs%s, results in %s/", c->name, p->n - m.skipped, m.skipped ? " left" : "", r.dir);
+    if (meta_write(path, &m, c, sys, err, sizeof err) < 0)
+        ut_log(UT_WARN, "%s", err);
+    res_latest(&r);
+
+    double t0 = ut_now();
+    run_plan(&e, c, p, &m, isatty(2));
+    m.wall_s = ut_now() - t0;
+    m.interrupted = e.interrupted;
+    m.accounting = e.accounting;
+    meta_stamp(m.finished, sizeof m.finished);
+    summary(&r, &m, m.skipped);
+    if (meta_write(path, &m, c, sys, err, sizeof err) < 0)
+        ut_log(UT_WARN, "%s", err);
+    res_latest(&r);
+    res_close(&r);
+    close(e.sigfd);
+    return e.interrupted ? 128 + e.interrupted : 0;
+}
+
 int main(int argc, char **argv)
 {
     struct opts o;
@@ -165,93 +223,39 @@ int main(int argc, char **argv)
         snprintf(cfgpath, sizeof cfgpath, "%s/config.yaml", o.resume);
 
     struct cfg c;
-    if (cfg_load(cfgpath, bindir, &c, err, sizeof err) < 0) {
-        fprintf(stderr, "bench: %s\n", err);
-        return 2;
-    }
-    struct plan p;
-    if (plan_build(&c, o.only, &p, err, sizeof err) < 0) {
-        fprintf(stderr, "bench: %s\n", err);
-        return 2;
-    }
-    ut_log_quiet(o.quiet || o.dry_run || o.check);
+    struct plan p = {0};
     struct pf_sys sys;
+    int rc = 2;
+    if (cfg_load(cfgpath, bindir, &c, err, sizeof err) < 0 || plan_build(&c, o.only, &p, err, sizeof err) < 0)
+        goto fail;
+    ut_log_quiet(o.quiet || o.dry_run || o.check);
     pf_read(&c, &sys);
-    if (pf_apply(&c, &sys, &p, err, sizeof err) < 0) {
-        fprintf(stderr, "bench: %s\n", err);
-        return 2;
-    }
+    if (pf_apply(&c, &sys, &p, err, sizeof err) < 0)
+        goto fail;
     if (o.check) {
         printf("%s: OK, %d runs\n", cfgpath, p.n);
-        return 0;
+        rc = 0;
+        goto out;
     }
     if (o.dry_run) {
         if (o.resume) {
             struct res old;
-            if (res_load(&old, o.resume, err, sizeof err) < 0) {
-                fprintf(stderr, "bench: %s\n", err);
-                return 2;
-            }
+            if (res_load(&old, o.resume, err, sizeof err) < 0)
+                goto fail;
             for (int i = 0; i < p.n; i++)
                 p.rows[i].done = res_has(&old, p.rows[i].key);
             res_close(&old);
         }
         plan_print(stdout, &c, &p);
-        return 0;
+        rc = 0;
+        goto out;
     }
-    char lg[PATH_MAX + 16];
-    snprintf(lg, sizeof lg, "%s/loadgen", bindir);
-    if (access(lg, X_OK) < 0) {
-        fprintf(stderr, "bench: %s is not built (make all)\n", lg);
-        return 1;
-    }
-    for (int s = 0; s < c.nsrv; s++) {
-        char sp[PATH_MAX + 64];
-        snprintf(sp, sizeof sp, "%s/server-%s", bindir, c.srv[s].model);
-        if (access(sp, X_OK) < 0)
-            fprintf(stderr, "bench: warning: %s is not built: its rows will say failed\n", sp);
-    }
-
-    struct meta m;
-    meta_init(&m, argc, argv, bindir); /* asks git through a shell: before any child of ours runs */
-    struct run_env e = {.c = &c, .sys = &sys, .bindir = bindir, .use_cgroup = !o.no_cgroup};
-    ut_parse_cpus(c.d.server_cpus, &e.server_cpus);
-    ut_parse_cpus(c.d.loadgen_cpus, &e.loadgen_cpus);
-    if ((e.sigfd = run_signals_init(err, sizeof err)) < 0) {
-        fprintf(stderr, "bench: %s\n", err);
-        return 1;
-    }
-    struct res r;
-    if (res_open(&r, o.out, c.name, cfgpath, o.resume, err, sizeof err) < 0) {
-        fprintf(stderr, "bench: %s\n", err);
-        return 1;
-    }
-    e.res = &r;
-    int skipped = 0;
-    for (int i = 0; i < p.n; i++)
-        skipped += p.rows[i].done = res_has(&r, p.rows[i].key);
-    m.planned = p.n;
-    m.skipped = skipped;
-    char metapath[1200];
-    res_path(&r, "meta.json", metapath, sizeof metapath);
-    acct_cleanup_stale();
-    ut_log(UT_INFO, "%s: %d runs%s, results in %s/", c.name, p.n - skipped, skipped ? " left" : "", r.dir);
-    if (meta_write(metapath, &m, &c, &sys, err, sizeof err) < 0)
-        ut_log(UT_WARN, "%s", err);
-    res_latest(&r);
-
-    double t0 = ut_now();
-    run_plan(&e, &c, &p, &m, isatty(2));
-    m.wall_s = ut_now() - t0;
-    m.interrupted = e.interrupted;
-    m.accounting = e.accounting;
-    meta_stamp(m.finished, sizeof m.finished);
-    summary(&r, &m, skipped);
-    if (meta_write(metapath, &m, &c, &sys, err, sizeof err) < 0)
-        ut_log(UT_WARN, "%s", err);
-    res_latest(&r);
-    res_close(&r);
+    rc = run_all(&o, argc, argv, bindir, cfgpath, &c, &p, &sys);
+    goto out;
+fail:
+    fprintf(stderr, "bench: %s\n", err);
+out:
     plan_free(&p);
     cfg_free(&c);
-    return e.interrupted ? 128 + e.interrupted : 0;
+    return rc;
 }

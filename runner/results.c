@@ -261,7 +261,13 @@ void res_latest(const struct res *r)
 void res_close(struct res *r)
 {
     char path[1200];
-    rmdir(res_path(r, ".work", path, sizeof path)); /* only if empty: leftovers help debugging */
+    if (r->dir[0])
+        rmdir(res_path(r, ".work", path, sizeof path)); /* only if empty: leftovers help debugging */
+    int fd = ut_log_fd();
+    if (fd >= 0) {
+        ut_log_open(-1);
+        close(fd);
+    }
     for (int i = 0; i < r->nrows; i++)
         res_row_free(&r->rows[i]);
     free(r->rows);
