@@ -26,6 +26,9 @@ struct acct_sample {
     long mem_kb;                /* cgroup memory usage (each page once); -1 unknown */
     int threads, procs, fds;    /* tasks, processes, open fds (summed over processes) */
     double cost_s;              /* what taking this sample cost */
+    int partial;                /* the per-process scan stopped at its deadline: procs, threads,
+                                   rss, fds are lower bounds (CPU and mem are complete) */
+    double host_busy_s, host_total_s; /* /proc/stat of the server's CPUs, cumulative (run.c) */
 };
 
 struct acct;
@@ -69,6 +72,7 @@ struct acct {
     int ru_leader;              /* the leader's rusage is in */
     double proc_cpu_reaped_s;   /* proc backend: CPU of reaped orphans, kept in its totals */
     int cgroup_cpu;             /* CPU totals come from cpuacct */
+    int scan_from;              /* a scan cut short resumes here next time, so none is starved */
 };
 
 /* Choose a backend (cgroup if it can be created, else proc) and prepare. want_cgroup 0 forces
@@ -77,8 +81,9 @@ int acct_open(struct acct *a, const char *tag, int want_cgroup, char *err, size_
 int acct_attach(struct acct *a, pid_t pid, char *err, size_t errlen);
 /* CPU between samples a and b, exact total split by the user/sys ratio of that interval. */
 void acct_cpu_between(const struct acct_sample *a, const struct acct_sample *b, double *user, double *sys);
-/* Take one sample of the tree into s, updating the peaks. */
-void acct_sample(struct acct *a, struct acct_sample *s);
+/* Take one sample of the tree into s, updating the peaks. The per-process part stops at
+ * `deadline` (monotonic; 0: tree-wide counters only) unless CPU depends on it (/proc backend). */
+void acct_sample(struct acct *a, struct acct_sample *s, double deadline);
 /* A member was reaped by the runner: add its rusage (leader: the server itself). */
 void acct_reaped(struct acct *a, const struct rusage *ru, int leader);
 /* Signal every member process and the process group; returns how many were signalled. */

@@ -188,6 +188,8 @@ static int defaults_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_nod
         return cpus_value(y, v, key, &d->server_cpus);
     if (!strcmp(key, "loadgen_cpus"))
         return cpus_value(y, v, key, &d->loadgen_cpus);
+    if (!strcmp(key, "runner_cpus"))
+        return cpus_value(y, v, key, &d->runner_cpus);
     if (!strcmp(key, "loadgen_threads"))
         return auto_long(y, v, key, 1024, &d->loadgen_threads);
     if (!strcmp(key, "loadgen_procs"))
@@ -218,7 +220,7 @@ static int defaults_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_nod
         return cy_strlist(y, v, key, &d->loadgen_args, &d->nloadgen_args);
     return cy_fail(y, k,
                    "unknown key '%s' in defaults (expected proto, path, duration, warmup, repeats, timeout, "
-                   "cooldown, ready_timeout, stop_grace, server_cpus, loadgen_cpus, loadgen_threads, "
+                   "cooldown, ready_timeout, stop_grace, server_cpus, loadgen_cpus, runner_cpus, loadgen_threads, "
                    "loadgen_procs, source_ips, arrival, connect_rate, host, port, workers, idle_timeout, "
                    "max_conns, backlog, docroot, server_args, loadgen_args, or a matrix axis: %s)",
                    key, axis_list);

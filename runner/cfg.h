@@ -64,6 +64,7 @@ struct cfg_defaults {
     double duration, warmup, timeout, cooldown, ready_timeout, stop_grace;
     long repeats;
     char *server_cpus, *loadgen_cpus;
+    char *runner_cpus;     /* where bench itself runs (samples, bookkeeping); NULL: loadgen_cpus */
     long loadgen_threads;  /* 0: one per loadgen CPU */
     long loadgen_procs;    /* 0: auto (preflight decides) */
     long source_ips;       /* 0: auto; else that many addresses 127.0.0.1.. */

@@ -56,6 +56,7 @@ void cfg_to_json(const struct cfg *c, struct ut_str *o)
     ut_str_addf(o, ",\"duration_s\":%g,\"warmup_s\":%g,\"timeout_s\":%g,\"cooldown_s\":%g,"
                    "\"ready_timeout_s\":%g,\"stop_grace_s\":%g,\"repeats\":%ld,",
                 d->duration, d->warmup, d->timeout, d->cooldown, d->ready_timeout, d->stop_grace, d->repeats);
+    ut_str_addf(o, "\"runner_cpus\":\"%s\",", d->runner_cpus ? d->runner_cpus : d->loadgen_cpus);
     ut_str_addf(o, "\"server_cpus\":\"%s\",\"loadgen_cpus\":\"%s\",\"loadgen_threads\":%ld,"
                    "\"loadgen_procs\":%ld,\"source_ips\":%ld,\"arrival\":\"%s\",\"connect_rate\":%ld,",
                 d->server_cpus, d->loadgen_cpus, d->loadgen_threads, d->loadgen_procs, d->source_ips,
@@ -110,7 +111,7 @@ static void free_strs(char **v, int n)
 void cfg_free(struct cfg *c)
 {
     struct cfg_defaults *d = &c->d;
-    free(d->path), free(d->server_cpus), free(d->loadgen_cpus), free(d->arrival), free(d->host);
+    free(d->path), free(d->server_cpus), free(d->loadgen_cpus), free(d->runner_cpus), free(d->arrival), free(d->host);
     free(d->docroot);
     free_strs(d->server_args, d->nserver_args);
     free_strs(d->loadgen_args, d->nloadgen_args);

@@ -34,11 +34,18 @@ const char *row_bottleneck(const struct run_facts *f, char *why, size_t len)
      * CPUs when it has fewer tasks than that (a single-threaded loop saturates one core). */
     if (f->have_acct && f->window_s > 0) {
         double cores = (f->cpu_user_s + f->cpu_sys_s) / f->window_s;
-        int cap = f->server_ncpu > 0 ? f->server_ncpu : 1;
+        int ncpu = f->server_ncpu > 0 ? f->server_ncpu : 1, cap = ncpu;
         if (f->threads_peak > 0 && f->threads_peak < cap)
             cap = f->threads_peak;
         if (cores >= 0.9 * cap) {
             snprintf(why, len, "server used %.2f of its %d CPU(s)", cores, cap);
+            return "server";
+        }
+        /* On a shared machine others may fill the server's CPUs: saturated all the same. */
+        double busy = f->host_busy_s / f->window_s;
+        if (busy >= 0.9 * ncpu) {
+            snprintf(why, len, "the server's %d CPU(s) were %.0f%% busy, %.2f CPU of it other processes", ncpu,
+                     100 * busy / ncpu, busy - cores > 0 ? busy - cores : 0);
             return "server";
         }
     }
@@ -194,6 +201,15 @@ void row_build(const struct run_facts *f, struct res_row *r)
         error_list(f->lg, errs, sizeof errs);
         snprintf(reason, sizeof reason, "%.0f errors: %s", errors, errs[0] ? errs : "unclassified");
     }
+    /* A shared machine: say when others took a noticeable part of the server's CPUs. */
+    if (f->have_acct && f->window_s > 0) {
+        double other = (f->host_busy_s - f->cpu_user_s - f->cpu_sys_s) / f->window_s;
+        if (other >= 0.1) {
+            size_t l = strlen(reason);
+            snprintf(reason + l, sizeof reason - l, "%sother processes used %.2f CPU of the server's CPUs",
+                     l ? "; " : "", other);
+        }
+    }
     if (f->notes && *f->notes) {
         size_t l = strlen(reason);
         snprintf(reason + l, sizeof reason - l, "%s%s", l ? "; " : "", f->notes);
@@ -216,7 +232,7 @@ static void server_second(const struct acct_sample *s, int ns, double a, double 
             ia = i;
         if (s[i].t <= b + 0.05)
             ib = i;
-        if (s[i].t >= a && s[i].t < b + 0.05 && s[i].rss_kb > *rss)
+        if (s[i].t >= a && s[i].t < b + 0.05 && !s[i].partial && s[i].rss_kb > *rss)
             *rss = s[i].rss_kb;
     }
     *cores = -1;

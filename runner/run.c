@@ -231,27 +231,23 @@ static const char *load(struct run *r, const char *work, int *iws, int *iwe, cha
         return why;
     }
     r->lg = (struct kid){.pid = pid, .alive = 1, .t_start = ut_now()};
-    double edge[2] = {r->lg.t_start + c->d.warmup, r->lg.t_start + c->d.warmup + c->d.duration};
-    int *idx[2] = {iws, iwe};
+    r->edge[0] = r->lg.t_start + c->d.warmup;
+    r->edge[1] = r->edge[0] + c->d.duration;
+    r->edge_sample[0] = r->edge_sample[1] = -1;
+    r->nedges = 2, r->next_edge = 0;
     /* Connecting many sockets takes time before the clock of the loadgen even starts. */
     double limit = c->d.warmup + c->d.duration + c->d.timeout + 10 +
                    (r->pr->ax[CFG_CONNECTIONS] + r->pr->ax[CFG_IDLE]) / 1000.0;
     double end = r->lg.t_start + limit;
-    int next = 0;
-    *iws = *iwe = -1;
-    while (r->lg.alive && !r->e->interrupted && ut_now() < end) {
-        rl_pump(r, next < 2 && edge[next] < end ? edge[next] : end);
-        if (next < 2 && ut_now() >= edge[next])
-            *idx[next++] = rl_sample(r);
-    }
+    while (r->lg.alive && !r->e->interrupted && ut_now() < end)
+        rl_pump(r, end);
+    r->nedges = 0;
     if (r->e->interrupted)
         return NULL;
     /* The loadgen ended early (a failure, or a window cut short): what there was. */
-    int last = rl_sample(r);
-    if (*iws < 0)
-        *iws = last;
-    if (*iwe < 0)
-        *iwe = last;
+    int last = rl_sample(r, 0);
+    *iws = r->edge_sample[0] >= 0 ? r->edge_sample[0] : last;
+    *iwe = r->edge_sample[1] >= 0 ? r->edge_sample[1] : last;
     if (r->lg.alive) {
         kill_all(r, 0.5);
         snprintf(why, len, "loadgen still running %.0f s after its start: killed", limit);
@@ -289,6 +285,7 @@ static void collect(struct run *r, const char *fail, const char *work, int iws, 
         const struct acct_sample *a = &r->smp[iws], *b = &r->smp[iwe];
         f.have_acct = 1;
         acct_cpu_between(a, b, &f.cpu_user_s, &f.cpu_sys_s);
+        f.host_busy_s = b->host_busy_s - a->host_busy_s;
         f.window_s = b->t - a->t;
         f.rss_peak_kb = r->acct.rss_peak_kb;
         f.mem_peak_kb = r->acct.ops == &acct_cgroup_ops ? r->acct.mem_peak_kb : -1;
@@ -370,7 +367,7 @@ int run_row(struct run_env *e, const struct plan_row *pr, struct res_row *row, s
     }
     r.srv = (struct kid){.pid = pid, .alive = 1, .t_start = ut_now()};
     r.sampling = 1;
-    rl_sample(&r);
+    rl_sample(&r, 0);
 
     if ((fail = await_ready(&r, why, sizeof why)) || e->interrupted)
         goto done;

@@ -164,14 +164,38 @@ static void on_output(struct run *r)
         r->linelen = 0;
 }
 
-int rl_sample(struct run *r)
+/* Busy and total seconds of the CPUs in set, from /proc/stat (cumulative since boot). */
+static void cpu_busy(const cpu_set_t *set, double *busy, double *total)
+{
+    static long tck;
+    char buf[16384];
+    *busy = *total = 0;
+    if (!tck)
+        tck = sysconf(_SC_CLK_TCK);
+    if (ut_read_small("/proc/stat", buf, sizeof buf) <= 0)
+        return;
+    for (char *l = strstr(buf, "\ncpu"); l; l = strstr(l + 1, "\ncpu")) {
+        int cpu;
+        unsigned long long v[8] = {0};
+        if (sscanf(l + 4, "%d %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &v[0], &v[1], &v[2], &v[3], &v[4],
+                   &v[5], &v[6], &v[7]) < 5 || cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, set))
+            continue;
+        /* user nice system idle iowait irq softirq steal: idle and iowait are not busy. */
+        double b = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / tck;
+        *busy += b;
+        *total += b + (double)(v[3] + v[4]) / tck;
+    }
+}
+
+int rl_sample(struct run *r, double deadline)
 {
     if (!r->acct_on)
         return -1;
     if (r->nsmp == r->capsmp)
         r->smp = ut_realloc(r->smp, (size_t)(r->capsmp = r->capsmp ? r->capsmp * 2 : 256) * sizeof *r->smp);
     struct acct_sample *s = &r->smp[r->nsmp];
-    acct_sample(&r->acct, s);
+    acct_sample(&r->acct, s, deadline);
+    cpu_busy(&r->e->server_cpus, &s->host_busy_s, &s->host_total_s);
     /* Sampling a big tree (10k processes) is not free: keep its cost under a tenth of the
      * machine by stretching the interval rather than stealing CPU from the measurement. */
     r->interval = s->cost_s * 10 > RUN_SAMPLE_S ? s->cost_s * 10 : RUN_SAMPLE_S;
@@ -179,11 +203,31 @@ int rl_sample(struct run *r)
     return r->nsmp++;
 }
 
+/* Samples due now: a window edge (counters only, at its exact time) or the regular one, whose
+ * scan gives way to the next edge and never holds the loop longer than a quarter second (a
+ * Ctrl-C must be seen promptly). */
+static void sample_due(struct run *r)
+{
+    double now = ut_now();
+    if (r->next_edge < r->nedges && now >= r->edge[r->next_edge]) {
+        r->edge_sample[r->next_edge++] = rl_sample(r, 0);
+        return;
+    }
+    if (!r->sampling || now < r->next_sample)
+        return;
+    double deadline = now + 0.25;
+    if (r->next_edge < r->nedges && r->edge[r->next_edge] < deadline)
+        deadline = r->edge[r->next_edge];
+    rl_sample(r, deadline);
+}
+
 void rl_pump(struct run *r, double until)
 {
     double now = ut_now(), wake = until;
     if (r->sampling && r->next_sample < wake)
         wake = r->next_sample;
+    if (r->next_edge < r->nedges && r->edge[r->next_edge] < wake)
+        wake = r->edge[r->next_edge];
     int ms = wake > now ? (int)((wake - now) * 1000) + 1 : 0;
     if (ms > 250)
         ms = 250; /* keep the progress line moving */
@@ -193,8 +237,7 @@ void rl_pump(struct run *r, double until)
         on_signals(r);
     if (n > 0 && r->out_fd >= 0 && p[1].revents)
         on_output(r);
-    if (r->sampling && ut_now() >= r->next_sample)
-        rl_sample(r);
+    sample_due(r);
     prog_tick();
 }
 

@@ -28,6 +28,9 @@ struct run {
     int ready, port;
     int sampling;
     double next_sample, interval;
+    double edge[2];             /* the loadgen's measured window: sampled at exactly these times */
+    int edge_sample[2];         /* ... into these samples (-1: not yet) */
+    int nedges, next_edge;
     struct acct_sample *smp;
     int nsmp, capsmp;
     struct ut_str notes;        /* for status_reason */
@@ -37,8 +40,9 @@ struct run {
 
 /* Wait for one batch of events, at most until `until`. */
 void rl_pump(struct run *r, double until);
-/* Take a sample now (also called by the pump on the sampling clock); returns its index. */
-int rl_sample(struct run *r);
+/* Take a sample now (also called by the pump on the sampling clock); the per-process scan stops
+ * at `deadline` (0: tree-wide counters only). Returns its index. */
+int rl_sample(struct run *r, double deadline);
 /* No process of the server's tree (cgroup or group) and of the loadgen's group is left. */
 int rl_tree_empty(struct run *r);
 /* Add a note to the row's status_reason and the log. */

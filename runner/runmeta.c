@@ -110,8 +110,8 @@ int meta_write(const char *path, const struct meta *m, const struct cfg *c, cons
                     "\"threads_max\": %ld},\n",
                 s->nofile_soft, s->nofile_hard, s->somaxconn, s->port_lo, s->port_hi, s->tw_reuse, s->pid_max,
                 s->threads_max);
-    ut_str_addf(&o, "  \"pinning\": {\"server_cpus\": \"%s\", \"loadgen_cpus\": \"%s\"},\n", c->d.server_cpus,
-                c->d.loadgen_cpus);
+    ut_str_addf(&o, "  \"pinning\": {\"server_cpus\": \"%s\", \"loadgen_cpus\": \"%s\", \"runner_cpus\": \"%s\"},\n",
+                c->d.server_cpus, c->d.loadgen_cpus, c->d.runner_cpus ? c->d.runner_cpus : c->d.loadgen_cpus);
     ut_str_addf(&o, "  \"accounting\": {\"backend\": \"%s\", \"sample_interval_ms\": 100},\n",
                 m->accounting ? m->accounting : "none");
     ut_str_add(&o, "  \"runner\": {\"argv\": ");
