@@ -202,7 +202,7 @@ void row_build(const struct run_facts *f, struct res_row *r)
         snprintf(reason, sizeof reason, "%.0f errors: %s", errors, errs[0] ? errs : "unclassified");
     }
     /* A shared machine: say when others took a noticeable part of the server's CPUs. */
-    if (f->have_acct && f->window_s > 0) {
+    if (!f->fail && f->have_acct && f->window_s > 0) {
         double other = (f->host_busy_s - f->cpu_user_s - f->cpu_sys_s) / f->window_s;
         if (other >= 0.1) {
             size_t l = strlen(reason);
