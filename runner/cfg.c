@@ -1,6 +1,7 @@
-/* cfg.c - the experiment schema (configs/README.md): top level, defaults, servers, matrix and
- * exclusions, checked key by key so a typo stops the run before anything starts. */
+/* cfg.c - the experiment schema (configs/README.md): top level, defaults, matrix axes, checked
+ * key by key so a typo stops the run before anything starts. Servers are in cfg_servers.c. */
 #include "cfg.h"
+#include "cfg_int.h"
 #include "cfg_yaml.h"
 #include "util.h"
 
@@ -15,21 +16,6 @@ const char *const cfg_axis_names[CFG_NAXES] = {
     [CFG_WORK_US] = "work_us",
 };
 
-/* The project's concurrency models (docs/DESIGN.md), in the order plans list them. */
-const char *const cfg_models[] = {"iterative", "fork",     "pthread",  "prefork", "threadpool",
-                                  "busypoll",  "select",   "poll",     "epoll-lt", "epoll-et",
-                                  "libevent",  "coroutine", "uring",   "reuseport", NULL};
-
-int cfg_model_known(const char *model, const char *bindir)
-{
-    for (int i = 0; cfg_models[i]; i++)
-        if (!strcmp(model, cfg_models[i]))
-            return 1;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/server-%s", bindir, model);
-    return strchr(model, '/') == NULL && access(path, X_OK) == 0;
-}
-
 const char *cfg_conn_mode_str(long mode, char *buf, size_t len)
 {
     if (mode == CFG_KEEPALIVE)
@@ -42,7 +28,7 @@ const char *cfg_conn_mode_str(long mode, char *buf, size_t len)
 
 /* --- axis values ------------------------------------------------------------------------------ */
 
-static int axis_value(struct cy *y, yaml_node_t *n, enum cfg_axis a, long *out)
+int cfg_axis_value(struct cy *y, yaml_node_t *n, enum cfg_axis a, long *out)
 {
     const char *key = cfg_axis_names[a];
     switch (a) {
@@ -82,7 +68,7 @@ static int axis_value(struct cy *y, yaml_node_t *n, enum cfg_axis a, long *out)
     }
 }
 
-static int axis_index(const char *key)
+int cfg_axis_index(const char *key)
 {
     for (int a = 0; a < CFG_NAXES; a++)
         if (!strcmp(key, cfg_axis_names[a]))
@@ -91,7 +77,7 @@ static int axis_index(const char *key)
 }
 
 /* A scalar or a non-empty list of scalars into v. */
-static int axis_values(struct cy *y, yaml_node_t *n, enum cfg_axis a, struct cfg_values *v)
+int cfg_axis_values(struct cy *y, yaml_node_t *n, enum cfg_axis a, struct cfg_values *v)
 {
     if (n->type == YAML_SEQUENCE_NODE) {
         yaml_node_item_t *it = n->data.sequence.items.start, *end = n->data.sequence.items.top;
@@ -100,28 +86,18 @@ static int axis_values(struct cy *y, yaml_node_t *n, enum cfg_axis a, struct cfg
         v->n = (int)(end - it);
         v->v = ut_calloc((size_t)v->n, sizeof *v->v);
         for (int i = 0; i < v->n; i++)
-            if (axis_value(y, cy_node(y, it[i]), a, &v->v[i]) < 0)
+            if (cfg_axis_value(y, cy_node(y, it[i]), a, &v->v[i]) < 0)
                 return -1;
         return 0;
     }
     v->n = 1;
     v->v = ut_calloc(1, sizeof *v->v);
-    return axis_value(y, n, a, &v->v[0]);
+    return cfg_axis_value(y, n, a, &v->v[0]);
 }
 
-static const char axis_list[] = "connections, idle, size, rate, pipeline, conn_mode, work_us";
+const char cfg_axis_list[] = "connections, idle, size, rate, pipeline, conn_mode, work_us";
 
 /* --- defaults --------------------------------------------------------------------------------- */
-
-struct pctx {
-    struct cfg *c;
-    const char *bindir;
-    struct cfg_server *s;   /* the server entry being parsed */
-    struct cfg_excl *e;     /* the exclusion being parsed */
-    struct cfg_block *b;    /* the matrix block being parsed */
-    int range_axis;         /* the axis of the min/max range being parsed */
-    yaml_node_t *work_us_node; /* where a server set work_us, for the conflict message */
-};
 
 static int cpus_value(struct cy *y, yaml_node_t *n, const char *key, char **out)
 {
@@ -149,14 +125,14 @@ static int auto_long(struct cy *y, yaml_node_t *n, const char *key, long max, lo
 
 static int defaults_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    struct pctx *p = arg;
+    struct cfg_parse *p = arg;
     struct cfg_defaults *d = &p->c->d;
     static const char *const protos[] = {"echo", "http", NULL};
     static const char *const arrivals[] = {"constant", "poisson", NULL};
-    int a = axis_index(key), e;
+    int a = cfg_axis_index(key), e;
 
     if (a >= 0)
-        return axis_value(y, v, (enum cfg_axis)a, &p->c->axis_default[a]);
+        return cfg_axis_value(y, v, (enum cfg_axis)a, &p->c->axis_default[a]);
     if (!strcmp(key, "proto")) {
         if (cy_enum(y, v, key, protos, &e) < 0)
             return -1;
@@ -223,185 +199,21 @@ static int defaults_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_nod
                    "cooldown, ready_timeout, stop_grace, server_cpus, loadgen_cpus, runner_cpus, loadgen_threads, "
                    "loadgen_procs, source_ips, arrival, connect_rate, host, port, workers, idle_timeout, "
                    "max_conns, backlog, docroot, server_args, loadgen_args, or a matrix axis: %s)",
-                   key, axis_list);
-}
-
-/* --- exclusions ------------------------------------------------------------------------------- */
-
-static int match_minmax(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
-{
-    struct pctx *p = arg;
-    int a = p->range_axis;
-    struct cfg_match *m = &p->e->ax[a];
-    if (!strcmp(key, "min"))
-        return (m->has_min = 1), axis_value(y, v, (enum cfg_axis)a, &m->min);
-    if (!strcmp(key, "max"))
-        return (m->has_max = 1), axis_value(y, v, (enum cfg_axis)a, &m->max);
-    return cy_fail(y, k, "unknown key '%s' in a range (expected min and/or max)", key);
-}
-
-static int excl_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
-{
-    struct pctx *p = arg;
-    int a = axis_index(key);
-    if (a < 0)
-        return cy_fail(y, k, "unknown key '%s' in exclude (expected a matrix axis: %s)", key, axis_list);
-    struct cfg_match *m = &p->e->ax[a];
-    if (v->type == YAML_MAPPING_NODE) {
-        p->range_axis = a;
-        int rc = cy_mapping(y, v, "a range", match_minmax, p);
-        m->set = 1;
-        if (rc == 0 && !m->has_min && !m->has_max)
-            return cy_fail(y, v, "a range needs min and/or max");
-        return rc;
-    }
-    struct cfg_values vals = {0};
-    if (axis_values(y, v, (enum cfg_axis)a, &vals) < 0) {
-        free(vals.v);
-        return -1;
-    }
-    m->set = 1;
-    m->nvals = vals.n;
-    m->vals = vals.v;
-    return 0;
-}
-
-static int exclusions(struct cy *y, yaml_node_t *v, struct pctx *p)
-{
-    struct cfg_server *s = p->s;
-    yaml_node_t *one[1] = {v};
-    yaml_node_t **items = one;
-    int n = 1;
-    if (v->type == YAML_SEQUENCE_NODE) {
-        n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
-        items = ut_calloc((size_t)n, sizeof *items);
-        for (int i = 0; i < n; i++)
-            items[i] = cy_node(y, v->data.sequence.items.start[i]);
-    }
-    int rc = 0;
-    s->excl = ut_calloc((size_t)n, sizeof *s->excl);
-    for (int i = 0; i < n && rc == 0; i++) {
-        p->e = &s->excl[s->nexcl++];
-        rc = cy_mapping(y, items[i], "exclude", excl_pair, p);
-    }
-    if (items != one)
-        free(items);
-    return rc;
-}
-
-/* --- servers ---------------------------------------------------------------------------------- */
-
-static int model_value(struct cy *y, yaml_node_t *v, struct pctx *p, char **out)
-{
-    if (cy_str(y, v, "model", out) < 0)
-        return -1;
-    if (!cfg_model_known(*out, p->bindir)) {
-        struct ut_str known = {0};
-        for (int i = 0; cfg_models[i]; i++)
-            ut_str_addf(&known, "%s%s", i ? ", " : "", cfg_models[i]);
-        cy_fail(y, v, "unknown server '%s' (expected one of %s, or a model built as %s/server-%s)", *out,
-                known.s, p->bindir, *out);
-        ut_str_free(&known);
-        return -1;
-    }
-    return 0;
-}
-
-static int server_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
-{
-    struct pctx *p = arg;
-    struct cfg_server *s = p->s;
-    long w;
-    if (!strcmp(key, "model"))
-        return model_value(y, v, p, &s->model);
-    if (!strcmp(key, "name"))
-        return cy_str(y, v, key, &s->name);
-    if (!strcmp(key, "workers"))
-        return cy_long(y, v, key, 0, 4096, &w) < 0 ? -1 : ((s->workers = (int)w), 0);
-    if (!strcmp(key, "work_us")) {
-        p->work_us_node = v;
-        return cy_long(y, v, key, 0, 10000000, &s->work_us);
-    }
-    if (!strcmp(key, "idle_timeout"))
-        return cy_long(y, v, key, 1, 86400, &s->idle_timeout);
-    if (!strcmp(key, "max_conns"))
-        return cy_long(y, v, key, 0, 10000000, &s->max_conns);
-    if (!strcmp(key, "backlog"))
-        return cy_long(y, v, key, 0, 1000000, &s->backlog);
-    if (!strcmp(key, "docroot"))
-        return cy_str(y, v, key, &s->docroot);
-    if (!strcmp(key, "args"))
-        return cy_strlist(y, v, key, &s->args, &s->nargs);
-    if (!strcmp(key, "exclude"))
-        return exclusions(y, v, p);
-    return cy_fail(y, k,
-                   "unknown key '%s' in a server (expected model, name, workers, work_us, idle_timeout, "
-                   "max_conns, backlog, docroot, args, exclude)",
-                   key);
-}
-
-static struct cfg_server *new_server(struct cfg *c, int line)
-{
-    c->srv = ut_realloc(c->srv, (size_t)(c->nsrv + 1) * sizeof *c->srv);
-    struct cfg_server *s = &c->srv[c->nsrv++];
-    memset(s, 0, sizeof *s);
-    s->work_us = s->idle_timeout = s->max_conns = s->backlog = -1;
-    s->line = line;
-    return s;
-}
-
-static int server_entry(struct cy *y, yaml_node_t *n, struct pctx *p)
-{
-    char w[80];
-    if (n->type == YAML_SCALAR_NODE && !strcmp((const char *)n->data.scalar.value, "all")) {
-        for (int i = 0; cfg_models[i]; i++)
-            new_server(p->c, cy_line(n))->model = ut_strdup(cfg_models[i]);
-        return 0;
-    }
-    p->s = new_server(p->c, cy_line(n));
-    p->work_us_node = NULL;
-    if (n->type == YAML_SCALAR_NODE)
-        return model_value(y, n, p, &p->s->model);
-    if (n->type != YAML_MAPPING_NODE)
-        return cy_fail(y, n, "a server is a model name or a mapping with model:, got %s", cy_what(n, w, sizeof w));
-    if (cy_mapping(y, n, "a server", server_pair, p) < 0)
-        return -1;
-    if (!p->s->model)
-        return cy_fail(y, n, "this server has no 'model' (e.g. model: threadpool)");
-    if (p->work_us_node)
-        for (int b = 0; b < p->c->nblk; b++)
-            if (p->c->blk[b].ax[CFG_WORK_US].n)
-                return cy_fail(y, p->work_us_node,
-                               "work_us is set for this server and is also a matrix axis: keep one");
-    return 0;
-}
-
-static int servers(struct cy *y, yaml_node_t *v, struct pctx *p)
-{
-    if (v->type == YAML_SCALAR_NODE)
-        return server_entry(y, v, p);
-    if (v->type != YAML_SEQUENCE_NODE)
-        return cy_fail(y, v, "'servers' expects a list of servers (or the word all)");
-    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
-        if (server_entry(y, cy_node(y, *it), p) < 0)
-            return -1;
-    if (p->c->nsrv == 0)
-        return cy_fail(y, v, "'servers' is empty: list at least one server");
-    return 0;
+                   key, cfg_axis_list);
 }
 
 /* --- matrix and top level --------------------------------------------------------------------- */
 
 static int block_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    struct pctx *p = arg;
-    int a = axis_index(key);
+    struct cfg_parse *p = arg;
+    int a = cfg_axis_index(key);
     if (a < 0)
-        return cy_fail(y, k, "unknown key '%s' in matrix (expected %s)", key, axis_list);
-    return axis_values(y, v, (enum cfg_axis)a, &p->b->ax[a]);
+        return cy_fail(y, k, "unknown key '%s' in matrix (expected %s)", key, cfg_axis_list);
+    return cfg_axis_values(y, v, (enum cfg_axis)a, &p->b->ax[a]);
 }
 
-static int matrix(struct cy *y, yaml_node_t *v, struct pctx *p)
+static int matrix(struct cy *y, yaml_node_t *v, struct cfg_parse *p)
 {
     struct cfg *c = p->c;
     yaml_node_t *one[1] = {v}, **items = one;
@@ -427,7 +239,7 @@ static int matrix(struct cy *y, yaml_node_t *v, struct pctx *p)
 
 static int top_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-    struct pctx *p = arg;
+    struct cfg_parse *p = arg;
     if (!strcmp(key, "name")) {
         if (cy_str(y, v, key, &p->c->name) < 0)
             return -1;
@@ -442,7 +254,7 @@ static int top_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t *
     if (!strcmp(key, "defaults"))
         return cy_mapping(y, v, "defaults", defaults_pair, p);
     if (!strcmp(key, "servers"))
-        return servers(y, v, p);
+        return cfg_servers(y, v, p);
     if (!strcmp(key, "matrix"))
         return matrix(y, v, p);
     return cy_fail(y, k, "unknown key '%s' at the top level (expected name, description, defaults, servers, matrix)",
@@ -478,7 +290,7 @@ int cfg_load(const char *path, const char *bindir, struct cfg *c, char *err, siz
     c->path = ut_strdup(path);
     if (cy_load(&y, path, err, errlen) < 0)
         return -1;
-    struct pctx p = {.c = c, .bindir = bindir};
+    struct cfg_parse p = {.c = c, .bindir = bindir};
     yaml_node_t *root = cy_root(&y);
     int rc = cy_mapping(&y, root, "the top level", top_pair, &p);
     if (rc == 0 && c->nsrv == 0)
