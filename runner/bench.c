@@ -236,7 +236,7 @@ int main(int argc, char **argv)
     int rc = 2;
     if (cfg_load(cfgpath, bindir, &c, err, sizeof err) < 0 || plan_build(&c, o.only, &p, err, sizeof err) < 0)
         goto fail;
-    ut_log_quiet(o.quiet || o.dry_run || o.check);
+    ut_log_quiet(o.quiet || o.check); /* --dry-run shows the preflight decisions */
     pf_read(&c, &sys);
     if (pf_apply(&c, &sys, &p, err, sizeof err) < 0)
         goto fail;

@@ -145,6 +145,26 @@ ok $? "--only forky keeps only forky's rows"
 "$BIN/bench" --config "$T/good.yaml" --bin "$T/bin" --dry-run --only nosuch >/dev/null 2>&1
 ok $([ $? -eq 2 ] && echo 0 || echo 1) "--only with an unknown server exits 2"
 
+# Preflight: 30,000 connections exceed one loadgen process (open-file limit) and one source
+# address (local port range): the runner splits the load and says so.
+nofile=$(ulimit -Hn)
+ports=$(awk '{print $2 - $1 + 1}' /proc/sys/net/ipv4/ip_local_port_range)
+cat > "$T/big.yaml" <<'EOF'
+servers: [fake]
+matrix: {connections: [100, 30000]}
+EOF
+out=$("$BIN/bench" --config "$T/big.yaml" --bin "$T/bin" --dry-run 2>&1)
+if [ "$nofile" -lt 30000 ] && [ "$ports" -lt 30000 ]; then
+    echo "$out" | grep -q ' 30000 .*procs=[2-9] .*ips=[2-9]'
+    ok $? "30000 connections: more than one loadgen process and source address"
+    echo "$out" | grep -q ' 100 .*procs=1 threads=[0-9]* ips=1'
+    ok $? "100 connections: one process, one address"
+    echo "$out" | grep -q "preflight: .*using --procs" && echo "$out" | grep -q "preflight: .*using --source-ips 127.0.0.1-127.0.0."
+    ok $? "preflight says what it chose and why"
+else
+    skip "open-file limit $nofile / port range $ports hold 30000 connections in one process"
+fi
+
 # The schema example in configs/README.md is itself a valid config.
 "$PYTHON" -c '
 import sys
