@@ -125,7 +125,7 @@ void acct_sample(struct acct *a, struct acct_sample *s, double deadline)
     static long tck, page_kb;
     if (!tck)
         tck = sysconf(_SC_CLK_TCK), page_kb = sysconf(_SC_PAGESIZE) / 1024;
-    double t0 = ut_now();
+    double t0 = ut_cputime();
     memset(s, 0, sizeof *s);
     s->mem_kb = -1;
     /* Tree-wide counters first, stamped as they are read: the /proc scan below can take a while
@@ -140,10 +140,20 @@ void acct_sample(struct acct *a, struct acct_sample *s, double deadline)
     int n = a->ops->members(a, &pids);
     unsigned long long user = 0, sys = 0;
     double exact = 0; /* /proc backend: CPU with single-threaded processes read exactly */
-    /* Without tree-wide CPU counters the scan is the CPU number: it must be complete. */
-    if (!have_cpu)
-        deadline = 1e300;
+    /* Without tree-wide CPU counters the scan is the CPU number: it must be complete, and it is
+     * not atomic. A child the leader reaps during the scan moves its CPU into the leader's
+     * cutime. So the leader is read last, and a child read earlier that no longer exists by then
+     * is dropped (its CPU is in that cutime): counted once, whenever the reap happened. */
     int from = n ? a->scan_from % n : 0;
+    double *part = NULL;
+    if (!have_cpu) {
+        deadline = 1e300;
+        from = 0;
+        for (int i = 0; i + 1 < n; i++)
+            if (pids[i] == a->leader)
+                pids[i] = pids[n - 1], pids[n - 1] = a->leader;
+        part = ut_calloc((size_t)n + 1, sizeof *part);
+    }
     for (int k = 0; k < n; k++) {
         int i = (from + k) % n;
         /* A big tree takes a while to scan: give way when a sample is due at an exact time
@@ -165,9 +175,9 @@ void acct_sample(struct acct *a, struct acct_sample *s, double deadline)
          * stays in the sum once its parent waited for it. */
         user += ps.utime + ps.cutime;
         sys += ps.stime + ps.cstime;
-        if (!have_cpu) {
+        if (part) {
             double rt = ps.threads == 1 ? read_runtime(pids[i]) : -1;
-            exact += (rt >= 0 ? rt : (double)(ps.utime + ps.stime) / tck) + (double)(ps.cutime + ps.cstime) / tck;
+            part[i] = (rt >= 0 ? rt : (double)(ps.utime + ps.stime) / tck) + (double)(ps.cutime + ps.cstime) / tck;
         }
         long long v, iv;
         if (pids[i] < a->nseen && read_ctxsw(pids[i], &v, &iv) == 0) {
@@ -179,6 +189,10 @@ void acct_sample(struct acct *a, struct acct_sample *s, double deadline)
             e->start = ps.start, e->vcsw = v, e->ivcsw = iv;
         }
     }
+    for (int i = 0; part && i < n; i++)
+        if (pids[i] == a->leader || kill(pids[i], 0) == 0 || errno != ESRCH)
+            exact += part[i];
+    free(part);
     free(pids);
     if (have_cpu) {
         a->cgroup_cpu = 1;
@@ -190,6 +204,9 @@ void acct_sample(struct acct *a, struct acct_sample *s, double deadline)
         s->cpu_user_s = (double)user / tck;
         s->cpu_sys_s = (double)sys / tck;
         s->cpu_s = exact + a->proc_cpu_reaped_s;
+        if (s->cpu_s < a->proc_cpu_last_s) /* a child gone between reads: CPU only grows */
+            s->cpu_s = a->proc_cpu_last_s;
+        a->proc_cpu_last_s = s->cpu_s;
     }
     if (tasks_peak > a->tasks_peak)
         a->tasks_peak = tasks_peak;
@@ -205,7 +222,7 @@ void acct_sample(struct acct *a, struct acct_sample *s, double deadline)
         a->procs_peak = s->procs;
     if (s->fds > a->fds_peak)
         a->fds_peak = s->fds;
-    s->cost_s = ut_now() - t0;
+    s->cost_s = ut_cputime() - t0;
 }
 
 void acct_cpu_between(const struct acct_sample *a, const struct acct_sample *b, double *user, double *sys)

@@ -25,7 +25,7 @@ struct acct_sample {
     long rss_kb;                /* sum of RSS over processes (shared pages counted per process) */
     long mem_kb;                /* cgroup memory usage (each page once); -1 unknown */
     int threads, procs, fds;    /* tasks, processes, open fds (summed over processes) */
-    double cost_s;              /* what taking this sample cost */
+    double cost_s;              /* CPU time the runner spent taking this sample */
     int partial;                /* the per-process scan stopped at its deadline: procs, threads,
                                    rss, fds are lower bounds (CPU and mem are complete) */
     double host_busy_s, host_total_s; /* /proc/stat of the server's CPUs, cumulative (run.c) */
@@ -71,6 +71,7 @@ struct acct {
     long long ru_vcsw, ru_ivcsw;
     int ru_leader;              /* the leader's rusage is in */
     double proc_cpu_reaped_s;   /* proc backend: CPU of reaped orphans, kept in its totals */
+    double proc_cpu_last_s;     /* proc backend: the previous total (CPU never decreases) */
     int cgroup_cpu;             /* CPU totals come from cpuacct */
     int scan_from;              /* a scan cut short resumes here next time, so none is starved */
 };

@@ -248,6 +248,16 @@ static const char *load(struct run *r, const char *work, int *iws, int *iwe, cha
     int last = rl_sample(r, 0);
     *iws = r->edge_sample[0] >= 0 ? r->edge_sample[0] : last;
     *iwe = r->edge_sample[1] >= 0 ? r->edge_sample[1] : last;
+    /* A window edge sampled late means the server's CPU is counted over another window than the
+     * loadgen's requests: on an overloaded machine (or a /proc scan of a huge tree) say so. */
+    double late = 0;
+    for (int k = 0; k < 2; k++) {
+        int i = k ? *iwe : *iws;
+        if (r->edge_sample[k] >= 0 && r->smp[i].t - r->edge[k] > late)
+            late = r->smp[i].t - r->edge[k];
+    }
+    if (late > 0.1)
+        rl_note(r, "server CPU window sampled %.2f s late (machine overloaded?): CPU columns approximate", late);
     if (r->lg.alive) {
         kill_all(r, 0.5);
         snprintf(why, len, "loadgen still running %.0f s after its start: killed", limit);

@@ -196,8 +196,9 @@ int rl_sample(struct run *r, double deadline)
     struct acct_sample *s = &r->smp[r->nsmp];
     acct_sample(&r->acct, s, deadline);
     cpu_busy(&r->e->server_cpus, &s->host_busy_s, &s->host_total_s);
-    /* Sampling a big tree (10k processes) is not free: keep its cost under a tenth of the
-     * machine by stretching the interval rather than stealing CPU from the measurement. */
+    /* Sampling a big tree (10k processes) is not free: keep its CPU cost under a tenth of a
+     * CPU by stretching the interval. CPU time, not wall time: on a loaded machine a sample
+     * waits for a CPU without costing anything, and should not make sampling sparse. */
     r->interval = s->cost_s * 10 > RUN_SAMPLE_S ? s->cost_s * 10 : RUN_SAMPLE_S;
     r->next_sample = s->t + r->interval;
     return r->nsmp++;

@@ -9,8 +9,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+int spawn_nice;
 
 void spawn_cmdline(char *const argv[], char *buf, size_t len)
 {
@@ -37,6 +40,7 @@ static void child(char *const argv[], const struct spawn_opts *o, int gate, int 
             sigaction(s, &dfl, NULL);
     while (read(gate, &go, 1) < 0 && errno == EINTR)
         ;
+    setpriority(PRIO_PROCESS, 0, spawn_nice); /* not the runner's raised priority */
     if (o->cpus && sched_setaffinity(0, sizeof *o->cpus, o->cpus) < 0)
         goto fail;
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC); /* dup2 copies drop CLOEXEC: no leak */

@@ -16,6 +16,9 @@ struct spawn_opts {
     struct acct *acct;      /* attach the child here before exec; NULL: none */
 };
 
+/* The nice value children start with (the runner itself may run at a higher priority). */
+extern int spawn_nice;
+
 /* Start argv[0] with argv. Returns the pid (also its process group id) and *out_fd (or -1), or
  * -1 with err filled when fork or exec failed (the failed child is already reaped). */
 pid_t spawn_start(char *const argv[], const struct spawn_opts *o, int *out_fd, char *err, size_t errlen);

@@ -16,6 +16,13 @@ double ut_now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+double ut_cputime(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 void ut_sleep(double s)
 {
     struct timespec ts = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - (time_t)s) * 1e9)};

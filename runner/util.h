@@ -12,6 +12,8 @@
 
 /* Monotonic seconds: every duration the runner measures uses this clock. */
 double ut_now(void);
+/* CPU seconds this thread has used: the cost of our own work, whatever the machine's load. */
+double ut_cputime(void);
 /* Sleep for s seconds, resuming after EINTR. */
 void ut_sleep(double s);
 
