@@ -159,7 +159,7 @@ void acct_sample(struct acct *a, struct acct_sample *s, double deadline)
         /* A big tree takes a while to scan: give way when a sample is due at an exact time
          * (the edges of the measured window). What was scanned is a lower bound, still safe
          * for the peaks; the next scan starts where this one stopped. */
-        if ((k & 63) == 0 && ut_now() >= deadline) {
+        if ((k & 63) == 0 && (ut_now() >= deadline || ut_stop_pending())) {
             s->partial = 1;
             a->scan_from = i;
             break;

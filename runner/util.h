@@ -14,6 +14,9 @@
 double ut_now(void);
 /* CPU seconds this thread has used: the cost of our own work, whatever the machine's load. */
 double ut_cputime(void);
+/* Is a SIGINT, SIGTERM or SIGHUP waiting (blocked, for the signalfd)? Long loops check it so
+ * that Ctrl-C is never held up by a slow scan. */
+int ut_stop_pending(void);
 /* Sleep for s seconds, resuming after EINTR. */
 void ut_sleep(double s);
 
