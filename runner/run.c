@@ -244,6 +244,12 @@ static const char *load(struct run *r, const char *work, int *iws, int *iwe, cha
     r->nedges = 0;
     if (r->e->interrupted)
         return NULL;
+    /* Its worker processes (--procs) end with it; any left in its group would be a leak. */
+    double t = ut_now();
+    while (!r->lg.alive && kill(-r->lg.pid, 0) == 0 && ut_now() < t + 0.5 && !r->e->interrupted)
+        rl_pump(r, t + 0.5);
+    if (!r->lg.alive && kill(-r->lg.pid, SIGKILL) == 0)
+        rl_note(r, "the loadgen left processes behind: killed");
     /* The loadgen ended early (a failure, or a window cut short): what there was. */
     int last = rl_sample(r, 0);
     *iws = r->edge_sample[0] >= 0 ? r->edge_sample[0] : last;
