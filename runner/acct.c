@@ -167,7 +167,6 @@ void acct_sample(struct acct *a, struct acct_sample *s, double deadline)
         struct acct_pstat ps;
         if (acct_proc_stat(pids[i], &ps) < 0)
             continue; /* gone between the listing and the read */
-        s->procs++;
         s->threads += ps.threads;
         s->rss_kb += ps.rss_pages * page_kb;
         s->fds += count_fds(pids[i]);
@@ -194,6 +193,11 @@ void acct_sample(struct acct *a, struct acct_sample *s, double deadline)
             exact += part[i];
     free(part);
     free(pids);
+    /* Counts need no scan: the member list is exact even when the scan was cut short, and so is
+     * the pids controller's task count. */
+    s->procs = n;
+    if (tot.threads > s->threads)
+        s->threads = tot.threads;
     if (have_cpu) {
         a->cgroup_cpu = 1;
         s->cpu_s = tot.cpu_s;

@@ -24,7 +24,8 @@ struct acct_sample {
     double cpu_user_s, cpu_sys_s; /* cumulative split (cpuacct: tick-sampled): use for ratios */
     long rss_kb;                /* sum of RSS over processes (shared pages counted per process) */
     long mem_kb;                /* cgroup memory usage (each page once); -1 unknown */
-    int threads, procs, fds;    /* tasks, processes, open fds (summed over processes) */
+    int threads, procs, fds;    /* tasks, processes (exact: the member list, pids.current),
+                                   open fds (summed over the processes scanned) */
     double cost_s;              /* CPU time the runner spent taking this sample */
     int partial;                /* the per-process scan stopped at its deadline: procs, threads,
                                    rss, fds are lower bounds (CPU and mem are complete) */

@@ -167,6 +167,8 @@ static int cg_totals(struct acct *a, struct acct_sample *s, long *tasks_peak, lo
     if (mpk >= 0)
         *mem_peak_kb = (long)(mpk / 1024);
     *tasks_peak = (long)(tp > tc ? tp : tc);
+    if (tc > 0)
+        s->threads = (int)tc;
     if (total < 0 || u < 0 || sy < 0)
         return 0;
     /* cpuacct.usage is exact (ns from the scheduler); the user/sys split is tick-sampled (4 ms
