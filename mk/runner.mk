@@ -6,7 +6,7 @@ RUNNER_SRC := $(wildcard runner/*.c)
 RUNNER_OBJ := $(RUNNER_SRC:%.c=$(OBJ)/%.o)
 LDLIBS_bench := -lyaml -lm
 # meta.json records how the binaries were built: the runner is built by the same make run.
-CFLAGS_runmeta = -DCMB_CC='"$(CC)"' -DCMB_CFLAGS='"$(strip $(OPT) $(SAN:%=-fsanitize=%) $(EXTRA_CFLAGS))"'
+CFLAGS_runmeta = -DCMB_CC='"$(CC)"' -DCMB_CFLAGS='"$(strip $(CFLAGS))"'
 
 all: $(BIN)/bench
 $(BIN)/bench: $(RUNNER_OBJ)
