@@ -198,6 +198,8 @@ void acct_sample(struct acct *a, struct acct_sample *s, double deadline)
     s->procs = n;
     if (tot.threads > s->threads)
         s->threads = tot.threads;
+    if (s->threads > s->procs && !s->partial)
+        a->multithreaded = 1;
     if (have_cpu) {
         a->cgroup_cpu = 1;
         s->cpu_s = tot.cpu_s;
@@ -265,6 +267,13 @@ int acct_kill(struct acct *a, int sig)
     if (a->pgid > 0 && kill(-a->pgid, sig) == 0 && !hit)
         hit = 1;
     return hit;
+}
+
+int acct_procs_peak(const struct acct *a)
+{
+    if (!a->multithreaded && a->tasks_peak > a->procs_peak)
+        return (int)a->tasks_peak;
+    return a->procs_peak;
 }
 
 void acct_ctxsw(const struct acct *a, long long *vol, long long *invol)

@@ -75,6 +75,7 @@ struct acct {
     double proc_cpu_last_s;     /* proc backend: the previous total (CPU never decreases) */
     int cgroup_cpu;             /* CPU totals come from cpuacct */
     int scan_from;              /* a scan cut short resumes here next time, so none is starved */
+    int multithreaded;          /* some sample saw more tasks than processes */
 };
 
 /* Choose a backend (cgroup if it can be created, else proc) and prepare. want_cgroup 0 forces
@@ -90,6 +91,9 @@ void acct_sample(struct acct *a, struct acct_sample *s, double deadline);
 void acct_reaped(struct acct *a, const struct rusage *ru, int leader);
 /* Signal every member process and the process group; returns how many were signalled. */
 int acct_kill(struct acct *a, int sig);
+/* Peak process count: sampled, or pids.peak (exact, between samples too) when every sample found
+ * the tree single-threaded, so that tasks are processes (a fork server's children). */
+int acct_procs_peak(const struct acct *a);
 /* Context switches of the tree: the larger of the rusage total and the sampled total. */
 void acct_ctxsw(const struct acct *a, long long *vol, long long *invol);
 /* Tear down; retries while members disappear. Returns 0, -1 if the cgroup stayed busy. */

@@ -307,7 +307,7 @@ static void collect(struct run *r, const char *fail, const char *work, int iws, 
         f.mem_peak_kb = r->acct.ops == &acct_cgroup_ops ? r->acct.mem_peak_kb : -1;
         /* pids.peak counts every task the cgroup ever held at once, between samples too. */
         f.threads_peak = r->acct.threads_peak > r->acct.tasks_peak ? r->acct.threads_peak : (int)r->acct.tasks_peak;
-        f.procs_peak = r->acct.procs_peak;
+        f.procs_peak = acct_procs_peak(&r->acct);
         f.fds_peak = r->acct.fds_peak;
         acct_ctxsw(&r->acct, &f.vcsw, &f.ivcsw);
     }
