@@ -209,7 +209,7 @@ static void accept_some(struct srv *s)
                 spawn(fd);
             continue;
         }
-        if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO || errno == EPERM)
+        if (srv_accept_transient(errno))
             continue;
         if (errno == EAGAIN) {
             sched.st.eagain++;

@@ -40,13 +40,10 @@ int srv_accept_blocking(struct srv *s, struct srv_stats *st)
             return fd;
         }
         int err = errno;
-        switch (err) {
-        case EINTR:
-        case ECONNABORTED: /* the client gave up while queued */
-        case EPROTO:
-        case EPERM:        /* firewall rules */
+        if (srv_accept_transient(err))
             continue;
-        case EINVAL:       /* the listener was shut down: we are stopping */
+        switch (err) {
+        case EINVAL: /* the listener was shut down: we are stopping */
             return -1;
         default:
             /* Out of fds or memory, or something unexpected: wait and retry; the pending clients

@@ -209,12 +209,9 @@ static void accept_some(struct loop *l)
             continue;
         }
         int err = errno;
-        switch (err) {
-        case EINTR:
-        case ECONNABORTED: /* the client gave up while queued */
-        case EPROTO:
-        case EPERM:        /* firewall rules */
+        if (srv_accept_transient(err))
             continue;
+        switch (err) {
         case EAGAIN:
 #if EWOULDBLOCK != EAGAIN
         case EWOULDBLOCK:

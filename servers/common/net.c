@@ -76,3 +76,8 @@ int srv_accept_exhausted(int err)
 {
     return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
 }
+
+int srv_accept_transient(int err)
+{
+    return err == EINTR || err == ECONNABORTED || err == EPROTO || err == EPERM;
+}

@@ -129,6 +129,10 @@ int srv_accept(int lfd, int nonblock);
 /* Nonzero for accept() errors that mean "out of descriptors or memory" (EMFILE ENFILE ENOBUFS ENOMEM). */
 int srv_accept_exhausted(int err);
 
+/* Nonzero for accept() errors that only concern one connection or one call, to retry at once: EINTR,
+ * ECONNABORTED (the client gave up while queued), EPROTO, EPERM (firewall rules). */
+int srv_accept_transient(int err);
+
 /* ---- blocking models (blocking.c) ---- */
 
 /* Accept the next connection, admitted and counted. Returns -1 when the server is stopping. Retries
