@@ -1,0 +1,30 @@
+# mk/report.mk - the matplotlib report (report/*.py, run by Debian's /usr/bin/python3).
+#
+#   make report  [RUN=results/latest]          -> report/<run name>/index.html, summary.md, *.png
+#   make compare A=results/<run> B=results/<run> -> report/compare-<A>-vs-<B>/index.html, compare.md
+#   make claims  [CLAIMS=configs/claims/*.yaml] -> runs them, then report/claims/index.html, claims.md
+#   make claims-report [CLAIMS_RUNS=results]   -> the verdicts again from the newest claim runs
+
+RUN         ?= results/latest
+CLAIMS      ?= $(sort $(wildcard configs/claims/*.yaml))
+CLAIMS_RUNS ?= results
+CLAIMS_FLAGS ?=
+
+.PHONY: report compare claims claims-report
+
+report:
+	@$(PYTHON) report/report.py $(RUN)
+
+compare:
+	@if [ -z "$(A)" ] || [ -z "$(B)" ]; then \
+	  echo "usage: make compare A=results/<run> B=results/<run>" >&2; exit 2; fi
+	@$(PYTHON) report/compare.py $(A) $(B)
+
+# Every claim config goes through the runner (a server that is not built gives failed rows, which
+# the verdicts call "inconclusive: server not built"), then the verdicts are written.
+claims: all
+	@$(PYTHON) report/claims.py run --bench $(BIN)/bench --bin $(BIN) --results $(CLAIMS_RUNS) \
+	  $(CLAIMS_FLAGS) $(CLAIMS)
+
+claims-report:
+	@$(PYTHON) report/claims.py verdicts --bin $(BIN) --results $(CLAIMS_RUNS) $(CLAIMS_FLAGS) $(CLAIMS)

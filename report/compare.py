@@ -1,0 +1,171 @@
+#!/usr/bin/python3
+"""compare.py - two runs side by side: the points both measured, with ratios B/A and whether the
+difference is larger than the spread of the repeats.
+
+    compare.py results/quick-A results/quick-B        -> report/compare-<A>-vs-<B>/
+
+"Beyond the spread" means the min..max ranges of the repeats of A and of B do not overlap. With a
+single repeat on either side there is no spread to compare against, and the table says so.
+"""
+
+import argparse
+import os
+import sys
+
+import page
+import plots
+import results as R
+from style import MODEL_ORDER, server_styles
+
+# (title, per-row metric, unit, higher is better)
+METRICS = [
+    ("throughput", lambda r: R.num(r, "throughput_rps"), "requests/s", True),
+    ("p50 latency", lambda r: R.num(r, "latency_p50_us"), "µs", False),
+    ("p99 latency", lambda r: R.num(r, "latency_p99_us"), "µs", False),
+    ("server CPU per request", R.cpu_us_per_request, "µs", False),
+    ("memory", R.memory_kb, "kB", False),
+]
+
+
+def verdict(a, b):
+    """Whether B differs from A by more than the repeats' spread: 'yes', 'no' or 'n/a (...)'."""
+    if a is None or b is None:
+        return "n/a (not measured)"
+    if a[3] < 2 or b[3] < 2:
+        return "n/a (1 repeat)"
+    return "yes" if a[2] < b[1] or b[2] < a[1] else "no"
+
+
+def describe(s):
+    """'12.3k [11k..13k]' from a spread."""
+    if s is None:
+        return ""
+    if s[3] < 2:
+        return plots.human(s[0])
+    return "%s [%s..%s]" % (plots.human(s[0]), plots.human(s[1]), plots.human(s[2]))
+
+
+def point_label(key):
+    """A point key as words: 'epoll-et c=100 idle=0 ...' (only axes away from the defaults)."""
+    server, proto = key[0], key[1]
+    parts = [server, proto or ""]
+    for axis, value in zip(R.AXES, key[2:]):
+        if axis == "connections" or value not in (None, 0.0, 1.0, "keepalive", 64.0):
+            parts.append("%s=%s" % (axis, R.fmt_axis(value)))
+    return " ".join(p for p in parts if p)
+
+
+def compare(rows_a, rows_b):
+    """Rows of the comparison table for every point in both runs, and the points in one only."""
+    ga, gb = R.group_points(rows_a), R.group_points(rows_b)
+    common = [k for k in ga if k in gb]
+    table = []
+    for key in common:
+        for name, metric, unit, higher in METRICS:
+            a, b = R.summarize(ga[key], metric), R.summarize(gb[key], metric)
+            if a is None and b is None:
+                continue
+            ratio = b[0] / a[0] if a and b and a[0] else None
+            v = verdict(a, b)
+            better = ""
+            if v == "yes" and ratio is not None:
+                better = "B better" if (ratio > 1) == higher else "B worse"
+            table.append([point_label(key), "%s (%s)" % (name, unit), describe(a), describe(b), ratio, v, better])
+    only_a = [point_label(k) for k in ga if k not in gb]
+    only_b = [point_label(k) for k in gb if k not in ga]
+    return common, table, only_a, only_b
+
+
+def plot_ratio(rows_a, rows_b, common, path):
+    """Throughput B/A per server against the x axis of run A: one line per server, 1 is no change."""
+    ga, gb = R.group_points(rows_a), R.group_points(rows_b)
+    both = [r for k in common for r in ga[k] + gb[k]]
+    if not both:
+        return None
+    x_axis = R.sweep_axis([r for k in common for r in ga[k]])
+    styles = server_styles(both)
+    fig, (ax,) = plots.new_figure()
+    handles = {}
+    servers = R.servers_in_order(both, MODEL_ORDER)
+    for server in servers:
+        pts = []
+        for key in common:
+            if key[0] != server:
+                continue
+            a = R.summarize(ga[key], lambda r: R.num(r, "throughput_rps"))
+            b = R.summarize(gb[key], lambda r: R.num(r, "throughput_rps"))
+            if a and b and a[0] > 0:
+                pts.append((ga[key][0].get(x_axis), b[0] / a[0], verdict(a, b) == "yes"))
+        pts = [p for p in pts if isinstance(p[0], float)]
+        if not pts:
+            continue
+        pts.sort()
+        st = styles[server]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], color=st["color"], linestyle=st["linestyle"])
+        for x, ratio, beyond in pts:
+            ax.plot([x], [ratio], marker=st["marker"], color=st["color"], markersize=7, linestyle="none",
+                    markerfacecolor=st["color"] if beyond else "white")
+        handles[server] = plots.Line2D([], [], color=st["color"], marker=st["marker"],
+                                       linestyle=st["linestyle"], label=server)
+    if not handles:
+        return None
+    handles["_note"] = plots.Line2D([], [], color="black", marker="o", markerfacecolor="white",
+                                    linestyle="none", label="hollow: within the\nrepeats' spread")
+    plots.setup_x(ax, both, x_axis)
+    ax.axhline(1, color="black", linewidth=0.8)
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(plots.FuncFormatter(plots.human))
+    ax.yaxis.set_minor_formatter(plots.FuncFormatter(plots.human))
+    ax.set_ylabel("throughput B / A (log; above 1: B faster)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.set_title("Throughput ratio B / A")
+    plots.legend(fig, ax, handles, False)
+    plots.save(fig, path)
+    return ("Throughput of run B divided by run A at each point both measured; a filled marker is a "
+            "difference larger than the spread of the repeats.")
+
+
+def build(dir_a, dir_b, out_dir):
+    rows_a, rows_b = R.read_runs(dir_a), R.read_runs(dir_b)
+    name_a, name_b = R.run_name(dir_a), R.run_name(dir_b)
+    os.makedirs(out_dir, exist_ok=True)
+    common, table, only_a, only_b = compare(rows_a, rows_b)
+    blocks = [("p", "A = %s (%d rows), B = %s (%d rows); %d points in both." % (
+        name_a, len(rows_a), name_b, len(rows_b), len(common))),
+        ("p", "Cells: median [min..max] over the repeats. Ratio is B/A of the medians. 'Beyond spread' "
+              "is yes when the min..max ranges of A and B do not overlap.")]
+    caption = plot_ratio(rows_a, rows_b, common, os.path.join(out_dir, "throughput-ratio.png"))
+    if caption:
+        blocks.append(("img", "throughput-ratio.png", caption))
+    blocks.append(("h", 2, "Points in both runs"))
+    blocks.append(("table", ["point", "metric", "A", "B", "B/A", "beyond spread", ""], table))
+    if only_a or only_b:
+        blocks.append(("h", 2, "Points in one run only"))
+        blocks.append(("table", ["run", "point"], [["A", p] for p in only_a] + [["B", p] for p in only_b]))
+    title = "Compare: %s vs %s" % (name_a, name_b)
+    page.write(os.path.join(out_dir, "index.html"), page.to_html(title, blocks))
+    page.write(os.path.join(out_dir, "compare.md"), page.to_markdown(title, blocks))
+    return table
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description="Compare two results folders point by point (ratios B/A, and "
+                                             "whether each difference exceeds the spread of the repeats).")
+    ap.add_argument("a", help="results folder A (the baseline)")
+    ap.add_argument("b", help="results folder B")
+    ap.add_argument("--out", help="output folder (default: report/compare-<A>-vs-<B> beside this script)")
+    args = ap.parse_args(argv)
+    for d in (args.a, args.b):
+        if not os.path.exists(os.path.join(d, "runs.csv")):
+            print("compare: %s has no runs.csv (is it a results folder?)" % d, file=sys.stderr)
+            return 2
+    out = args.out or os.path.join(os.path.dirname(os.path.abspath(__file__)), "compare-%s-vs-%s" % (
+        R.run_name(args.a), R.run_name(args.b)))
+    table = build(args.a, args.b, out)
+    beyond = sum(1 for row in table if row[5] == "yes")
+    print("compare: %s/index.html (%d comparisons, %d beyond the repeats' spread)" % (out, len(table), beyond))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,453 @@
+"""plots.py - one function per plot; each takes rows (dicts from results.py), writes one PNG and
+returns a one-sentence caption, or None when the rows hold nothing to draw.
+
+Conventions shared by every plot: one colour and marker per model (style.py); a line joins the
+median of the repeats, the error bar spans their minimum to maximum; a hollow marker is a point
+where the load generator, not the server, was saturated; failed runs are left out (the run table
+lists them). Where several servers share an x value their markers are shifted a hair sideways
+(dodge) so equal values stay visible. Only matplotlib's object API is used (no pyplot state), with the Agg renderer.
+"""
+
+import matplotlib
+matplotlib.use("Agg")
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
+
+import results as R  # noqa: E402
+
+FIGSIZE = (9.5, 5.2)
+DPI = 100
+LOADGEN_NOTE = "hollow marker: load generator saturated (server not measured at its limit)"
+
+
+def human(value, _pos=None):
+    """Tick label: 1500 -> 1.5k, 2000000 -> 2M, 0.25 -> 0.25."""
+    if value == 0:
+        return "0"
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= div:
+            return ("%.1f" % (value / div)).rstrip("0").rstrip(".") + suffix
+    if abs(value) >= 1:
+        return ("%.1f" % value).rstrip("0").rstrip(".")
+    return "%.2g" % value
+
+
+def new_figure(ncols=1, figsize=FIGSIZE):
+    fig = Figure(figsize=figsize, dpi=DPI, layout="constrained")
+    axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
+    return fig, axes
+
+
+def save(fig, path):
+    fig.savefig(path, dpi=DPI)
+
+
+def title(text, where):
+    """A title with the slice it belongs to, e.g. 'Throughput (idle=1000)'."""
+    return "%s (%s)" % (text, where) if where else text
+
+
+# --- axes -----------------------------------------------------------------------------------------------
+
+def x_values(rows, x_axis):
+    """Sorted distinct x values; numbers when the axis is numeric, else strings."""
+    return sorted({r.get(x_axis) for r in rows if r.get(x_axis) is not None},
+                  key=lambda v: (isinstance(v, str), v))
+
+
+def x_position(value, xs):
+    """Where a value sits on x: itself for numbers, its index for words (conn_mode)."""
+    return value if isinstance(value, float) else float(xs.index(value))
+
+
+def x_scale(rows, x_axis):
+    """How x is drawn: 'category' for words, 'log' when the values span 10x or more ('symlog'
+    when 0 is among them), else 'linear'."""
+    xs = x_values(rows, x_axis)
+    if any(isinstance(v, str) for v in xs):
+        return "category"
+    positive = [v for v in xs if v > 0]
+    if positive and max(positive) / min(positive) >= 10:
+        return "symlog" if min(xs) <= 0 else "log"
+    return "linear"
+
+
+def dodge(x, index, count, scale, xs):
+    """Shift server number index of count a little sideways, so equal values do not hide each other
+    (threads of fork and pthread are the same numbers). At most +-4 % of a decade or of a step."""
+    if count < 2:
+        return x
+    offset = (index - (count - 1) / 2) / (count - 1)  # -0.5 .. 0.5
+    if scale == "log" or (scale == "symlog" and x > 0):
+        return x * 10 ** (0.08 * offset)
+    numeric = [v for v in xs if isinstance(v, float)]
+    step = min((b - a for a, b in zip(numeric, numeric[1:])), default=1.0) if scale != "category" else 1.0
+    return x + 0.08 * step * offset
+
+
+def setup_x(ax, rows, x_axis):
+    """Scale and ticks of x (see x_scale), ticks at the measured values so a reader can read them off."""
+    xs = x_values(rows, x_axis)
+    ax.set_xlabel(R.AXIS_LABELS.get(x_axis, x_axis))
+    if not xs:
+        return
+    scale = x_scale(rows, x_axis)
+    if scale == "category":
+        ax.set_xticks(range(len(xs)), [str(v) for v in xs])
+        ax.set_xlim(-0.5, len(xs) - 0.5)
+        return
+    if scale == "symlog":
+        ax.set_xscale("symlog", linthresh=min(v for v in xs if v > 0), linscale=0.5)
+    elif scale == "log":
+        ax.set_xscale("log")
+    ax.set_xticks(xs)
+    ax.xaxis.set_major_formatter(FuncFormatter(human))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    if len(xs) == 1:
+        ax.set_xlim(xs[0] * 0.5 if xs[0] > 0 else -1, xs[0] * 1.5 if xs[0] > 0 else 1)
+
+
+def setup_y(ax, medians, label, zero_based=True):
+    """Log y when the medians span 30x or more; else linear, from 0 for quantities like throughput."""
+    present = [m for m in medians if m is not None]
+    positive = [m for m in present if m > 0]
+    ax.set_ylabel(label)
+    if positive and len(positive) == len(present) and max(positive) / min(positive) >= 30:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(human))
+    else:
+        if zero_based:
+            ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_formatter(FuncFormatter(human))
+    ax.grid(True, which="major", alpha=0.3)
+
+
+def legend(fig, ax, handles_by_server, loadgen_seen):
+    """Legend to the right of the axes (never over the data), plus the hollow-marker note."""
+    handles = list(handles_by_server.values())
+    if loadgen_seen:
+        handles.append(Line2D([], [], color="black", marker="o", markerfacecolor="white",
+                              linestyle="none", label="load generator\nsaturated"))
+    if handles:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
+                  frameon=False)
+
+
+# --- the shared series drawing -------------------------------------------------------------------------
+
+def draw_series(ax, rows, x_axis, metric, styles, order):
+    """Per server: median of metric over the repeats at each x, bars min..max, hollow markers where
+    the loadgen was saturated. Returns (legend handles by server, medians drawn, loadgen seen)."""
+    xs = x_values(rows, x_axis)
+    scale = x_scale(rows, x_axis)
+    handles, medians, loadgen_seen = {}, [], False
+    servers = R.servers_in_order(rows, order)
+    for index, server in enumerate(servers):
+        mine = [r for r in rows if r["server"] == server]
+        pts = []
+        for x in xs:
+            at = [r for r in mine if r.get(x_axis) == x]
+            s = R.summarize(at, metric)
+            if s is None:
+                continue
+            bound = any(R.loadgen_bound(r) for r in at if R.usable(r))
+            pts.append((dodge(x_position(x, xs), index, len(servers), scale, xs), s, bound))
+        if not pts:
+            continue
+        st = styles[server]
+        px = [p[0] for p in pts]
+        med = [p[1][0] for p in pts]
+        err = [[p[1][0] - p[1][1] for p in pts], [p[1][2] - p[1][0] for p in pts]]
+        ax.errorbar(px, med, yerr=err, color=st["color"], linestyle=st["linestyle"], linewidth=1.5,
+                     capsize=3, elinewidth=1, marker="none")
+        for x, s, bound in pts:
+            ax.plot([x], [s[0]], marker=st["marker"], color=st["color"], markersize=7,
+                    markerfacecolor="white" if bound else st["color"], markeredgewidth=1.5,
+                    linestyle="none")
+            loadgen_seen |= bound
+        medians += med
+        handles[server] = Line2D([], [], color=st["color"], marker=st["marker"],
+                                 linestyle=st["linestyle"], label=server)
+    return handles, medians, loadgen_seen
+
+
+def metric_plot(rows, x_axis, metric, ylabel, heading, where, styles, order, path, zero_based=True):
+    """The common one-panel plot: metric against x_axis for every server. True when drawn."""
+    fig, (ax,) = new_figure()
+    handles, medians, lg = draw_series(ax, rows, x_axis, metric, styles, order)
+    if not handles:
+        return False
+    setup_x(ax, rows, x_axis)
+    setup_y(ax, medians, ylabel, zero_based)
+    ax.set_title(title(heading, where))
+    legend(fig, ax, handles, lg)
+    save(fig, path)
+    return True
+
+
+# --- the plots -------------------------------------------------------------------------------------------
+
+def plot_throughput(rows, x_axis, where, styles, order, path):
+    if not metric_plot(rows, x_axis, lambda r: R.num(r, "throughput_rps"), "throughput (requests/s)",
+                       "Throughput", where, styles, order, path):
+        return None
+    return ("Requests answered per second in the measured window, by %s: the line is the median of "
+            "the repeats, the bar their range." % R.AXIS_LABELS.get(x_axis, x_axis))
+
+
+def plot_latency(rows, x_axis, where, styles, order, path):
+    """p50 and p99 side by side on one shared log y axis, so the tail reads against the middle."""
+    fig, axes = new_figure(ncols=2, figsize=(12, 5.2))
+    all_handles, all_medians, any_lg = {}, [], False
+    for ax, col, name in ((axes[0], "latency_p50_us", "median (p50)"),
+                          (axes[1], "latency_p99_us", "99th percentile (p99)")):
+        handles, medians, lg = draw_series(ax, rows, x_axis, lambda r, c=col: R.num(r, c), styles, order)
+        all_handles.update(handles)
+        all_medians += medians
+        any_lg |= lg
+        setup_x(ax, rows, x_axis)
+        ax.set_title(title("Latency, " + name, where))
+    if not all_handles:
+        return None
+    positive = [m for m in all_medians if m and m > 0]
+    for ax in axes:
+        ax.set_ylabel("latency (µs)")
+        if positive and max(positive) / min(positive) >= 10:
+            ax.set_yscale("log")
+        else:
+            ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_formatter(FuncFormatter(human))
+        ax.grid(True, which="major", alpha=0.3)
+    low = min(ax.get_ylim()[0] for ax in axes)
+    high = max(ax.get_ylim()[1] for ax in axes)
+    for ax in axes:
+        ax.set_ylim(low, high)
+    legend(fig, axes[1], all_handles, any_lg)
+    save(fig, path)
+    return ("Latency of answered requests (from the intended send time in open-loop runs): median "
+            "on the left, 99th percentile on the right, same y scale.")
+
+
+def plot_cpu_per_request(rows, x_axis, where, styles, order, path):
+    if not metric_plot(rows, x_axis, R.cpu_us_per_request, "server CPU per request (µs, user + sys)",
+                       "Server CPU per request", where, styles, order, path):
+        return None
+    return ("CPU time of the whole server process tree (user + system) divided by the requests "
+            "answered: the cost of one request under each model.")
+
+
+def memory_per_connection(rows):
+    """{server: [(open connections, (med, lo, hi, n) kB per connection), ...]} and the method used.
+
+    With two or more connection counts the cost is marginal: memory above the server's smallest
+    point divided by the connections added, so the fixed base (binary, stacks of idle workers)
+    does not drown the per-connection cost. With one count it is simply memory / connections.
+    """
+    per_server, marginal = {}, False
+    for server in {r["server"] for r in rows}:
+        mine = [r for r in rows if r["server"] == server and R.usable(r)]
+        by_open = {}
+        for r in mine:
+            by_open.setdefault(R.open_connections(r), []).append(r)
+        counts = sorted(c for c in by_open if c > 0 or len(by_open) > 1)
+        if len(counts) >= 2:
+            base_n = counts[0]
+            base = R.summarize(by_open[base_n], R.memory_kb)
+            if base is None:
+                continue
+            marginal = True
+            per_server[server] = [
+                (n, s) for n in counts[1:] for s in [R.spread(
+                    [(R.memory_kb(r) - base[0]) / (n - base_n) if R.memory_kb(r) is not None else None
+                     for r in by_open[n]])] if s is not None]
+        elif counts:
+            n = counts[0]
+            s = R.spread([R.memory_kb(r) / n if R.memory_kb(r) is not None else None for r in by_open[n]])
+            per_server[server] = [(n, s)] if s else []
+    return per_server, marginal
+
+
+def plot_memory_per_connection(rows, x_axis, where, styles, order, path):
+    per_server, marginal = memory_per_connection(rows)
+    if not any(per_server.values()):
+        return None
+    fig, (ax,) = new_figure()
+    handles, medians = {}, []
+    for server in R.servers_in_order(rows, order):
+        pts = per_server.get(server)
+        if not pts:
+            continue
+        st = styles[server]
+        ax.errorbar([p[0] for p in pts], [p[1][0] for p in pts],
+                    yerr=[[p[1][0] - p[1][1] for p in pts], [p[1][2] - p[1][0] for p in pts]],
+                    color=st["color"], marker=st["marker"], linestyle=st["linestyle"], capsize=3,
+                    markersize=7)
+        medians += [p[1][0] for p in pts]
+        handles[server] = Line2D([], [], color=st["color"], marker=st["marker"],
+                                 linestyle=st["linestyle"], label=server)
+    xs = sorted({p[0] for pts in per_server.values() for p in pts})
+    ax.set_xlabel("open connections (active + idle)")
+    if xs and xs[0] > 0 and xs[-1] / xs[0] >= 10:
+        ax.set_xscale("log")
+    ax.set_xticks(xs)
+    ax.xaxis.set_major_formatter(FuncFormatter(human))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    source = R.memory_source([r for r in rows if R.usable(r)])
+    setup_y(ax, medians, "kB per connection (%s)" % source, zero_based=False)
+    if ax.get_yscale() == "linear" and min(medians) >= 0:
+        ax.set_ylim(bottom=0)
+    ax.axhline(0, color="black", linewidth=0.6)
+    ax.set_title(title("Memory per connection", where))
+    legend(fig, ax, handles, False)
+    save(fig, path)
+    if marginal:
+        return ("Memory each added connection costs: the %s of the server's process tree above its "
+                "smallest measured point, divided by the connections added. Negative or tiny values "
+                "are within the noise of page-granular accounting." % source)
+    return "Peak memory of the server's process tree (%s) divided by its open connections." % source
+
+
+def plot_threads_processes(rows, x_axis, where, styles, order, path):
+    fig, axes = new_figure(ncols=2, figsize=(12, 5.2))
+    all_handles = {}
+    for ax, col, name in ((axes[0], "server_threads_peak", "threads (peak)"),
+                          (axes[1], "server_processes_peak", "processes (peak)")):
+        handles, medians, _ = draw_series(ax, rows, x_axis, lambda r, c=col: R.num(r, c), styles, order)
+        all_handles.update(handles)
+        setup_x(ax, rows, x_axis)
+        setup_y(ax, medians, name)
+        ax.set_title(title("Server " + name.split()[0], where))
+    if not all_handles:
+        return None
+    legend(fig, axes[1], all_handles, False)
+    save(fig, path)
+    return ("Peak number of threads (left) and processes (right) in the server's process tree: "
+            "what each model spends on concurrency.")
+
+
+def plot_ctxsw_per_request(rows, x_axis, where, styles, order, path):
+    if not metric_plot(rows, x_axis, R.ctxsw_per_request, "context switches per request",
+                       "Context switches per request", where, styles, order, path):
+        return None
+    return ("Voluntary plus involuntary context switches of the server tree per request it "
+            "answered (whole run): how often each model hands the CPU to the scheduler.")
+
+
+def plot_connection_outcome(rows, where, styles, order, path):
+    """At the largest number of offered connections: how many each server held, refused, lost."""
+    usable = [r for r in rows if R.usable(r)]
+    if not usable:
+        return None
+    top = max(R.open_connections(r) for r in usable)
+    at_top = [r for r in usable if R.open_connections(r) == top]
+    servers = R.servers_in_order(at_top, order)
+    served, refused, other = [], [], []
+    for server in servers:
+        mine = [r for r in at_top if r["server"] == server]
+        s = R.summarize(mine, R.served_connections)
+        ref = R.summarize(mine, R.refused_connections)
+        served.append(s[0] if s else 0)
+        refused.append(ref[0] if ref else 0)
+        other.append(max(0.0, top - served[-1] - refused[-1]) if s else 0)
+    if not servers:
+        return None
+    fig, (ax,) = new_figure(figsize=(9.5, 0.9 + 0.42 * len(servers) + 1.2))
+    ys = list(range(len(servers)))[::-1]
+    ax.barh(ys, served, color=[styles[s]["color"] for s in servers], edgecolor="black",
+            linewidth=0.5, label="held by the server")
+    ax.barh(ys, refused, left=served, color="white", edgecolor="#d62728", hatch="///",
+            linewidth=0.8, label="refused by the server (by design)")
+    left2 = [a + b for a, b in zip(served, refused)]
+    ax.barh(ys, other, left=left2, color="#bbbbbb", edgecolor="black", linewidth=0.5,
+            label="not held at once (queued in the listen backlog, failed or closed)")
+    for y, s, ref in zip(ys, served, refused):
+        ax.text(top * 1.01, y, "%s held%s" % (human(s), ", %s refused" % human(ref) if ref else ""),
+                va="center", fontsize=8)
+    ax.set_yticks(ys, servers)
+    ax.set_xlim(0, top * 1.3)
+    ax.axvline(top, color="black", linewidth=0.8, linestyle="--")
+    ax.set_xlabel("connections (of %s offered: active + idle)" % human(top))
+    ax.xaxis.set_major_formatter(FuncFormatter(human))
+    ax.set_title(title("Connections held vs refused at %s offered" % human(top), where))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.5 / (0.9 + 0.42 * len(servers))), ncol=2,
+              fontsize=8, frameon=False)
+    save(fig, path)
+    return ("At the largest offered load: connections each server held at its peak (coloured), "
+            "refused by design (hatched, e.g. select above FD_SETSIZE) and otherwise lost (grey); "
+            "median of the repeats.")
+
+
+def percentile_ticks(ax, top):
+    """x of a percentile spectrum: 1/(1-p) on log scale, labelled as percentiles."""
+    ax.set_xscale("log")
+    ticks = [t for t in (1, 2, 10, 100, 1000, 10000, 100000, 1000000) if t <= max(top, 10) * 1.01]
+    names = {1: "0%", 2: "50%", 10: "90%", 100: "99%", 1000: "99.9%", 10000: "99.99%",
+             100000: "99.999%", 1000000: "99.9999%"}
+    ax.set_xticks(ticks, [names[t] for t in ticks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("percentile (x axis is 1/(1-p), log)")
+
+
+def plot_spectrum(spectra, where, styles, order, path):
+    """spectra: {server: [(value_us, percentile), ...]} for one point (one repeat each)."""
+    spectra = {s: pts for s, pts in spectra.items() if pts}
+    if not spectra:
+        return None
+    fig, (ax,) = new_figure()
+    top, handles = 10, {}
+    rows_like = [{"server": s, "model": styles[s].get("model", s)} for s in spectra]
+    for server in R.servers_in_order(rows_like, order):
+        pts = spectra[server]
+        st = styles[server]
+        xs = [1 / (1 - p) for _, p in pts]
+        ax.plot(xs, [v for v, _ in pts], color=st["color"], linestyle=st["linestyle"], linewidth=1.6)
+        top = max(top, xs[-1])
+        handles[server] = Line2D([], [], color=st["color"], linestyle=st["linestyle"], label=server)
+    percentile_ticks(ax, top)
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(human))
+    ax.set_ylabel("latency (µs, log)")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.set_title(title("Latency percentile spectrum", where))
+    legend(fig, ax, handles, False)
+    save(fig, path)
+    return ("Latency at every percentile (HdrHistogram style) for one repeat of this point: a flat "
+            "line is a predictable server, a late rise is its tail.")
+
+
+def plot_timeseries(series, where, styles, order, path, warmup=None, length=None):
+    """series: {server: [(t_s, requests in that second), ...]} for one point (one repeat each).
+
+    t_s is the start of a second of the loadgen's clock. With the run's length (warmup + duration)
+    known, the last, partial second and the drain after it are left out: their counts are not
+    per-second rates. The warmup is shaded.
+    """
+    if length:
+        series = {s: [(t, v) for t, v in pts if t + 1 <= length + 1e-6] for s, pts in series.items()}
+    series = {s: pts for s, pts in series.items() if pts}
+    if not series:
+        return None
+    fig, (ax,) = new_figure()
+    handles, medians = {}, []
+    rows_like = [{"server": s, "model": styles[s].get("model", s)} for s in series]
+    for server in R.servers_in_order(rows_like, order):
+        pts = series[server]
+        st = styles[server]
+        ax.plot([t + 0.5 for t, _ in pts], [v for _, v in pts], color=st["color"], marker=st["marker"],
+                linestyle=st["linestyle"], markersize=5)
+        medians += [v for _, v in pts]
+        handles[server] = Line2D([], [], color=st["color"], marker=st["marker"],
+                                 linestyle=st["linestyle"], label=server)
+    if warmup:
+        ax.axvspan(0, warmup, color="#dddddd", zorder=0)
+        handles["_warmup"] = Patch(color="#dddddd", label="warmup (not counted)")
+    ax.set_xlim(left=0)
+    ax.set_xlabel("time since the load generator started (s); each point is one whole second")
+    setup_y(ax, medians, "throughput (requests/s)")
+    ax.set_title(title("Throughput second by second", where))
+    legend(fig, ax, handles, False)
+    save(fig, path)
+    return ("Requests answered in each whole second of one repeat of this point (the repeat with the "
+            "median throughput): dips and drift show up here, not in the averages.")
