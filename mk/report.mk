@@ -28,3 +28,12 @@ claims: all
 
 claims-report:
 	@$(PYTHON) report/claims.py verdicts --bin $(BIN) --results $(CLAIMS_RUNS) $(CLAIMS_FLAGS) $(CLAIMS)
+
+# The report tests read tests/report/fixture/, a real small run: this reruns it and replaces it.
+.PHONY: report-fixture
+report-fixture: all
+	@rm -rf results/fixture-tmp && mkdir -p results/fixture-tmp
+	$(BIN)/bench --config tests/report/fixture.yaml --bin $(BIN) --out results/fixture-tmp --quiet
+	@new=$$(ls -d results/fixture-tmp/fixture-* | tail -1); \
+	  rm -rf tests/report/fixture && cp -r "$$new" tests/report/fixture && rm -rf results/fixture-tmp && \
+	  echo "report-fixture: tests/report/fixture/ from $$new"

@@ -92,7 +92,7 @@ def to_markdown(title, blocks):
         elif kind == "pre":
             out += ["```", block[1], "```", ""]
         elif kind == "img":
-            out += ["![%s](%s)" % (md_escape(block[2]), block[1]), "", "*%s*" % block[2], ""]
+            out += ["![%s](%s)" % (os.path.splitext(block[1])[0], block[1]), "", "*%s*" % block[2], ""]
         elif kind == "table":
             header, rows = block[1], block[2]
             out.append("| " + " | ".join(md_escape(h) for h in header) + " |")

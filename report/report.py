@@ -100,6 +100,11 @@ def meta_lines(meta, rows):
         lines.append("Host: %s, %s CPUs, %s; load average at start %s." % (
             host.get("cpu_model", "?"), host.get("cpus_online", "?"), host.get("kernel", "?"),
             " ".join(str(x) for x in host.get("loadavg_start", [])) or "?"))
+    load = host.get("loadavg_start") or [0]
+    cpus = host.get("cpus_online") or 1
+    if load[0] > cpus:
+        lines.append("Warning: the machine was busy when this run started (load average %.1f on %s CPUs): "
+                     "other work competed for the CPUs, so the numbers are noisy." % (load[0], cpus))
     pin = meta.get("pinning", {})
     if pin:
         lines.append("Server pinned to CPU %s, load generator to CPU %s; accounting by %s." % (

@@ -1,0 +1,76 @@
+#!/usr/bin/python3
+"""report-build.t: report/report.py on the fixture (a real small run, tests/report/fixture/, made
+from tests/report/fixture.yaml): every expected file is written, every image is a valid PNG, the
+HTML and the Markdown reference only files that exist, every run is in the table; bad input is
+refused with a message."""
+
+import csv
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "report"))
+from reporttest import FIXTURE, Tap, html_refs, md_refs, missing_refs, png_problem, script
+
+# The fixture config has two slices (idle 0 and idle 50); spectra and timeseries are drawn for the
+# smallest and largest connections of each.
+PER_SLICE = ["throughput", "latency", "cpu-per-request", "memory-per-connection", "threads-processes",
+             "ctxsw-per-request", "connections"]
+EXPECTED = (["%s-%s.png" % (p, s) for p in PER_SLICE for s in ("idle0", "idle50")] +
+            ["%s-%s.png" % (p, pt) for p in ("spectrum", "timeseries")
+             for pt in ("idle0-connections1", "idle0-connections8", "idle50-connections8")] +
+            ["index.html", "summary.md"])
+
+
+def main():
+    t = Tap()
+    out = tempfile.mkdtemp(prefix="report-test-")
+    try:
+        r = script("report", "--help")
+        t.ok(r.returncode == 0 and "usage" in r.stdout.lower(), "report.py --help exits 0 with a usage")
+
+        r = script("report", FIXTURE, "--out", out)
+        t.ok(r.returncode == 0, "report.py on the fixture exits 0", r.stderr)
+        for name in EXPECTED:
+            t.ok(os.path.exists(os.path.join(out, name)), "writes %s" % name)
+        pngs = sorted(f for f in os.listdir(out) if f.endswith(".png"))
+        bad = {f: png_problem(os.path.join(out, f)) for f in pngs}
+        bad = {f: p for f, p in bad.items() if p}
+        t.ok(pngs and not bad, "all %d images are valid PNGs" % len(pngs), bad)
+        index = os.path.join(out, "index.html")
+        refs = html_refs(index)
+        t.ok(len([r for r in refs if r.endswith(".png")]) >= len(pngs),
+             "index.html shows every image", sorted(set(pngs) - set(refs)))
+        t.ok(not missing_refs(index, refs), "index.html references only files that exist",
+             missing_refs(index, refs))
+        md = os.path.join(out, "summary.md")
+        t.ok(not missing_refs(md, md_refs(md)), "summary.md references only files that exist",
+             missing_refs(md, md_refs(md)))
+        with open(os.path.join(FIXTURE, "runs.csv")) as f:
+            rows = list(csv.DictReader(f))
+        with open(index) as f:
+            page = f.read()
+        t.ok(page.count("<tr") >= len(rows) + 1, "the run table has a line for each of the %d runs" % len(rows))
+        statuses = {row["status"] for row in rows}
+        t.ok(all(">%s<" % s in page for s in statuses), "the run table shows each status (%s)"
+             % ", ".join(sorted(statuses)))
+
+        r = script("report", out, "--out", os.path.join(out, "x"))
+        t.ok(r.returncode == 2 and "runs.csv" in r.stderr, "a folder without runs.csv exits 2 and says so",
+             r.stderr)
+        broken = os.path.join(out, "broken")
+        os.makedirs(broken)
+        with open(os.path.join(FIXTURE, "runs.csv")) as src, open(os.path.join(broken, "runs.csv"), "w") as dst:
+            for line in src:
+                dst.write(line.replace("throughput_rps", "thruput", 1))
+        r = script("report", broken, "--out", os.path.join(out, "y"))
+        t.ok(r.returncode == 1 and "throughput_rps" in r.stderr,
+             "a runs.csv without a required column exits 1 naming it", r.stderr)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return t.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+"""report-claims.t: the claim configs and the verdict logic of report/checks.py.
+
+Configs: each file's name: is its stem (results folders are found by it), each claim's experiment
+exists, and bin/bench --check accepts each (when bench is built). Logic: rows made up for the
+purpose drive each kind of verdict - reproduced, not reproduced, and inconclusive for a server not
+built, failed runs, a saturated load generator, or CPU work no model could scale - so the fixed
+criteria are checked as written. Plumbing: claims.py verdicts on an empty results folder calls every
+claim inconclusive, and on the real fixture filed as a claim run it reads the rows."""
+
+import glob
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "report"))
+from reporttest import FIXTURE, REPORT_DIR, ROOT, Tap, html_refs, md_refs, missing_refs, script
+
+sys.path.insert(0, REPORT_DIR)
+import checks  # noqa: E402
+import claims  # noqa: E402
+
+CONFIGS = sorted(glob.glob(os.path.join(ROOT, "configs", "claims", "*.yaml")))
+BIN = os.path.join(ROOT, os.environ.get("BIN", "bin"))
+
+
+def row(server, model=None, **cells):
+    """A runs.csv row as results.read_runs() returns it: numbers as floats, words as strings."""
+    r = {"run": server, "server": server, "model": model or server, "repeat": 1.0, "proto": "http",
+         "connections": 10.0, "idle": 0.0, "size": 64.0, "rate_rps": 0.0, "pipeline": 1.0,
+         "conn_mode": "keepalive", "work_us": 0.0, "status": "ok", "bottleneck": "none",
+         "status_reason": ""}
+    for k, v in cells.items():
+        r[k] = float(v) if isinstance(v, (int, float)) else v
+    return r
+
+
+def fake_bin(tmp, models):
+    """A bin folder where exactly these server binaries exist."""
+    d = tempfile.mkdtemp(dir=tmp)
+    for m in models:
+        with open(os.path.join(d, "server-" + m), "w") as f:
+            f.write("#!/bin/sh\n")
+    return d
+
+
+def check_configs(t):
+    names = {os.path.splitext(os.path.basename(p))[0]: claims.config_name(p) for p in CONFIGS}
+    t.ok(CONFIGS and all(stem == name for stem, name in names.items()),
+         "every claim config's name: is its file stem", names)
+    wanted = {n for c in checks.CLAIMS for n in (c["config"] if isinstance(c["config"], list) else [c["config"]])}
+    t.ok(wanted <= set(names), "every claim's experiment has a config", sorted(wanted - set(names)))
+    t.ok(len(checks.CLAIMS) == 10, "the ten claims of issue 7 are all there")
+    bench = os.path.join(BIN, "bench")
+    if not os.access(bench, os.X_OK):
+        t.skip("bench --check accepts every claim config", "%s not built" % bench)
+        return
+    import subprocess
+    bad = []
+    for p in CONFIGS:
+        r = subprocess.run([bench, "--config", p, "--check", "--bin", BIN], capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            bad.append(r.stderr.strip())
+    t.ok(not bad, "bench --check accepts every claim config", bad)
+
+
+def check_logic(t, tmp):
+    both = fake_bin(tmp, ["busypoll", "epoll-lt"])
+    busy = lambda b, e, **kw: [row("busypoll", server_cpu_cores=b, **kw), row("epoll-lt", server_cpu_cores=e)]
+    v = checks.eval_busypoll(busy(1.0, 0.01), both)
+    t.ok(v["verdict"] == "reproduced", "busypoll 1.0 core, epoll 0.01: reproduced", v)
+    v = checks.eval_busypoll(busy(0.5, 0.01), both)
+    t.ok(v["verdict"] == "not reproduced", "busypoll 0.5 core: not reproduced", v)
+    v = checks.eval_busypoll(busy(0.9, 0.05), both)
+    t.ok(v["verdict"] == "reproduced", "the bounds are inclusive (0.9 and 0.05)", v)
+    v = checks.eval_busypoll(busy(1.0, 0.01), fake_bin(tmp, ["epoll-lt"]))
+    t.ok(v["verdict"] == "inconclusive" and "not built: busypoll" in v["reason"],
+         "a missing binary: inconclusive, server not built", v)
+    v = checks.eval_busypoll(busy(1.0, 0.01, status="failed", status_reason="crashed"), both)
+    t.ok(v["verdict"] == "inconclusive" and "crashed" in v["reason"], "only failed runs: inconclusive with the reason", v)
+
+    readiness = fake_bin(tmp, ["select", "poll", "epoll-lt", "epoll-et"])
+    comp = lambda p, bound="none": [row("poll", throughput_rps=p, bottleneck=bound),
+                                    row("epoll-lt", throughput_rps=100), row("epoll-et", throughput_rps=100)]
+    t.ok(checks.eval_comparable(comp(110), readiness)["verdict"] == "reproduced", "poll/epoll 1.1: comparable")
+    t.ok(checks.eval_comparable(comp(70), readiness)["verdict"] == "not reproduced", "poll/epoll 0.7: not comparable")
+    v = checks.eval_comparable(comp(100, "loadgen"), readiness)
+    t.ok(v["verdict"] == "inconclusive" and "load generator" in v["reason"],
+         "equal numbers from a saturated load generator: inconclusive", v)
+
+    def fdlimit(select_held):
+        rows = [row("select", connections=1100, srv_peak_conns=select_held, srv_refused=1100 - select_held,
+                    status="refused" if select_held < 1100 else "ok")]
+        rows += [row(m, connections=1100, srv_peak_conns=1100, srv_refused=0, errors_total=0)
+                 for m in ("poll", "epoll-lt", "epoll-et")]
+        return rows
+    t.ok(checks.eval_select_limit(fdlimit(1020), readiness)["verdict"] == "reproduced",
+         "select holds 1020 and refuses 80, the others hold 1100: reproduced")
+    t.ok(checks.eval_select_limit(fdlimit(1100), readiness)["verdict"] == "not reproduced",
+         "select holding all 1100: not reproduced")
+
+    blocking = fake_bin(tmp, ["iterative", "fork", "pthread"])
+    rows = []
+    for n, it, conc in ((1, 100, 100), (8, 100, 100)):
+        rows += [row("iterative", connections=n, throughput_rps=it, work_us=10000),
+                 row("fork", connections=n, throughput_rps=conc, work_us=10000, bottleneck="server"),
+                 row("pthread", connections=n, throughput_rps=conc, work_us=10000, bottleneck="server")]
+    for r in rows:
+        r["_server_ncpu"] = 1
+    v = checks.eval_iterative(rows, blocking)
+    t.ok(v["verdict"] == "inconclusive" and "cores" in v["reason"],
+         "10 ms of CPU work on 1 CPU cannot scale 4 x: inconclusive, saying why", v)
+    for r in rows:
+        if r["server"] != "iterative" and r["connections"] == 8:
+            r["throughput_rps"] = 500.0
+        r["_server_ncpu"] = 8
+    t.ok(checks.eval_iterative(rows, blocking)["verdict"] == "reproduced", "fork and pthread x5, iterative x1: reproduced")
+
+    mem = fake_bin(tmp, ["fork", "pthread", "epoll-lt", "coroutine"])
+    def memrows(fork_kb, pthread_kb, epoll_kb):
+        out = []
+        for server, per in (("fork", fork_kb), ("pthread", pthread_kb), ("epoll-lt", epoll_kb)):
+            out.append(row(server, connections=1, idle=0, server_mem_peak_kb=1000, srv_peak_conns=1))
+            out.append(row(server, connections=1, idle=5000, server_mem_peak_kb=1000 + per * 5000, srv_peak_conns=5001))
+        return out
+    t.ok(checks.eval_memory_event_loop(memrows(150, 37, 5), mem)["verdict"] == "reproduced",
+         "fork 150 kB, pthread 37 kB, epoll 5 kB per connection: reproduced")
+    v = checks.eval_memory_event_loop(memrows(150, 8, 5), mem)
+    t.ok(v["verdict"] == "not reproduced" and "pthread" in v["reason"], "pthread only 1.6 x epoll: not reproduced", v)
+    short = memrows(150, 37, 5)
+    short[-1]["srv_peak_conns"] = 3000.0
+    v = checks.eval_memory_event_loop(short, mem)
+    t.ok(v["verdict"] == "inconclusive" and "not all held" in v["reason"], "idle connections not all held: inconclusive", v)
+
+
+def check_pages(t, tmp):
+    results = os.path.join(tmp, "results")
+    os.makedirs(results)
+    out = os.path.join(tmp, "out")
+    r = script("claims", "verdicts", "--bin", fake_bin(tmp, []), "--results", results, "--out", out, *CONFIGS)
+    t.ok(r.returncode == 0, "claims.py verdicts with no runs exits 0", r.stderr)
+    lines = [l for l in r.stdout.splitlines() if not l.startswith("claims:")]
+    t.ok(len(lines) == 10 and all(l.startswith("inconclusive") for l in lines),
+         "with no runs every claim is inconclusive", r.stdout)
+    for name in ("index.html", "claims.md"):
+        t.ok(os.path.exists(os.path.join(out, name)), "writes %s" % name)
+
+    shutil.copytree(FIXTURE, os.path.join(results, "iterative-20260101-000000"))
+    r = script("claims", "verdicts", "--bin", fake_bin(tmp, ["iterative", "fork", "pthread"]), "--results", results,
+               "--out", out, *CONFIGS)
+    line = [l for l in r.stdout.splitlines() if "one client at a time" in l]
+    t.ok(r.returncode == 0 and line and "no measurement for fork" in line[0],
+         "a run without fork's rows: inconclusive, no measurement for fork", r.stdout + r.stderr)
+    index, md = os.path.join(out, "index.html"), os.path.join(out, "claims.md")
+    t.ok(not missing_refs(index, html_refs(index)), "index.html references only files that exist")
+    t.ok(not missing_refs(md, md_refs(md)), "claims.md references only files that exist")
+
+
+def main():
+    t = Tap()
+    tmp = tempfile.mkdtemp(prefix="claims-test-")
+    try:
+        r = script("claims", "--help")
+        t.ok(r.returncode == 0 and "usage" in r.stdout.lower(), "claims.py --help exits 0 with a usage")
+        check_configs(t)
+        check_logic(t, tmp)
+        check_pages(t, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return t.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
