@@ -54,6 +54,8 @@ def rng(rows, metric):
 def fmt(value):
     if value is None:
         return "n/a"
+    if float(value).is_integer():
+        return "{:,.0f}".format(value)
     if abs(value) >= 1000:
         return "{:,.0f}".format(value)
     if abs(value) >= 10:
@@ -136,7 +138,7 @@ def eval_select_limit(rows, bin_dir):
 
 
 def plot_select_limit(rows, path):
-    return plots.plot_connection_outcome(rows, "1,100 offered", server_styles(rows), MODEL_ORDER, path)
+    return plots.plot_connection_outcome(rows, "", server_styles(rows), MODEL_ORDER, path)
 
 
 def idle_ratio(rows, model, idle):
@@ -222,8 +224,8 @@ def plot_idle_cost(rows, path):
         return None
     ax.axhline(0.8, color="#1f77b4", linestyle=":", linewidth=1)
     ax.axhline(0.6, color="#17becf", linestyle=":", linewidth=1)
-    ax.text(1, 0.81, "epoll must stay above 0.8", fontsize=8, color="#1f77b4")
-    ax.text(1, 0.57, "poll must fall below 0.6 at 10k idle", fontsize=8, color="#17becf", va="top")
+    handles["_epoll"] = plots.Line2D([], [], color="#1f77b4", linestyle=":", label="epoll must stay\nat or above 0.8")
+    handles["_poll"] = plots.Line2D([], [], color="#17becf", linestyle=":", label="poll must fall to\n0.6 or below at 10k")
     plots.setup_x(ax, rows, "idle")
     ax.set_ylim(0, max(1.3, ax.get_ylim()[1]))
     ax.set_ylabel("throughput / the same server's at 0 idle")
@@ -287,6 +289,10 @@ def plot_bars(panels, heading, path):
         ax.set_ylabel(ylabel)
         ax.set_title(ptitle, fontsize=11)
         ax.grid(True, axis="y", alpha=0.3)
+    if any(b[2] for p in panels for b in p[2]):
+        fig.legend(handles=[plots.Patch(facecolor="white", edgecolor="black", hatch="//",
+                                        label="load generator saturated in at least one repeat")],
+                   loc="lower right", fontsize=8, frameon=False)
     fig.suptitle(heading)
     plots.save(fig, path)
     return True
@@ -376,10 +382,10 @@ def plot_iterative(rows, path):
         handles[server] = plots.Line2D([], [], color=st["color"], marker=st["marker"], label=server)
     if not handles:
         return None
-    ax.axhline(4, color="black", linestyle=":", linewidth=1)
-    ax.axhline(1.2, color="black", linestyle=":", linewidth=1)
-    ax.text(1, 4.1, "fork and pthread must reach 4 at 8 clients", fontsize=8)
-    ax.text(1, 1.25, "iterative must stay below 1.2", fontsize=8)
+    ax.axhline(4, color="#d62728", linestyle=":", linewidth=1)
+    ax.axhline(1.2, color="#7f7f7f", linestyle=":", linewidth=1)
+    handles["_conc"] = plots.Line2D([], [], color="#d62728", linestyle=":", label="fork and pthread must\nreach 4 at 8 clients")
+    handles["_iter"] = plots.Line2D([], [], color="#7f7f7f", linestyle=":", label="iterative must stay\nat or below 1.2")
     plots.setup_x(ax, rows, "connections")
     ax.set_xlabel("clients (each request burns 10 ms of server CPU)")
     ax.set_ylim(0, max(5, ax.get_ylim()[1]))
@@ -582,9 +588,10 @@ def eval_edge(rows, bin_dir):
     for m in ("epoll-lt", "epoll-et"):
         for size in (64, 65536):
             at = rows_of(rows, model=m, size=size)
-            figs.append(("%s %s B: throughput (req/s)" % (m, fmt(size)), rng(at, throughput)))
-            figs.append(("%s %s B: events per request" % (m, fmt(size)), rng(at, notifications)))
-            figs.append(("%s %s B: epoll_wait returns per request" % (m, fmt(size)), rng(at, wait_calls)))
+            label = "64 B" if size == 64 else "64 KiB"
+            figs.append(("%s %s: throughput (req/s)" % (m, label), rng(at, throughput)))
+            figs.append(("%s %s: events per request" % (m, label), rng(at, notifications)))
+            figs.append(("%s %s: epoll_wait returns per request" % (m, label), rng(at, wait_calls)))
     lt64, et64 = (med(rows_of(rows, model=m, size=64), throughput) for m in ("epoll-lt", "epoll-et"))
     lt_n, et_n = (med(rows_of(rows, model=m, size=65536), notifications) for m in ("epoll-lt", "epoll-et"))
     if None in (lt64, et64, lt_n, et_n) or not et_n:
@@ -606,7 +613,8 @@ def plot_edge(rows, path):
     panels = []
     for size in (64, 65536):
         at = [r for r in rows if r.get("size") == float(size)]
-        panels.append(("throughput, %s B" % fmt(size), "requests/s", bars_of(at, throughput), [], False))
+        panels.append(("throughput, %s" % ("64 B" if size == 64 else "64 KiB"), "requests/s",
+                       bars_of(at, throughput), [], False))
     big = [r for r in rows if r.get("size") == 65536.0]
     panels.append(("events per request, 64 KiB", "epoll events / request", bars_of(big, notifications), [], False))
     if not plot_bars(panels, "epoll level- vs edge-triggered, 100 echo clients", path):

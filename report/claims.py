@@ -73,6 +73,20 @@ def cpu_count(cpus):
     return n or None
 
 
+def busy_note(metas):
+    """A warning when an experiment started on a busy machine (1-minute load above the CPU count):
+    it does not change a verdict, it says how far to trust it."""
+    worst = None
+    for meta in metas:
+        host = meta.get("host", {})
+        load, cpus = (host.get("loadavg_start") or [None])[0], host.get("cpus_online")
+        if load is not None and cpus and load > cpus and (worst is None or load > worst[0]):
+            worst = (load, cpus)
+    if worst is None:
+        return ""
+    return "measured on a busy machine (load average %.1f at start on %d CPUs): noisy" % worst
+
+
 def load_average_text(meta):
     la = meta.get("host", {}).get("loadavg_start")
     return " ".join("%.2f" % x for x in la) if la else "?"
@@ -104,6 +118,9 @@ def write_verdicts(bin_dir, results_dir, configs, out_dir):
                 ", ".join(empty), results_dir), [])
         else:
             v = claim["evaluate"](rows, bin_dir)
+            busy = busy_note([metas[n] for n in wanted])
+            if busy:
+                v["reason"] = "; ".join(x for x in (v["reason"], busy) if x)
         claim_v = dict(claim, result=v, runs=[runs.get(n) for n in wanted], configs=wanted)
         summary.append([claim["words"], claim["criterion"], v["verdict"], v["reason"]])
         sections += claim_section(claim_v, rows, out_dir)

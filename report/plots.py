@@ -87,6 +87,36 @@ def dodge(x, index, count, scale, xs):
     return x + 0.08 * step * offset
 
 
+def readable(xs, scale):
+    """Which tick labels to print: one too close to the last printed one would overlap it (select's
+    900 idle beside 1000), so it keeps its tick and loses its label."""
+    keep, last = [], None
+    span = (max(xs) - min(xs)) or 1.0
+    for i, v in enumerate(xs):
+        if last is None:
+            ok = True
+        elif scale in ("log", "symlog") and v > 0 and xs[last] > 0:
+            ok = v / xs[last] >= 1.3
+        else:
+            ok = (v - xs[last]) / span >= 0.04
+        if not ok and roundness(v) > roundness(xs[last]):
+            keep[last], ok = False, True  # of two close labels the rounder one reads better
+        keep.append(ok)
+        if ok:
+            last = i
+    return keep
+
+
+def roundness(value):
+    """Trailing zeros of a whole number: 1000 -> 3, 900 -> 2, 0.5 -> 0."""
+    if value <= 0 or not float(value).is_integer():
+        return 0
+    n, value = 0, int(value)
+    while value % 10 == 0:
+        n, value = n + 1, value // 10
+    return n
+
+
 def setup_x(ax, rows, x_axis):
     """Scale and ticks of x (see x_scale), ticks at the measured values so a reader can read them off."""
     xs = x_values(rows, x_axis)
@@ -102,8 +132,7 @@ def setup_x(ax, rows, x_axis):
         ax.set_xscale("symlog", linthresh=min(v for v in xs if v > 0), linscale=0.5)
     elif scale == "log":
         ax.set_xscale("log")
-    ax.set_xticks(xs)
-    ax.xaxis.set_major_formatter(FuncFormatter(human))
+    ax.set_xticks(xs, [human(v) if keep else "" for v, keep in zip(xs, readable(xs, scale))])
     ax.xaxis.set_minor_formatter(NullFormatter())
     if len(xs) == 1:
         ax.set_xlim(xs[0] * 0.5 if xs[0] > 0 else -1, xs[0] * 1.5 if xs[0] > 0 else 1)
@@ -335,48 +364,59 @@ def plot_ctxsw_per_request(rows, x_axis, where, styles, order, path):
             "answered (whole run): how often each model hands the CPU to the scheduler.")
 
 
+def count(value):
+    """A count for text: 1020 -> '1,020' (exact: the point of this plot is where select stops)."""
+    return "{:,.0f}".format(value)
+
+
 def plot_connection_outcome(rows, where, styles, order, path):
-    """At the largest number of offered connections: how many each server held, refused, lost."""
+    """At the largest number of offered connections: how many each server held, refused, lost.
+
+    A client the server refused may connect again, so refusals can outnumber the connections
+    offered; the bar shows the refused share of what was offered, the text the count of refusals.
+    """
     usable = [r for r in rows if R.usable(r)]
     if not usable:
         return None
     top = max(R.open_connections(r) for r in usable)
     at_top = [r for r in usable if R.open_connections(r) == top]
     servers = R.servers_in_order(at_top, order)
-    served, refused, other = [], [], []
+    served, refused, refused_bar, other = [], [], [], []
     for server in servers:
         mine = [r for r in at_top if r["server"] == server]
         s = R.summarize(mine, R.served_connections)
         ref = R.summarize(mine, R.refused_connections)
         served.append(s[0] if s else 0)
         refused.append(ref[0] if ref else 0)
-        other.append(max(0.0, top - served[-1] - refused[-1]) if s else 0)
+        refused_bar.append(min(refused[-1], top - served[-1]))
+        other.append(max(0.0, top - served[-1] - refused_bar[-1]) if s else 0)
     if not servers:
         return None
-    fig, (ax,) = new_figure(figsize=(9.5, 0.9 + 0.42 * len(servers) + 1.2))
+    height = 0.9 + 0.42 * len(servers) + 1.2
+    fig, (ax,) = new_figure(figsize=(9.5, height))
     ys = list(range(len(servers)))[::-1]
     ax.barh(ys, served, color=[styles[s]["color"] for s in servers], edgecolor="black",
-            linewidth=0.5, label="held by the server")
-    ax.barh(ys, refused, left=served, color="white", edgecolor="#d62728", hatch="///",
+            linewidth=0.5, label="held by the server at once (its peak)")
+    ax.barh(ys, refused_bar, left=served, color="white", edgecolor="#d62728", hatch="///",
             linewidth=0.8, label="refused by the server (by design)")
-    left2 = [a + b for a, b in zip(served, refused)]
+    left2 = [a + b for a, b in zip(served, refused_bar)]
     ax.barh(ys, other, left=left2, color="#bbbbbb", edgecolor="black", linewidth=0.5,
             label="not held at once (queued in the listen backlog, failed or closed)")
     for y, s, ref in zip(ys, served, refused):
-        ax.text(top * 1.01, y, "%s held%s" % (human(s), ", %s refused" % human(ref) if ref else ""),
+        ax.text(top * 1.01, y, "%s held%s" % (count(s), ", %s refusals" % count(ref) if ref else ""),
                 va="center", fontsize=8)
     ax.set_yticks(ys, servers)
-    ax.set_xlim(0, top * 1.3)
+    ax.set_xlim(0, top * 1.35)
     ax.axvline(top, color="black", linewidth=0.8, linestyle="--")
-    ax.set_xlabel("connections (of %s offered: active + idle)" % human(top))
+    ax.set_xlabel("connections (%s offered: active + idle)" % count(top))
     ax.xaxis.set_major_formatter(FuncFormatter(human))
-    ax.set_title(title("Connections held vs refused at %s offered" % human(top), where))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.5 / (0.9 + 0.42 * len(servers))), ncol=2,
+    ax.set_title(title("Connections held and refused at %s offered" % count(top), where))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.5 / (height - 1.2)), ncol=2,
               fontsize=8, frameon=False)
     save(fig, path)
-    return ("At the largest offered load: connections each server held at its peak (coloured), "
-            "refused by design (hatched, e.g. select above FD_SETSIZE) and otherwise lost (grey); "
-            "median of the repeats.")
+    return ("At the largest offered load: connections each server held at once (coloured), "
+            "refused by design (hatched, e.g. select above FD_SETSIZE; a refused client may retry, so "
+            "the text counts refusals) and otherwise not held (grey); median of the repeats.")
 
 
 def percentile_ticks(ax, top):
