@@ -20,8 +20,8 @@ from style import MODEL_ORDER, server_styles
 # (title, per-row metric, unit, higher is better)
 METRICS = [
     ("throughput", lambda r: R.num(r, "throughput_rps"), "requests/s", True),
-    ("p50 latency", lambda r: R.num(r, "latency_p50_us"), "µs", False),
-    ("p99 latency", lambda r: R.num(r, "latency_p99_us"), "µs", False),
+    ("p50 latency", lambda r: R.latency(r, "latency_p50_us"), "µs", False),
+    ("p99 latency", lambda r: R.latency(r, "latency_p99_us"), "µs", False),
     ("server CPU per request", R.cpu_us_per_request, "µs", False),
     ("memory", R.memory_kb, "kB", False),
 ]

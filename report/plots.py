@@ -232,7 +232,7 @@ def plot_latency(rows, x_axis, where, styles, order, path):
     all_handles, all_medians, any_lg = {}, [], False
     for ax, col, name in ((axes[0], "latency_p50_us", "median (p50)"),
                           (axes[1], "latency_p99_us", "99th percentile (p99)")):
-        handles, medians, lg = draw_series(ax, rows, x_axis, lambda r, c=col: R.num(r, c), styles, order)
+        handles, medians, lg = draw_series(ax, rows, x_axis, lambda r, c=col: R.latency(r, c), styles, order)
         all_handles.update(handles)
         all_medians += medians
         any_lg |= lg
@@ -302,39 +302,49 @@ def plot_memory_per_connection(rows, x_axis, where, styles, order, path):
     per_server, marginal = memory_per_connection(rows)
     if not any(per_server.values()):
         return None
-    fig, (ax,) = new_figure()
-    handles, medians = {}, []
-    for server in R.servers_in_order(rows, order):
-        pts = per_server.get(server)
-        if not pts:
-            continue
-        st = styles[server]
-        ax.errorbar([p[0] for p in pts], [p[1][0] for p in pts],
-                    yerr=[[p[1][0] - p[1][1] for p in pts], [p[1][2] - p[1][0] for p in pts]],
-                    color=st["color"], marker=st["marker"], linestyle=st["linestyle"], capsize=3,
-                    markersize=7)
-        medians += [p[1][0] for p in pts]
-        handles[server] = Line2D([], [], color=st["color"], marker=st["marker"],
-                                 linestyle=st["linestyle"], label=server)
     xs = sorted({p[0] for pts in per_server.values() for p in pts})
-    ax.set_xlabel("open connections (active + idle)")
-    if xs and xs[0] > 0 and xs[-1] / xs[0] >= 10:
-        ax.set_xscale("log")
-    ax.set_xticks(xs)
-    ax.xaxis.set_major_formatter(FuncFormatter(human))
-    ax.xaxis.set_minor_formatter(NullFormatter())
+    servers = [s for s in R.servers_in_order(rows, order) if per_server.get(s)]
+    fig, (ax,) = new_figure()
+    medians = [p[1][0] for s in servers for p in per_server[s]]
+    if len(xs) == 1:
+        # One connection count: a bar per server, its value written on it.
+        med = [per_server[s][0][1] for s in servers]
+        ax.bar(range(len(servers)), [m[0] for m in med], color=[styles[s]["color"] for s in servers],
+               yerr=[[m[0] - m[1] for m in med], [m[2] - m[0] for m in med]], capsize=3,
+               edgecolor="black", linewidth=0.5)
+        for i, m in enumerate(med):
+            ax.annotate(human(m[0]), (i, max(m[0], 0)), xytext=(0, 3), textcoords="offset points",
+                        ha="center", fontsize=8)
+        ax.set_xticks(range(len(servers)), servers, rotation=30, ha="right")
+        ax.set_xlabel("server, at %s open connections (active + idle)" % human(xs[0]))
+    else:
+        handles = {}
+        for index, server in enumerate(servers):
+            pts = per_server[server]
+            st = styles[server]
+            ax.errorbar([dodge(p[0], index, len(servers), "log", xs) for p in pts], [p[1][0] for p in pts],
+                        yerr=[[p[1][0] - p[1][1] for p in pts], [p[1][2] - p[1][0] for p in pts]],
+                        color=st["color"], marker=st["marker"], linestyle=st["linestyle"], capsize=3,
+                        markersize=7)
+            handles[server] = Line2D([], [], color=st["color"], marker=st["marker"],
+                                     linestyle=st["linestyle"], label=server)
+        ax.set_xlabel("open connections (active + idle)")
+        if xs[0] > 0 and xs[-1] / xs[0] >= 10:
+            ax.set_xscale("log")
+        ax.set_xticks(xs, [human(v) if keep else "" for v, keep in zip(xs, readable(xs, "log"))])
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        legend(fig, ax, handles, False)
     source = R.memory_source([r for r in rows if R.usable(r)])
     setup_y(ax, medians, "kB per connection (%s)" % source, zero_based=False)
     if ax.get_yscale() == "linear" and min(medians) >= 0:
         ax.set_ylim(bottom=0)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.set_title(title("Memory per connection", where))
-    legend(fig, ax, handles, False)
     save(fig, path)
     if marginal:
         return ("Memory each added connection costs: the %s of the server's process tree above its "
-                "smallest measured point, divided by the connections added. Negative or tiny values "
-                "are within the noise of page-granular accounting." % source)
+                "smallest measured point, divided by the connections added. Values near 0 or below are "
+                "within the noise of page-granular accounting." % source)
     return "Peak memory of the server's process tree (%s) divided by its open connections." % source
 
 
@@ -442,9 +452,11 @@ def plot_spectrum(spectra, where, styles, order, path):
         pts = spectra[server]
         st = styles[server]
         xs = [1 / (1 - p) for _, p in pts]
-        ax.plot(xs, [v for v, _ in pts], color=st["color"], linestyle=st["linestyle"], linewidth=1.6)
+        ax.plot(xs, [v for v, _ in pts], color=st["color"], linestyle=st["linestyle"], linewidth=1.6,
+                marker=st["marker"], markersize=5, markevery=0.1)
         top = max(top, xs[-1])
-        handles[server] = Line2D([], [], color=st["color"], linestyle=st["linestyle"], label=server)
+        handles[server] = Line2D([], [], color=st["color"], linestyle=st["linestyle"], marker=st["marker"],
+                                 markersize=5, label=server)
     percentile_ticks(ax, top)
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(FuncFormatter(human))
@@ -467,8 +479,8 @@ def plot_timeseries(series, where, styles, order, path, warmup=None, length=None
     if length:
         series = {s: [(t, v) for t, v in pts if t + 1 <= length + 1e-6] for s, pts in series.items()}
     series = {s: pts for s, pts in series.items() if pts}
-    if not series:
-        return None
+    if not series or max(len(pts) for pts in series.values()) < 3:
+        return None  # a run of one or two whole seconds has no course over time to show
     fig, (ax,) = new_figure()
     handles, medians = {}, []
     rows_like = [{"server": s, "model": styles[s].get("model", s)} for s in series]
@@ -483,7 +495,7 @@ def plot_timeseries(series, where, styles, order, path, warmup=None, length=None
     if warmup:
         ax.axvspan(0, warmup, color="#dddddd", zorder=0)
         handles["_warmup"] = Patch(color="#dddddd", label="warmup (not counted)")
-    ax.set_xlim(left=0)
+    ax.set_xlim(0, length or None)
     ax.set_xlabel("time since the load generator started (s); each point is one whole second")
     setup_y(ax, medians, "throughput (requests/s)")
     ax.set_title(title("Throughput second by second", where))

@@ -76,8 +76,8 @@ def run_table(rows, order):
     for r in sorted(rows, key=lambda r: (rank[r["server"]],) + R.slice_sort_key(r, axes) + (r.get("repeat") or 0,)):
         mem = R.memory_kb(r)
         body.append([r["server"]] + [R.fmt_axis(r.get(a)) for a in axes] + [
-            r.get("repeat"), R.num(r, "throughput_rps"), R.num(r, "latency_p50_us"),
-            R.num(r, "latency_p99_us"), R.num(r, "errors_total"), R.num(r, "server_cpu_cores"),
+            r.get("repeat"), R.num(r, "throughput_rps"), R.latency(r, "latency_p50_us"),
+            R.latency(r, "latency_p99_us"), R.num(r, "errors_total"), R.num(r, "server_cpu_cores"),
             mem / 1024 if mem is not None else None, R.num(r, "server_threads_peak"),
             R.num(r, "server_processes_peak"), r.get("bottleneck") or "", r.get("status") or "",
             r.get("status_reason") or ""])
@@ -207,7 +207,7 @@ def build(run_dir, out_dir):
         summary.append(("h", 3, "Throughput (requests/s)%s" % (", " + where if where else "")))
         summary.append(("table",) + pivot(srows, x_axis, lambda r: R.num(r, "throughput_rps"), MODEL_ORDER))
         summary.append(("h", 3, "p99 latency (µs)%s" % (", " + where if where else "")))
-        summary.append(("table",) + pivot(srows, x_axis, lambda r: R.num(r, "latency_p99_us"), MODEL_ORDER))
+        summary.append(("table",) + pivot(srows, x_axis, lambda r: R.latency(r, "latency_p99_us"), MODEL_ORDER))
         figures.append(("h", 2, head))
         figures += slice_plots(run_dir, srows, x_axis, where, styles, out_dir, series, warmup)
     header, body, classes = run_table(rows, MODEL_ORDER)

@@ -145,6 +145,13 @@ def open_connections(row):
     return (num(row, "connections") or 0) + (num(row, "idle") or 0)
 
 
+def latency(row, column):
+    """A latency column, None when no request was answered (the loadgen then writes zeros)."""
+    if not num(row, "requests"):
+        return None
+    return num(row, column)
+
+
 def server_cpu_s(row):
     user, sys_ = num(row, "server_cpu_user_s"), num(row, "server_cpu_sys_s")
     if user is None or sys_ is None:

@@ -22,11 +22,11 @@ MODEL_STYLE = {
     "busypoll":   ("#bcbd22", "P"),
     "select":     ("#9467bd", "X"),
     "poll":       ("#17becf", "h"),
-    "epoll-lt":   ("#1f77b4", "o"),
-    "epoll-et":   ("#2ca02c", "s"),
-    "libevent":   ("#393b79", "^"),
-    "coroutine":  ("#637939", "v"),
-    "uring":      ("#111111", "D"),
+    "epoll-lt":   ("#1f77b4", "p"),
+    "epoll-et":   ("#2ca02c", "8"),
+    "libevent":   ("#393b79", ">"),
+    "coroutine":  ("#637939", "<"),
+    "uring":      ("#111111", "d"),
     "reuseport":  ("#e6a817", "*"),
 }
 
