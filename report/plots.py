@@ -5,7 +5,8 @@ Conventions shared by every plot: one colour and marker per model (style.py); a 
 median of the repeats, the error bar spans their minimum to maximum; a hollow marker is a point
 where the load generator, not the server, was saturated; failed runs are left out (the run table
 lists them). Where several servers share an x value their markers are shifted a hair sideways
-(dodge) so equal values stay visible. Only matplotlib's object API is used (no pyplot state), with the Agg renderer.
+(dodge) so equal values stay visible. Only matplotlib's object API is used (no pyplot state), with
+the Agg renderer.
 """
 
 import matplotlib
@@ -19,7 +20,6 @@ import results as R  # noqa: E402
 
 FIGSIZE = (9.5, 5.2)
 DPI = 100
-LOADGEN_NOTE = "hollow marker: load generator saturated (server not measured at its limit)"
 
 
 def human(value, _pos=None):
