@@ -154,8 +154,10 @@ def setup_y(ax, medians, label, zero_based=True):
 
 
 def legend(fig, ax, handles_by_server, loadgen_seen):
-    """Legend to the right of the axes (never over the data), plus the hollow-marker note."""
-    handles = list(handles_by_server.values())
+    """Legend to the right of the axes (never over the data): servers first, then the notes
+    (keys starting with '_'), then the hollow-marker note."""
+    handles = ([h for k, h in handles_by_server.items() if not k.startswith("_")] +
+               [h for k, h in handles_by_server.items() if k.startswith("_")])
     if loadgen_seen:
         handles.append(Line2D([], [], color="black", marker="o", markerfacecolor="white",
                               linestyle="none", label="load generator\nsaturated"))
@@ -168,10 +170,12 @@ def legend(fig, ax, handles_by_server, loadgen_seen):
 
 def draw_series(ax, rows, x_axis, metric, styles, order):
     """Per server: median of metric over the repeats at each x, bars min..max, hollow markers where
-    the loadgen was saturated. Returns (legend handles by server, medians drawn, loadgen seen)."""
+    the loadgen was saturated, a red ring where a repeat counted errors or refusals (its numbers
+    describe only the requests that were answered). Returns (legend handles by server, medians
+    drawn, loadgen seen)."""
     xs = x_values(rows, x_axis)
     scale = x_scale(rows, x_axis)
-    handles, medians, loadgen_seen = {}, [], False
+    handles, medians, loadgen_seen, faults_seen = {}, [], False, False
     servers = R.servers_in_order(rows, order)
     for index, server in enumerate(servers):
         mine = [r for r in rows if r["server"] == server]
@@ -182,7 +186,8 @@ def draw_series(ax, rows, x_axis, metric, styles, order):
             if s is None:
                 continue
             bound = any(R.loadgen_bound(r) for r in at if R.usable(r))
-            pts.append((dodge(x_position(x, xs), index, len(servers), scale, xs), s, bound))
+            faulty = any(r.get("status") in ("errors", "refused") for r in at)
+            pts.append((dodge(x_position(x, xs), index, len(servers), scale, xs), s, bound, faulty))
         if not pts:
             continue
         st = styles[server]
@@ -191,14 +196,22 @@ def draw_series(ax, rows, x_axis, metric, styles, order):
         err = [[p[1][0] - p[1][1] for p in pts], [p[1][2] - p[1][0] for p in pts]]
         ax.errorbar(px, med, yerr=err, color=st["color"], linestyle=st["linestyle"], linewidth=1.5,
                      capsize=3, elinewidth=1, marker="none")
-        for x, s, bound in pts:
+        for x, s, bound, faulty in pts:
             ax.plot([x], [s[0]], marker=st["marker"], color=st["color"], markersize=7,
                     markerfacecolor="white" if bound else st["color"], markeredgewidth=1.5,
                     linestyle="none")
+            if faulty:
+                ax.plot([x], [s[0]], marker="o", markersize=13, markerfacecolor="none",
+                        markeredgecolor="#d62728", markeredgewidth=1.2, linestyle="none")
             loadgen_seen |= bound
+            faults_seen |= faulty
         medians += med
         handles[server] = Line2D([], [], color=st["color"], marker=st["marker"],
                                  linestyle=st["linestyle"], label=server)
+    if faults_seen:
+        handles["_faults"] = Line2D([], [], marker="o", markersize=10, markerfacecolor="none",
+                                    markeredgecolor="#d62728", linestyle="none",
+                                    label="errors or refusals:\nonly what was answered\nis measured")
     return handles, medians, loadgen_seen
 
 
