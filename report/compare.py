@@ -76,50 +76,61 @@ def compare(rows_a, rows_b):
     return common, table, only_a, only_b
 
 
+MAX_PANELS = 4  # slices drawn side by side; more are left to the table
+
+
 def plot_ratio(rows_a, rows_b, common, path):
-    """Throughput B/A per server against the x axis of run A: one line per server, 1 is no change."""
+    """Throughput B/A per server against the x axis of run A, one panel per slice of the other
+    axes (so idle=0 and idle=500 are never joined by a line); 1 is no change."""
     ga, gb = R.group_points(rows_a), R.group_points(rows_b)
     both = [r for k in common for r in ga[k] + gb[k]]
     if not both:
         return None
-    x_axis = R.sweep_axis([r for k in common for r in ga[k]])
+    rows_common = [ga[k][0] for k in common]
+    x_axis = R.sweep_axis(rows_common)
+    parts = R.slices(rows_common, x_axis)[:MAX_PANELS]
     styles = server_styles(both)
-    fig, (ax,) = plots.new_figure()
+    fig, axes = plots.new_figure(ncols=len(parts), figsize=(4.2 * len(parts) + 3, 5.2))
     handles = {}
-    servers = R.servers_in_order(both, MODEL_ORDER)
-    for server in servers:
-        pts = []
-        for key in common:
-            if key[0] != server:
+    for ax, (where, first_rows) in zip(axes, parts):
+        keys = [R.point_key(r) for r in first_rows]
+        for server in R.servers_in_order(both, MODEL_ORDER):
+            pts = []
+            for key in keys:
+                if key[0] != server:
+                    continue
+                a = R.summarize(ga[key], lambda r: R.num(r, "throughput_rps"))
+                b = R.summarize(gb[key], lambda r: R.num(r, "throughput_rps"))
+                x = ga[key][0].get(x_axis)
+                if a and b and a[0] > 0 and isinstance(x, float):
+                    pts.append((x, b[0] / a[0], verdict(a, b) == "yes"))
+            if not pts:
                 continue
-            a = R.summarize(ga[key], lambda r: R.num(r, "throughput_rps"))
-            b = R.summarize(gb[key], lambda r: R.num(r, "throughput_rps"))
-            if a and b and a[0] > 0:
-                pts.append((ga[key][0].get(x_axis), b[0] / a[0], verdict(a, b) == "yes"))
-        pts = [p for p in pts if isinstance(p[0], float)]
-        if not pts:
-            continue
-        pts.sort()
-        st = styles[server]
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], color=st["color"], linestyle=st["linestyle"])
-        for x, ratio, beyond in pts:
-            ax.plot([x], [ratio], marker=st["marker"], color=st["color"], markersize=7, linestyle="none",
-                    markerfacecolor=st["color"] if beyond else "white")
-        handles[server] = plots.Line2D([], [], color=st["color"], marker=st["marker"],
-                                       linestyle=st["linestyle"], label=server)
+            pts.sort()
+            st = styles[server]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], color=st["color"], linestyle=st["linestyle"])
+            for x, ratio, beyond in pts:
+                ax.plot([x], [ratio], marker=st["marker"], color=st["color"], markersize=7, linestyle="none",
+                        markerfacecolor=st["color"] if beyond else "white")
+            handles[server] = plots.Line2D([], [], color=st["color"], marker=st["marker"],
+                                           linestyle=st["linestyle"], label=server)
+        plots.setup_x(ax, first_rows, x_axis)
+        ax.axhline(1, color="black", linewidth=0.8)
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(plots.FuncFormatter(plots.human))
+        ax.yaxis.set_minor_formatter(plots.FuncFormatter(plots.human))
+        ax.grid(True, which="both", alpha=0.3)
+        ax.set_title(plots.title("Throughput B / A", where))
     if not handles:
         return None
+    low = min(ax.get_ylim()[0] for ax in axes)
+    high = max(ax.get_ylim()[1] for ax in axes)
+    for ax in axes:
+        ax.set_ylim(low, high)
+    axes[0].set_ylabel("throughput B / A (log; above 1: B faster)")
     handles["_note"] = plots.Line2D([], [], color="black", marker="o", markerfacecolor="white",
                                     linestyle="none", label="hollow: within the\nrepeats' spread")
-    plots.setup_x(ax, both, x_axis)
-    ax.axhline(1, color="black", linewidth=0.8)
-    ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(plots.FuncFormatter(plots.human))
-    ax.yaxis.set_minor_formatter(plots.FuncFormatter(plots.human))
-    ax.set_ylabel("throughput B / A (log; above 1: B faster)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.set_title("Throughput ratio B / A")
-    plots.legend(fig, ax, handles, False)
+    plots.legend(fig, axes[-1], handles, False)
     plots.save(fig, path)
     return ("Throughput of run B divided by run A at each point both measured; a filled marker is a "
             "difference larger than the spread of the repeats.")
