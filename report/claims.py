@@ -127,7 +127,7 @@ def write_verdicts(bin_dir, results_dir, configs, out_dir):
     blocks = [("p", "Each claim of the course is checked by an experiment in configs/claims/ run through "
                     "bin/bench, against a criterion fixed in issue 7 before measuring. Verdicts: "
                     "reproduced, not reproduced, or inconclusive with the reason."),
-              ("h", 2, "How the criteria read the measurements")]
+              ("toc",), ("h", 2, "How the criteria read the measurements")]
     blocks += [("p", "- " + line) for line in READING]
     blocks.append(("h", 2, "Verdicts"))
     blocks.append(("table", ["claim", "reproduced when", "verdict", "why"], summary,

@@ -1,8 +1,9 @@
 """page.py - the same content as HTML (index.html) and Markdown (summary.md).
 
 A document is a list of blocks: ("h", level, text), ("p", text), ("table", header, rows),
-("img", file, caption), ("pre", text). Both writers take the same list, so the two files never
-disagree. Images are referenced by file name only: the HTML opens from disk with its PNGs beside it.
+("img", file, caption), ("pre", text), ("toc",) - links to every level-2 heading (HTML only).
+Both writers take the same list, so the two files never disagree. Images are referenced by file
+name only: the HTML opens from disk with its PNGs beside it.
 """
 
 import html
@@ -45,10 +46,15 @@ def is_text(value):
 def to_html(title, blocks):
     out = ["<!DOCTYPE html>", "<html><head><meta charset=\"utf-8\">",
            "<title>%s</title><style>%s</style></head><body>" % (html.escape(title), CSS)]
+    heads = [b[2] for b in blocks if b[0] == "h" and b[1] == 2]
     for block in blocks:
         kind = block[0]
         if kind == "h":
-            out.append("<h%d>%s</h%d>" % (block[1], html.escape(block[2]), block[1]))
+            anchor = " id=\"%s\"" % anchor_of(block[2]) if block[1] == 2 else ""
+            out.append("<h%d%s>%s</h%d>" % (block[1], anchor, html.escape(block[2]), block[1]))
+        elif kind == "toc":
+            out.append("<p>" + " &middot; ".join("<a href=\"#%s\">%s</a>" % (anchor_of(h), html.escape(h))
+                                                  for h in heads) + "</p>")
         elif kind == "p":
             out.append("<p>%s</p>" % html.escape(block[1]))
         elif kind == "pre":
@@ -61,6 +67,11 @@ def to_html(title, blocks):
             out.append(html_table(block[1], block[2], block[3] if len(block) > 3 else None))
     out.append("</body></html>")
     return "\n".join(out) + "\n"
+
+
+def anchor_of(text):
+    """An HTML id from a heading: 'Slice: idle=500' -> 'slice-idle-500'."""
+    return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
 
 
 def html_table(header, rows, row_classes=None):

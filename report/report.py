@@ -214,7 +214,7 @@ def build(run_dir, out_dir):
     table = [("h", 2, "Every run"), ("table", header, body, classes)]
 
     title = "Report: %s" % name
-    html_blocks = blocks + summary + figures + table
+    html_blocks = blocks + [("toc",)] + summary + figures + table
     page.write(os.path.join(out_dir, "index.html"), page.to_html(title, html_blocks))
     md_blocks = blocks + summary + figures + table
     page.write(os.path.join(out_dir, "summary.md"), page.to_markdown(title, md_blocks))
