@@ -4,8 +4,9 @@
     claims.py run --bench bin/bench --bin bin configs/claims/*.yaml   run each, then write verdicts
     claims.py verdicts --bin bin configs/claims/*.yaml                verdicts from the newest runs
 
-Each claim names the experiment (a config in configs/claims/, whose file stem is its `name:` and so
-the prefix of its results folder) and a criterion fixed before anything was measured (issue 7). A
+Each claim names its experiment by the file stem of a config in configs/claims/ (idle.yaml: "idle";
+its `name:` is "claim-idle", the prefix of its results folder, apart from the runner's own
+configs/idle.yaml) and a criterion fixed before anything was measured (issue 7). A
 verdict is "reproduced" when the criterion holds on the medians of the repeats, "not reproduced"
 when it does not, and "inconclusive" with the reason when the measurement cannot decide: a server
 is not built or its runs failed, the load generator was the bottleneck where the criterion needs the
@@ -27,14 +28,19 @@ from checks import CLAIMS, INCONCLUSIVE, NOT_REPRODUCED, READING, REPRODUCED, ve
 
 # --- finding and running the experiments -----------------------------------------------------------
 
+def stem(path):
+    """The experiment a config is for, as claims name it: its file stem."""
+    return os.path.splitext(os.path.basename(path))[0]
+
+
 def config_name(path):
-    """The results prefix of a claim config: its `name:` line (configs keep it equal to the stem)."""
+    """The results prefix of a config: its `name:` line (else its stem, as the runner does)."""
     with open(path) as f:
         for line in f:
             m = re.match(r"name:\s*['\"]?([A-Za-z0-9_.-]+)", line)
             if m:
                 return m.group(1)
-    return os.path.splitext(os.path.basename(path))[0]
+    return stem(path)
 
 
 def newest_run(results_dir, name):
@@ -45,7 +51,7 @@ def newest_run(results_dir, name):
 
 
 def run_configs(bench, bin_dir, results_dir, configs):
-    """Run every config through the runner; returns {config name: (results folder, load after)}."""
+    """Run every config through the runner; returns {config name: its new results folder}."""
     done = {}
     for path in configs:
         name = config_name(path)
@@ -95,8 +101,8 @@ def load_average_text(meta):
 def write_verdicts(bin_dir, results_dir, configs, out_dir):
     """Evaluate every claim on the newest run of its config; write index.html and claims.md."""
     os.makedirs(out_dir, exist_ok=True)
-    names = {config_name(p): p for p in configs}
-    runs = {n: newest_run(results_dir, n) for n in names}
+    names = {stem(p): p for p in configs}
+    runs = {n: newest_run(results_dir, config_name(p)) for n, p in names.items()}
     data = {n: R.read_runs(d) if d else [] for n, d in runs.items()}
     metas = {n: R.read_meta(d) if d else {} for n, d in runs.items()}
     for n, rows in data.items():  # criteria that depend on the server's CPU count read it per row

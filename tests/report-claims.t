@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """report-claims.t: the claim configs and the verdict logic of report/checks.py.
 
-Configs: each file's name: is its stem (results folders are found by it), each claim's experiment
+Configs: each file's name: is claim-<stem> (results folders are found by it, apart from the
+runner's configs of the same stem), each claim's experiment
 exists, and bin/bench --check accepts each (when bench is built). Logic: rows made up for the
 purpose drive each kind of verdict - reproduced, not reproduced, and inconclusive for a server not
 built, failed runs, a saturated load generator, or CPU work no model could scale - so the fixed
@@ -46,9 +47,9 @@ def fake_bin(tmp, models):
 
 
 def check_configs(t):
-    names = {os.path.splitext(os.path.basename(p))[0]: claims.config_name(p) for p in CONFIGS}
-    t.ok(CONFIGS and all(stem == name for stem, name in names.items()),
-         "every claim config's name: is its file stem", names)
+    names = {claims.stem(p): claims.config_name(p) for p in CONFIGS}
+    t.ok(CONFIGS and all(name == "claim-" + stem for stem, name in names.items()),
+         "every claim config's name: is claim-<file stem>", names)
     wanted = {n for c in checks.CLAIMS for n in (c["config"] if isinstance(c["config"], list) else [c["config"]])}
     t.ok(wanted <= set(names), "every claim's experiment has a config", sorted(wanted - set(names)))
     t.ok(len(checks.CLAIMS) == 10, "the ten claims of issue 7 are all there")
@@ -146,7 +147,7 @@ def check_pages(t, tmp):
     for name in ("index.html", "claims.md"):
         t.ok(os.path.exists(os.path.join(out, name)), "writes %s" % name)
 
-    shutil.copytree(FIXTURE, os.path.join(results, "iterative-20260101-000000"))
+    shutil.copytree(FIXTURE, os.path.join(results, "claim-iterative-20260101-000000"))
     r = script("claims", "verdicts", "--bin", fake_bin(tmp, ["iterative", "fork", "pthread"]), "--results", results,
                "--out", out, *CONFIGS)
     line = [l for l in r.stdout.splitlines() if "one client at a time" in l]
