@@ -9,6 +9,7 @@ import csv
 import json
 import math
 import os
+import re
 import statistics
 
 # Columns that hold words, not numbers; every other runs.csv column is numeric or empty.
@@ -150,6 +151,14 @@ def latency(row, column):
     if not num(row, "requests"):
         return None
     return num(row, column)
+
+
+def other_cpu(row):
+    """CPU that other processes took from the server's CPUs during the run, in cores: the runner
+    notes it in status_reason ("other processes used 0.42 CPU of the server's CPUs") from 0.1 up;
+    0 when it wrote no such note."""
+    m = re.search(r"other processes used ([0-9.]+) CPU", row.get("status_reason") or "")
+    return float(m.group(1)) if m else 0.0
 
 
 def server_cpu_s(row):

@@ -5,7 +5,8 @@ Configs: each file's name: is claim-<stem> (results folders are found by it, apa
 runner's configs of the same stem), each claim's experiment
 exists, and bin/bench --check accepts each (when bench is built). Logic: rows made up for the
 purpose drive each kind of verdict - reproduced, not reproduced, and inconclusive for a server not
-built, failed runs, a saturated load generator, or CPU work no model could scale - so the fixed
+built, failed runs, a saturated load generator, other processes on the server's CPUs, or CPU work
+no model could scale - so the fixed
 criteria are checked as written. Plumbing: claims.py verdicts on an empty results folder calls every
 claim inconclusive, and on the real fixture filed as a claim run it reads the rows."""
 
@@ -80,6 +81,14 @@ def check_logic(t, tmp):
          "a missing binary: inconclusive, server not built", v)
     v = checks.eval_busypoll(busy(1.0, 0.01, status="failed", status_reason="crashed"), both)
     t.ok(v["verdict"] == "inconclusive" and "crashed" in v["reason"], "only failed runs: inconclusive with the reason", v)
+
+    noted = "other processes used 0.30 CPU of the server's CPUs"
+    v = checks.eval_busypoll(busy(1.0, 0.01, status_reason=noted), both)
+    t.ok(v["verdict"] == "inconclusive" and "criterion reads: reproduced" in v["reason"],
+         "others took 0.3 CPU of busypoll's CPU: inconclusive, saying what the figures read", v)
+    v = checks.eval_busypoll([row("busypoll", server_cpu_cores=1.0), row("epoll-lt", server_cpu_cores=0.01,
+                                                                           status_reason=noted)], both)
+    t.ok(v["verdict"] == "reproduced", "contention beside epoll's 0.01 core does not void busypoll's claim", v)
 
     readiness = fake_bin(tmp, ["select", "poll", "epoll-lt", "epoll-et"])
     comp = lambda p, bound="none": [row("poll", throughput_rps=p, bottleneck=bound),
