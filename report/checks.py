@@ -350,9 +350,7 @@ def plot_bars(panels, heading, path):
         ax.set_title(ptitle, fontsize=11)
         ax.grid(True, axis="y", alpha=0.3)
     if any(b[2] for p in panels for b in p[2]):
-        fig.legend(handles=[plots.Patch(facecolor="white", edgecolor="black", hatch="//",
-                                        label="load generator saturated in at least one repeat")],
-                   loc="lower right", fontsize=8, frameon=False)
+        heading += "\n(hatched bar: the load generator was saturated in at least one repeat)"
     fig.suptitle(heading)
     plots.save(fig, path)
     return True
