@@ -60,7 +60,12 @@ def pivot(rows, x_axis, metric, order):
         for x in xs:
             at = [r for r in rows if r["server"] == server and r.get(x_axis) == x]
             s = R.summarize(at, metric)
-            line.append((plots.human(s[0]) if s else ("failed" if at else "")) + flag(at) if at else "")
+            if not at:
+                line.append("")
+            elif all(r.get("status") == "failed" for r in at):
+                line.append("failed")
+            else:
+                line.append((plots.human(s[0]) if s else "n/a") + flag(at))
         body.append(line)
     return header, body
 
