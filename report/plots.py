@@ -148,7 +148,9 @@ def setup_y(ax, medians, label, zero_based=True):
         ax.yaxis.set_major_formatter(FuncFormatter(human))
     else:
         if zero_based:
-            ax.set_ylim(bottom=0)
+            # From 0, with room above the highest point so its marker and error bar are whole.
+            top = max(ax.get_ylim()[1], max(present) * 1.06) if present else None
+            ax.set_ylim(0, top)
         ax.yaxis.set_major_formatter(FuncFormatter(human))
     ax.grid(True, which="major", alpha=0.3)
 
@@ -215,12 +217,19 @@ def draw_series(ax, rows, x_axis, metric, styles, order):
     return handles, medians, loadgen_seen
 
 
-def metric_plot(rows, x_axis, metric, ylabel, heading, where, styles, order, path, zero_based=True):
-    """The common one-panel plot: metric against x_axis for every server. True when drawn."""
+def metric_plot(rows, x_axis, metric, ylabel, heading, where, styles, order, path, zero_based=True,
+                offered=None):
+    """The common one-panel plot: metric against x_axis for every server. True when drawn.
+    offered: an open-loop rate every point was offered, drawn as a dashed reference line."""
     fig, (ax,) = new_figure()
     handles, medians, lg = draw_series(ax, rows, x_axis, metric, styles, order)
     if not handles:
         return False
+    if offered:
+        ax.axhline(offered, color="grey", linestyle="--", linewidth=1, zorder=0)
+        handles["_offered"] = Line2D([], [], color="grey", linestyle="--",
+                                     label="offered rate\n(open loop)")
+        medians.append(offered)
     setup_x(ax, rows, x_axis)
     setup_y(ax, medians, ylabel, zero_based)
     ax.set_title(title(heading, where))
@@ -232,8 +241,10 @@ def metric_plot(rows, x_axis, metric, ylabel, heading, where, styles, order, pat
 # --- the plots -------------------------------------------------------------------------------------------
 
 def plot_throughput(rows, x_axis, where, styles, order, path):
+    rates = {R.num(r, "rate_rps") for r in rows}
+    offered = rates.pop() if len(rates) == 1 else None
     if not metric_plot(rows, x_axis, lambda r: R.num(r, "throughput_rps"), "throughput (requests/s)",
-                       "Throughput", where, styles, order, path):
+                       "Throughput", where, styles, order, path, offered=offered or None):
         return None
     return ("Requests answered per second in the measured window, by %s: the line is the median of "
             "the repeats, the bar their range." % R.AXIS_LABELS.get(x_axis, x_axis))
