@@ -107,8 +107,10 @@ def write_verdicts(bin_dir, results_dir, configs, out_dir):
     metas = {n: R.read_meta(d) if d else {} for n, d in runs.items()}
     for n, rows in data.items():  # criteria that depend on the server's CPU count read it per row
         ncpu = cpu_count(metas[n].get("pinning", {}).get("server_cpus", ""))
+        args = {s.get("name"): s.get("args") or [] for s in metas[n].get("config", {}).get("servers", [])}
         for r in rows:
             r["_server_ncpu"] = ncpu
+            r["_server_args"] = args.get(r.get("server"), [])
     summary, sections = [], []
     for claim in CLAIMS:
         wanted = claim["config"] if isinstance(claim["config"], list) else [claim["config"]]

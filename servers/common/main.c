@@ -32,6 +32,8 @@ static void usage(FILE *f)
             "  --workers N         %s\n"
             "  --docroot DIR       serve files under DIR (http); without it only / and /bytes/N exist\n"
             "  --work-us N         burn N microseconds of CPU per request (echo: per read batch)\n"
+            "  --wait-us N         then sleep N microseconds, as a blocking call would (an event\n"
+            "                      loop stalls for every connection meanwhile)\n"
             "  --idle-timeout SEC  close a connection that makes no progress this long (default 60;\n"
             "                      0 = never); bytes of an unfinished request are not progress\n"
             "  --max-conns N       refuse connections beyond N open ones (default 0 = no limit)\n"
@@ -72,7 +74,7 @@ static void parse_args(int argc, char **argv, struct srv_opts *o)
         { "host", required_argument, 0, 'H' },     { "port", required_argument, 0, 'p' },
         { "proto", required_argument, 0, 'P' },    { "workers", required_argument, 0, 'w' },
         { "docroot", required_argument, 0, 'd' },  { "work-us", required_argument, 0, 'u' },
-        { "idle-timeout", required_argument, 0, 'i' },
+        { "wait-us", required_argument, 0, 'W' },  { "idle-timeout", required_argument, 0, 'i' },
         { "max-conns", required_argument, 0, 'm' }, { "backlog", required_argument, 0, 'b' },
         { "stats", required_argument, 0, 's' },    { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
@@ -99,6 +101,7 @@ static void parse_args(int argc, char **argv, struct srv_opts *o)
         case 'w': o->workers = (int)parse_num("workers", optarg, 1, 4096); break;
         case 'd': o->docroot = optarg; break;
         case 'u': o->work_us = (unsigned)parse_num("work-us", optarg, 0, 10000000); break;
+        case 'W': o->wait_us = (unsigned)parse_num("wait-us", optarg, 0, 10000000); break;
         case 'i': o->idle_timeout = (unsigned)parse_num("idle-timeout", optarg, 0, 86400); break;
         case 'm': o->max_conns = (unsigned)parse_num("max-conns", optarg, 0, INT_MAX); break;
         case 'b': o->backlog = (int)parse_num("backlog", optarg, 1, INT_MAX); break;
@@ -121,7 +124,8 @@ int main(int argc, char **argv)
     char err[256];
 
     parse_args(argc, argv, &s.opt);
-    s.proto = (struct proto_cfg){ .kind = s.opt.proto, .docroot_fd = -1, .work_us = s.opt.work_us };
+    s.proto = (struct proto_cfg){ .kind = s.opt.proto, .docroot_fd = -1, .work_us = s.opt.work_us,
+                                  .wait_us = s.opt.wait_us };
     if (s.opt.docroot) {
         s.proto.docroot_fd = open(s.opt.docroot, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (s.proto.docroot_fd < 0) {

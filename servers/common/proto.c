@@ -7,6 +7,7 @@
 #include "proto.h"
 #include "proto_int.h"
 
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -360,6 +361,16 @@ static int respond(struct proto_conn *c, const struct req *r, struct proto_out *
 }
 
 /* The header block p[0..end) is complete: parse, check, respond. Returns 0 or an error status. */
+
+/* The modelled work of one request: --work-us of CPU, then --wait-us of blocking. */
+static void request_work(const struct proto_cfg *cfg)
+{
+    if (cfg->work_us)
+        proto_burn_cpu(cfg->work_us);
+    if (cfg->wait_us)
+        proto_block(cfg->wait_us);
+}
+
 static int http_request(struct proto_conn *c, const char *p, size_t end, struct proto_out *out,
                         int *head)
 {
@@ -397,8 +408,7 @@ static int http_request(struct proto_conn *c, const char *p, size_t end, struct 
     int conn = !keep ? CONN_CLOSE : r.minor == 0 ? CONN_KEEPALIVE : CONN_NONE;
     if (r.expect_continue && r.clen > 0 && r.minor >= 1)
         out->len = (size_t)(PUTS(out->buf + out->len, "HTTP/1.1 100 Continue\r\n\r\n") - out->buf);
-    if (c->cfg->work_us)
-        proto_burn_cpu(c->cfg->work_us);
+    request_work(c->cfg);
     if ((status = respond(c, &r, out, conn)) != 0)
         return status;
     c->body_left = r.clen;
@@ -445,8 +455,7 @@ static enum proto_result echo_step(struct proto_conn *c, const char *in, size_t 
     size_t room = out->cap - out->len;
     size_t k = n < room ? n : room;
     if (k > 0) {
-        if (c->cfg->work_us)
-            proto_burn_cpu(c->cfg->work_us);
+        request_work(c->cfg);
         memcpy(out->buf + out->len, in, k);
         out->len += k;
         c->requests++;
@@ -532,6 +541,19 @@ void proto_fini(struct proto_conn *c)
 {
     proto_file_close(&c->file_fd);
     c->resp_left = 0;
+}
+
+void proto_block(unsigned us)
+{
+    /* An absolute deadline, so a signal (SIGCHLD in the fork server) does not lengthen the wait. */
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_sec += (time_t)(us / 1000000);
+    t.tv_nsec += (long)(us % 1000000) * 1000;
+    if (t.tv_nsec >= 1000000000L)
+        t.tv_sec++, t.tv_nsec -= 1000000000L;
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
+        ;
 }
 
 void proto_burn_cpu(unsigned us)

@@ -45,6 +45,7 @@ struct proto_cfg {
     enum proto_kind kind;
     int docroot_fd;   /* O_PATH directory fd of --docroot, or -1: then only / and /bytes/N exist */
     unsigned work_us; /* CPU microseconds burned per request (echo: per step that consumed input) */
+    unsigned wait_us; /* microseconds slept per request, after work_us: a blocking call's wait */
 };
 
 /* Output buffer the engine appends to; the caller owns the memory and empties it by writing. */
@@ -89,5 +90,9 @@ static inline unsigned proto_take_requests(struct proto_conn *c)
 
 /* Burn `us` microseconds of this thread's CPU time (the --work-us model of request work). */
 void proto_burn_cpu(unsigned us);
+
+/* Sleep `us` microseconds of wall time (the --wait-us model of a blocking call: a disk read, a query
+ * to a database). The calling thread blocks; in an event loop that stalls every connection. */
+void proto_block(unsigned us);
 
 #endif

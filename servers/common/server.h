@@ -47,6 +47,7 @@ struct srv_opts {
     int workers;           /* --workers, or the model's default */
     const char *docroot;   /* --docroot, or NULL */
     unsigned work_us;      /* --work-us */
+    unsigned wait_us;      /* --wait-us */
     unsigned idle_timeout; /* --idle-timeout seconds; 0: never */
     unsigned max_conns;    /* --max-conns; 0: no limit */
     int backlog;           /* --backlog */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../servers/common/proto.h"
@@ -433,6 +434,27 @@ static void test_static(void)
         diag("could not remove %s", tmpdir);
 }
 
+/* --work-us and --wait-us: the request is still answered; the wait is a sleep (a blocking call), so it
+ * lasts at least its length of wall time and costs next to no CPU, while the work is CPU time. These
+ * are lower bounds a correct implementation always meets, not speed checks. */
+static void test_modelled_work(void)
+{
+    struct proto_cfg cfg = { .kind = PROTO_HTTP, .docroot_fd = -1, .work_us = 3000, .wait_us = 20000 };
+    struct timespec w0, w1, c0, c1;
+    clock_gettime(CLOCK_MONOTONIC, &w0);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+    static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    drive(&cfg, req, sizeof req - 1, 0, PROTO_OUT_MIN * 4, &whole);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+    clock_gettime(CLOCK_MONOTONIC, &w1);
+    long wall = (w1.tv_sec - w0.tv_sec) * 1000000L + (w1.tv_nsec - w0.tv_nsec) / 1000;
+    long cpu = (c1.tv_sec - c0.tv_sec) * 1000000L + (c1.tv_nsec - c0.tv_nsec) / 1000;
+    ok(first_status(&whole) == 200 && whole.requests == 1, "work and wait: the request is answered");
+    ok(cpu >= 3000, "--work-us 3000 burned at least 3000 us of CPU (%ld)", cpu);
+    ok(wall >= 23000, "--work-us 3000 + --wait-us 20000 took at least 23000 us (%ld)", wall);
+    ok(cpu < wall, "the wait is not CPU: CPU %ld us < wall %ld us", cpu, wall);
+}
+
 int main(void)
 {
     struct proto_cfg http = { .kind = PROTO_HTTP, .docroot_fd = -1 };
@@ -448,5 +470,6 @@ int main(void)
     test_limits(&http);
     test_echo();
     test_static();
+    test_modelled_work();
     return done_testing();
 }
