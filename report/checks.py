@@ -6,6 +6,7 @@ caption or None. A claim over two experiments gets {experiment name: rows} inste
 claims.py runs the experiments and writes the page; nothing here runs or writes anything but plots.
 """
 
+import functools
 import os
 import re
 
@@ -91,6 +92,26 @@ def missing(rows, bin_dir, models):
     return None
 
 
+def needs(*models):
+    """Decorate an evaluate(rows, bin_dir): inconclusive (see missing()) unless every model in models is
+    built and measured; else the evaluation."""
+    def wrap(evaluate):
+        @functools.wraps(evaluate)
+        def checked(rows, bin_dir):
+            return missing(rows, bin_dir, list(models)) or evaluate(rows, bin_dir)
+        return checked
+    return wrap
+
+
+def per_server(rows, *metrics):
+    """Figures of each server in model order: ('<server> <label>', range of metric) per (label, metric)."""
+    figs = []
+    for server in R.servers_in_order(rows, MODEL_ORDER):
+        mine = rows_of(rows, server=server)
+        figs += [("%s %s" % (server, label), rng(mine, metric)) for label, metric in metrics]
+    return figs
+
+
 CONTENDED = 0.1  # cores others took from the server's CPUs (median of a point) that void a figure: the
                  # runner's own threshold for noting it; above it busypoll could not reach 0.9 core
 
@@ -160,11 +181,9 @@ def point_text(r):
 
 # --- the claims: evaluate(rows, bin_dir) -> verdict, plot(rows, path) -> caption ------------------------
 
+@needs("select", "poll", "epoll-lt")
 def eval_select_limit(rows, bin_dir):
     models = ["select", "poll", "epoll-lt", "epoll-et"]
-    gone = missing(rows, bin_dir, ["select", "poll", "epoll-lt"])
-    if gone:
-        return gone
     offered = 1100.0
     figs, ok = [], True
     sel = rows_of(rows, model="select")
@@ -214,10 +233,8 @@ def held_all(rows):
 
 @cpu_limited(lambda rows: [r for r in rows if r.get("model") in ("poll", "epoll-lt", "epoll-et")
                                  and r.get("idle") in (0.0, 10000.0)])
+@needs("poll", "epoll-lt")
 def eval_idle_cost(rows, bin_dir):
-    gone = missing(rows, bin_dir, ["poll", "epoll-lt"])
-    if gone:
-        return gone
     epolls = [m for m in ("epoll-lt", "epoll-et") if rows_of(rows, model=m)]
     figs = []
     for m in ["select", "poll"] + epolls:
@@ -293,10 +310,8 @@ def plot_idle_cost(rows, path):
 
 @cpu_limited(lambda rows: [r for r in rows if r.get("model") in ("poll", "epoll-lt", "epoll-et")
                                  and r.get("idle") == 0.0])
+@needs("poll", "epoll-lt")
 def eval_comparable(rows, bin_dir):
-    gone = missing(rows, bin_dir, ["poll", "epoll-lt"])
-    if gone:
-        return gone
     epolls = [m for m in ("epoll-lt", "epoll-et") if rows_of(rows, model=m)]
     figs = []
     for m in ["select", "poll"] + epolls:
@@ -401,10 +416,8 @@ def request_work_text(rows):
 
 
 @cpu_limited(lambda rows: [r for r in rows if r.get("connections") in (1.0, 8.0)])
+@needs("iterative", "fork", "pthread")
 def eval_iterative(rows, bin_dir):
-    gone = missing(rows, bin_dir, ["iterative", "fork", "pthread"])
-    if gone:
-        return gone
     figs, scale = [], {}
     for m in ("iterative", "fork", "pthread"):
         for n in (1, 2, 8, 32):
@@ -484,15 +497,9 @@ def cpu_per_connection(r):
 
 
 @cpu_limited(lambda rows: [r for r in rows if r.get("model") in ("fork", "prefork", "pthread")])
+@needs("fork", "prefork", "pthread")
 def eval_churn(rows, bin_dir):
-    gone = missing(rows, bin_dir, ["fork", "prefork", "pthread"])
-    if gone:
-        return gone
-    figs = []
-    for server in R.servers_in_order(rows, MODEL_ORDER):
-        mine = rows_of(rows, server=server)
-        figs.append(("%s connections/s" % server, rng(mine, throughput)))
-        figs.append(("%s server CPU per connection (µs)" % server, rng(mine, cpu_per_connection)))
+    figs = per_server(rows, ("connections/s", throughput), ("server CPU per connection (µs)", cpu_per_connection))
     fork, prefork, pthread = (rows_of(rows, model=m) for m in ("fork", "prefork", "pthread"))
     a = ratio(med(prefork, throughput), med(fork, throughput))
     b = ratio(med(pthread, throughput), med(fork, throughput))
@@ -581,15 +588,9 @@ def plot_memory(rows, path):
 
 
 @cpu_limited(lambda rows: [r for r in rows if r.get("model") in ("epoll-lt", "reuseport", "threadpool")])
+@needs("epoll-lt", "reuseport", "threadpool")
 def eval_cpu_work(rows, bin_dir):
-    gone = missing(rows, bin_dir, ["epoll-lt", "reuseport", "threadpool"])
-    if gone:
-        return gone
-    figs = []
-    for server in R.servers_in_order(rows, MODEL_ORDER):
-        mine = rows_of(rows, server=server)
-        figs.append(("%s throughput (req/s)" % server, rng(mine, throughput)))
-        figs.append(("%s server CPU (cores)" % server, rng(mine, cores)))
+    figs = per_server(rows, ("throughput (req/s)", throughput), ("server CPU (cores)", cores))
     ep = rows_of(rows, model="epoll-lt")
     ep_cores, ep_thr = med(ep, cores), med(ep, throughput)
     r_re = ratio(med(rows_of(rows, model="reuseport"), throughput), ep_thr)
@@ -664,10 +665,8 @@ def wait_calls(r):
 
 
 @cpu_limited(lambda rows: [r for r in rows if r.get("size") == 64.0])
+@needs("epoll-lt", "epoll-et")
 def eval_edge(rows, bin_dir):
-    gone = missing(rows, bin_dir, ["epoll-lt", "epoll-et"])
-    if gone:
-        return gone
     figs = []
     for m in ("epoll-lt", "epoll-et"):
         for size in (64, 65536):
@@ -707,10 +706,8 @@ def plot_edge(rows, path):
 
 
 @cpu_limited(lambda rows: [r for r in rows if r.get("model") == "busypoll"])  # epoll's 0.005 core is not CPU-limited
+@needs("busypoll", "epoll-lt")
 def eval_busypoll(rows, bin_dir):
-    gone = missing(rows, bin_dir, ["busypoll", "epoll-lt"])
-    if gone:
-        return gone
     bp, ep = rows_of(rows, model="busypoll"), rows_of(rows, model="epoll-lt")
     b, e = med(bp, cores), med(ep, cores)
     figs = [("busypoll server CPU (cores)", rng(bp, cores)), ("epoll-lt server CPU (cores)", rng(ep, cores)),
