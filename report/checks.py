@@ -360,7 +360,7 @@ def plot_bars(panels, heading, path):
             ax.set_yscale("log")
         else:  # room above the tallest whisker and threshold for their labels
             ax.set_ylim(top=1.15 * max([b[1][2] for b in bars] + [y for y, _ in lines]))
-        ax.yaxis.set_major_formatter(plots.FuncFormatter(plots.human))
+        ax.yaxis.set_major_formatter(plots.FuncFormatter(plots.tick))
         ax.set_ylabel(ylabel)
         ax.set_title(ptitle, fontsize=11)
         ax.grid(True, axis="y", alpha=0.3)
@@ -639,7 +639,9 @@ def plot_coroutine(runs, path):
     cpu = [r for r in runs.get("cpuwork", []) if r.get("model") == "coroutine"]
     bars = [(server, s, False) for server in R.servers_in_order(mem, MODEL_ORDER)
             for s in [memory_per_idle(mem, model_of(server))] if s]
-    ok = plot_bars([("memory per idle connection", "kB per connection", bars, [], False),
+    pt = [b[1][0] for b in bars if model_of(b[0]) == "pthread"]
+    need = [(0.5 * pt[0], "coroutine must stay at or below 0.5 x pthread")] if pt else []
+    ok = plot_bars([("memory per idle connection", "kB per connection", bars, need, False),
                     ("server CPU under 1 ms of work per request", "cores (of 2)", bars_of(cpu, cores),
                      [(1.1, "must stay at or below 1.1")], False)],
                    "Coroutines: memory per connection and cores used", path)
@@ -647,7 +649,9 @@ def plot_coroutine(runs, path):
 
 
 def plot_cpu_work(rows, path):
-    ok = plot_bars([("throughput", "requests/s", bars_of(rows, throughput), [], False),
+    ep = med(rows_of(rows, model="epoll-lt"), throughput)
+    need = [(1.6 * ep, "2 workers must reach 1.6 x epoll-lt")] if ep else []
+    ok = plot_bars([("throughput", "requests/s", bars_of(rows, throughput), need, False),
                     ("server CPU", "cores (of 2)", bars_of(rows, cores), [(1.1, "one epoll loop must stay at or below 1.1")], False)],
                    "1 ms of CPU per request, 32 clients, server on 2 CPUs", path)
     return "Throughput and CPU cores used under CPU-bound work (hatched: loadgen-bound)." if ok else None

@@ -117,8 +117,8 @@ def plot_ratio(rows_a, rows_b, common, path):
         plots.setup_x(ax, first_rows, x_axis)
         ax.axhline(1, color="black", linewidth=0.8)
         ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(plots.FuncFormatter(plots.human))
-        ax.yaxis.set_minor_formatter(plots.FuncFormatter(plots.human))
+        ax.yaxis.set_major_formatter(plots.FuncFormatter(plots.tick))
+        ax.yaxis.set_minor_formatter(plots.FuncFormatter(plots.tick))
         ax.grid(True, which="both", alpha=0.3)
         ax.set_title(plots.title("Throughput B / A", where))
     if not handles:

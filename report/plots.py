@@ -34,6 +34,15 @@ def human(value, _pos=None):
     return "%.2g" % value
 
 
+def tick(value, _pos=None):
+    """Axis tick label: like human() but never rounded into a neighbour's label (1750 -> 1.75k, not
+    1.8k): up to three decimals of the unit, as many as the value needs."""
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= div:
+            return ("%.3f" % (value / div)).rstrip("0").rstrip(".") + suffix
+    return human(value)
+
+
 def new_figure(ncols=1, figsize=FIGSIZE):
     fig = Figure(figsize=figsize, dpi=DPI, layout="constrained")
     axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
@@ -132,7 +141,7 @@ def setup_x(ax, rows, x_axis):
         ax.set_xscale("symlog", linthresh=min(v for v in xs if v > 0), linscale=0.5)
     elif scale == "log":
         ax.set_xscale("log")
-    ax.set_xticks(xs, [human(v) if keep else "" for v, keep in zip(xs, readable(xs, scale))])
+    ax.set_xticks(xs, [tick(v) if keep else "" for v, keep in zip(xs, readable(xs, scale))])
     ax.xaxis.set_minor_formatter(NullFormatter())
     if len(xs) == 1:
         ax.set_xlim(xs[0] * 0.5 if xs[0] > 0 else -1, xs[0] * 1.5 if xs[0] > 0 else 1)
@@ -145,13 +154,13 @@ def setup_y(ax, medians, label, zero_based=True):
     ax.set_ylabel(label)
     if positive and len(positive) == len(present) and max(positive) / min(positive) >= 30:
         ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(FuncFormatter(human))
+        ax.yaxis.set_major_formatter(FuncFormatter(tick))
     else:
         if zero_based:
             # From 0, with room above the highest point so its marker and error bar are whole.
             top = max(ax.get_ylim()[1], max(present) * 1.06) if present else None
             ax.set_ylim(0, top)
-        ax.yaxis.set_major_formatter(FuncFormatter(human))
+        ax.yaxis.set_major_formatter(FuncFormatter(tick))
     ax.grid(True, which="major", alpha=0.3)
 
 
@@ -271,7 +280,7 @@ def plot_latency(rows, x_axis, where, styles, order, path):
             ax.set_yscale("log")
         else:
             ax.set_ylim(bottom=0)
-        ax.yaxis.set_major_formatter(FuncFormatter(human))
+        ax.yaxis.set_major_formatter(FuncFormatter(tick))
         ax.grid(True, which="major", alpha=0.3)
     low = min(ax.get_ylim()[0] for ax in axes)
     high = max(ax.get_ylim()[1] for ax in axes)
@@ -355,7 +364,7 @@ def plot_memory_per_connection(rows, x_axis, where, styles, order, path):
         ax.set_xlabel("open connections (active + idle)")
         if xs[0] > 0 and xs[-1] / xs[0] >= 10:
             ax.set_xscale("log")
-        ax.set_xticks(xs, [human(v) if keep else "" for v, keep in zip(xs, readable(xs, "log"))])
+        ax.set_xticks(xs, [tick(v) if keep else "" for v, keep in zip(xs, readable(xs, "log"))])
         ax.xaxis.set_minor_formatter(NullFormatter())
         legend(fig, ax, handles, False)
     source = R.memory_source([r for r in rows if R.usable(r)])
@@ -443,7 +452,7 @@ def plot_connection_outcome(rows, where, styles, order, path):
     ax.set_xlim(0, top * 1.35)
     ax.axvline(top, color="black", linewidth=0.8, linestyle="--")
     ax.set_xlabel("connections (%s offered: active + idle)" % count(top))
-    ax.xaxis.set_major_formatter(FuncFormatter(human))
+    ax.xaxis.set_major_formatter(FuncFormatter(tick))
     ax.set_title(title("Connections held and refused at %s offered" % count(top), where))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.5 / (height - 1.2)), ncol=2,
               fontsize=8, frameon=False)
@@ -483,7 +492,7 @@ def plot_spectrum(spectra, where, styles, order, path):
                                  markersize=5, label=server)
     percentile_ticks(ax, top)
     ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(FuncFormatter(human))
+    ax.yaxis.set_major_formatter(FuncFormatter(tick))
     ax.set_ylabel("latency (µs, log)")
     ax.grid(True, which="major", alpha=0.3)
     ax.set_title(title("Latency percentile spectrum", where))
