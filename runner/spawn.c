@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -21,6 +23,24 @@ void spawn_cmdline(char *const argv[], char *buf, size_t len)
     buf[0] = '\0';
     for (int i = 0; argv[i] && off + 1 < len; i++)
         off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? " " : "", argv[i]);
+}
+
+void spawn_arg(struct spawn_argv *a, const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (a->n < (int)(sizeof a->v / sizeof *a->v) - 1)
+        a->v[a->n++] = ut_strdup(buf);
+}
+
+void spawn_argv_free(struct spawn_argv *a)
+{
+    for (int i = 0; i < a->n; i++)
+        free(a->v[i]);
+    a->n = 0;
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. Reports errno through the
@@ -45,6 +65,9 @@ static void child(char *const argv[], const struct spawn_opts *o, int gate, int 
         goto fail;
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC); /* dup2 copies drop CLOEXEC: no leak */
     int logfd = o->log_fd >= 0 ? o->log_fd : devnull;
+    if (o->stdout_path && outw < 0 &&
+        (outw = open(o->stdout_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+        goto fail;
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(outw >= 0 ? outw : logfd, 1) < 0 || dup2(logfd, 2) < 0)
         goto fail;
     execv(argv[0], argv);

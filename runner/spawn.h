@@ -12,7 +12,8 @@ struct acct;
 struct spawn_opts {
     const cpu_set_t *cpus;  /* NULL: not pinned */
     int stdout_pipe;        /* 1: stdout is a pipe, its read end returned in out_fd */
-    int log_fd;             /* stderr (and stdout without a pipe) go here; -1: /dev/null */
+    int log_fd;             /* stderr (and stdout without a pipe or a file) go here; -1: /dev/null */
+    const char *stdout_path; /* stdout into this file (created or truncated); NULL: as above */
     struct acct *acct;      /* attach the child here before exec; NULL: none */
 };
 
@@ -25,5 +26,13 @@ pid_t spawn_start(char *const argv[], const struct spawn_opts *o, int *out_fd, c
 
 /* argv joined with spaces, for the log. */
 void spawn_cmdline(char *const argv[], char *buf, size_t len);
+
+/* An argument vector built one printf-formatted argument at a time (NULL-terminated in v). */
+struct spawn_argv {
+    char *v[160];
+    int n;
+};
+void spawn_arg(struct spawn_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void spawn_argv_free(struct spawn_argv *a);
 
 #endif
