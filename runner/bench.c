@@ -3,6 +3,8 @@
  * 128+signal when interrupted (complete rows kept, nothing left running). */
 #include "acct.h"
 #include "cfg.h"
+#include "extsrv.h"
+#include "loader.h"
 #include "plan.h"
 #include "preflight.h"
 #include "progress.h"
@@ -160,15 +162,25 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
                    const struct cfg *c, struct plan *p, const struct pf_sys *sys)
 {
     char err[UT_ERRLEN], path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/loadgen", bindir);
-    if (access(path, X_OK) < 0) {
-        fprintf(stderr, "bench: %s is not built (make all)\n", path);
-        return 1;
+    int used[CFG_NLOADERS] = {0};
+    for (int i = 0; i < p->n; i++)
+        used[p->rows[i].ax[CFG_LOADER]] = 1;
+    for (int l = 0; l < CFG_NLOADERS; l++) {
+        if (!used[l] || loader_path(loaders[l], bindir, path, sizeof path) == 0)
+            continue;
+        if (l == CFG_LOADGEN) {
+            fprintf(stderr, "bench: %s is not built (make all)\n", path);
+            return 1;
+        }
+        fprintf(stderr, "bench: warning: %s is not installed (make deps): its rows will say failed\n", path);
     }
     for (int s = 0; s < c->nsrv; s++) {
-        snprintf(path, sizeof path, "%s/server-%s", bindir, c->srv[s].model);
-        if (access(path, X_OK) < 0)
-            fprintf(stderr, "bench: warning: %s is not built: its rows will say failed\n", path);
+        const struct cfg_server *sv = &c->srv[s];
+        if (cfg_srv_external(sv) ? ext_which(sv->command[0], path, sizeof path) < 0
+                                 : (snprintf(path, sizeof path, "%s/server-%s", bindir, sv->model),
+                                    access(path, X_OK) < 0))
+            fprintf(stderr, "bench: warning: %s is not %s: its rows will say failed\n", path,
+                    cfg_srv_external(sv) ? "installed" : "built");
     }
     struct meta m;
     meta_init(&m, argc, argv, bindir); /* asks git through a shell: before any child of ours runs */

@@ -13,7 +13,11 @@
 const char *const cfg_axis_names[CFG_NAXES] = {
     [CFG_CONNECTIONS] = "connections", [CFG_IDLE] = "idle",         [CFG_SIZE] = "size",
     [CFG_RATE] = "rate",               [CFG_PIPELINE] = "pipeline", [CFG_CONN_MODE] = "conn_mode",
-    [CFG_WORK_US] = "work_us",
+    [CFG_WORK_US] = "work_us",         [CFG_LOADER] = "loader",
+};
+
+const char *const cfg_loader_names[CFG_NLOADERS + 1] = {
+    [CFG_LOADGEN] = "loadgen", [CFG_WRK] = "wrk", [CFG_H2LOAD] = "h2load", [CFG_NLOADERS] = NULL,
 };
 
 const char *cfg_conn_mode_str(long mode, char *buf, size_t len)
@@ -44,6 +48,12 @@ int cfg_axis_value(struct cy *y, yaml_node_t *n, enum cfg_axis a, long *out)
         return cy_long(y, n, key, 1, 1024, out);
     case CFG_WORK_US:
         return cy_long(y, n, key, 0, 10000000, out);
+    case CFG_LOADER: {
+        int e;
+        if (cy_enum(y, n, key, cfg_loader_names, &e) < 0)
+            return -1;
+        return (*out = e), 0;
+    }
     case CFG_CONN_MODE:
         if (n->type == YAML_SCALAR_NODE) {
             const char *s = (const char *)n->data.scalar.value;
@@ -95,7 +105,7 @@ int cfg_axis_values(struct cy *y, yaml_node_t *n, enum cfg_axis a, struct cfg_va
     return cfg_axis_value(y, n, a, &v->v[0]);
 }
 
-const char cfg_axis_list[] = "connections, idle, size, rate, pipeline, conn_mode, work_us";
+const char cfg_axis_list[] = "connections, idle, size, rate, pipeline, conn_mode, work_us, loader";
 
 /* --- defaults --------------------------------------------------------------------------------- */
 

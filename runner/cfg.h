@@ -14,6 +14,7 @@ enum cfg_axis {
     CFG_PIPELINE,
     CFG_CONN_MODE,
     CFG_WORK_US,
+    CFG_LOADER,   /* last, so that points differing only in the loader are neighbours in a plan */
     CFG_NAXES
 };
 extern const char *const cfg_axis_names[CFG_NAXES];
@@ -22,6 +23,10 @@ extern const char *const cfg_axis_names[CFG_NAXES];
 #define CFG_KEEPALIVE 0L
 #define CFG_CLOSE (-1L)
 const char *cfg_conn_mode_str(long mode, char *buf, size_t len);
+
+/* The loader axis: which load generator measures a point (loader.c has what each can do). */
+enum cfg_loader { CFG_LOADGEN, CFG_WRK, CFG_H2LOAD, CFG_NLOADERS };
+extern const char *const cfg_loader_names[CFG_NLOADERS + 1]; /* NULL-terminated */
 
 enum cfg_proto { CFG_ECHO, CFG_HTTP };
 
@@ -56,6 +61,11 @@ struct cfg_server {
     struct cfg_excl *excl;
     int nexcl;
     int line;            /* 1-based line of the entry, for messages */
+    /* An external server (a program that is not bin/server-<model>), extsrv.c: */
+    char **command;      /* argv template ({port}, {dir}, {config}, ... substituted); NULL: ours */
+    int ncommand;
+    char *config;        /* text written to {config} with the same substitutions; NULL: none */
+    int http_only;       /* it speaks HTTP only (nginx) */
 };
 
 struct cfg_defaults {
@@ -105,6 +115,10 @@ int cfg_model_known(const char *model, const char *bindir);
 extern const char *const cfg_models[];
 
 /* The server's effective settings after defaults. */
+static inline int cfg_srv_external(const struct cfg_server *s)
+{
+    return s->command != NULL;
+}
 long cfg_srv_idle_timeout(const struct cfg *c, const struct cfg_server *s);
 
 /* Normalized JSON of the parsed config, for meta.json. */

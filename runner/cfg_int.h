@@ -14,6 +14,7 @@ struct cfg_parse {
     struct cfg_block *b;    /* the matrix block being parsed */
     int range_axis;         /* the axis of the min/max range being parsed */
     yaml_node_t *work_us_node; /* where a server set work_us, for the conflict message */
+    yaml_node_t *model_node;   /* where a server set model, to check it once command is known */
 };
 
 /* One value of axis a from a scalar node; a scalar or non-empty list into v. */

@@ -35,6 +35,8 @@ static void json_values(struct ut_str *o, const struct cfg_values *v, int axis)
     for (int i = 0; i < v->n; i++) {
         if (axis == CFG_CONN_MODE)
             ut_str_addf(o, "%s\"%s\"", i ? "," : "", cfg_conn_mode_str(v->v[i], buf, sizeof buf));
+        else if (axis == CFG_LOADER)
+            ut_str_addf(o, "%s\"%s\"", i ? "," : "", cfg_loader_names[v->v[i]]);
         else
             ut_str_addf(o, "%s%ld", i ? "," : "", v->v[i]);
     }
@@ -70,6 +72,8 @@ void cfg_to_json(const struct cfg *c, struct ut_str *o)
     for (int a = 0; a < CFG_NAXES; a++) {
         if (a == CFG_CONN_MODE)
             ut_str_addf(o, ",\"%s\":\"%s\"", cfg_axis_names[a], cfg_conn_mode_str(c->axis_default[a], buf, sizeof buf));
+        else if (a == CFG_LOADER)
+            ut_str_addf(o, ",\"%s\":\"%s\"", cfg_axis_names[a], cfg_loader_names[c->axis_default[a]]);
         else
             ut_str_addf(o, ",\"%s\":%ld", cfg_axis_names[a], c->axis_default[a]);
     }
@@ -83,6 +87,11 @@ void cfg_to_json(const struct cfg *c, struct ut_str *o)
         ut_str_addf(o, ",\"workers\":%d,\"work_us\":%ld,\"idle_timeout\":%ld,\"exclusions\":%d", s->workers,
                     s->work_us, cfg_srv_idle_timeout(c, s), s->nexcl);
         json_strs(o, "args", s->args, s->nargs);
+        if (cfg_srv_external(s)) {
+            json_strs(o, "command", s->command, s->ncommand);
+            ut_str_add(o, ",\"config\":");
+            ut_str_json(o, s->config ? s->config : "");
+        }
         ut_str_add(o, "}");
     }
     ut_str_add(o, "],\"matrix\":[");
@@ -117,8 +126,9 @@ void cfg_free(struct cfg *c)
     free_strs(d->loadgen_args, d->nloadgen_args);
     for (int i = 0; i < c->nsrv; i++) {
         struct cfg_server *s = &c->srv[i];
-        free(s->name), free(s->model), free(s->docroot);
+        free(s->name), free(s->model), free(s->docroot), free(s->config);
         free_strs(s->args, s->nargs);
+        free_strs(s->command, s->ncommand);
         for (int e = 0; e < s->nexcl; e++)
             for (int a = 0; a < CFG_NAXES; a++)
                 free(s->excl[e].ax[a].vals);

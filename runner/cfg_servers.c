@@ -3,6 +3,7 @@
 #include "cfg.h"
 #include "cfg_int.h"
 #include "cfg_yaml.h"
+#include "extsrv.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -20,6 +21,8 @@ int cfg_model_known(const char *model, const char *bindir)
     for (int i = 0; cfg_models[i]; i++)
         if (!strcmp(model, cfg_models[i]))
             return 1;
+    if (ext_preset(model))
+        return 1;
     char path[4096];
     snprintf(path, sizeof path, "%s/server-%s", bindir, model);
     return strchr(model, '/') == NULL && access(path, X_OK) == 0;
@@ -90,20 +93,20 @@ static int exclusions(struct cy *y, yaml_node_t *v, struct cfg_parse *p)
 
 /* --- servers ---------------------------------------------------------------------------------- */
 
-static int model_value(struct cy *y, yaml_node_t *v, struct cfg_parse *p, char **out)
+/* Is the model (given at node v) one we can run? */
+static int check_model(struct cy *y, yaml_node_t *v, struct cfg_parse *p, const char *model)
 {
-    if (cy_str(y, v, "model", out) < 0)
-        return -1;
-    if (!cfg_model_known(*out, p->bindir)) {
-        struct ut_str known = {0};
-        for (int i = 0; cfg_models[i]; i++)
-            ut_str_addf(&known, "%s%s", i ? ", " : "", cfg_models[i]);
-        cy_fail(y, v, "unknown server '%s' (expected one of %s, or a model built as %s/server-%s)", *out,
-                known.s, p->bindir, *out);
-        ut_str_free(&known);
-        return -1;
-    }
-    return 0;
+    if (cfg_model_known(model, p->bindir))
+        return 0;
+    struct ut_str known = {0};
+    for (int i = 0; cfg_models[i]; i++)
+        ut_str_addf(&known, "%s%s", i ? ", " : "", cfg_models[i]);
+    for (const struct ext_preset *e = ext_presets; e->name; e++)
+        ut_str_addf(&known, ", %s (external)", e->name);
+    cy_fail(y, v, "unknown server '%s' (expected one of %s, a model built as %s/server-%s, or an external "
+            "program given by command:)", model, known.s, p->bindir, model);
+    ut_str_free(&known);
+    return -1;
 }
 
 static int server_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
@@ -111,8 +114,18 @@ static int server_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_
     struct cfg_parse *p = arg;
     struct cfg_server *s = p->s;
     long w;
-    if (!strcmp(key, "model"))
-        return model_value(y, v, p, &s->model);
+    if (!strcmp(key, "model")) {
+        /* Checked after the whole entry: with a command, the model is only a label. */
+        p->model_node = v;
+        return cy_str(y, v, key, &s->model);
+    }
+    if (!strcmp(key, "command")) {
+        if (cy_strlist(y, v, key, &s->command, &s->ncommand) < 0)
+            return -1;
+        return s->ncommand ? 0 : cy_fail(y, v, "'command' is empty: give the program and its arguments");
+    }
+    if (!strcmp(key, "config"))
+        return cy_str(y, v, key, &s->config);
     if (!strcmp(key, "name"))
         return cy_str(y, v, key, &s->name);
     if (!strcmp(key, "workers"))
@@ -135,8 +148,42 @@ static int server_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_
         return exclusions(y, v, p);
     return cy_fail(y, k,
                    "unknown key '%s' in a server (expected model, name, workers, work_us, idle_timeout, "
-                   "max_conns, backlog, docroot, args, exclude)",
+                   "max_conns, backlog, docroot, args, exclude, command, config)",
                    key);
+}
+
+/* An external server: a preset fills what the entry did not give; the templates are checked and
+ * the options that only our servers understand are refused. */
+static int external(struct cy *y, yaml_node_t *n, struct cfg_parse *p)
+{
+    struct cfg_server *s = p->s;
+    const struct ext_preset *pre = s->model && !s->command ? ext_preset(s->model) : NULL;
+    char err[UT_ERRLEN];
+    if (!s->command && s->config)
+        return cy_fail(y, n, "'config' is for an external server: give its 'command' too");
+    if (!s->command && !pre)
+        return 0; /* one of ours */
+    if (pre) {
+        for (const char *const *a = pre->command; *a; a++) {
+            s->command = ut_realloc(s->command, (size_t)(s->ncommand + 2) * sizeof *s->command);
+            s->command[s->ncommand++] = ut_strdup(*a);
+            s->command[s->ncommand] = NULL;
+        }
+        if (!s->config)
+            s->config = ut_strdup(pre->config);
+        s->http_only = pre->http_only;
+    }
+    if (!s->model) {
+        const char *b = strrchr(s->command[0], '/');
+        s->model = ut_strdup(b ? b + 1 : s->command[0]);
+    }
+    if (s->docroot)
+        return cy_fail(y, n, "server '%s' is external: it has no --docroot (put one in its config)", s->model);
+    if (p->work_us_node)
+        return cy_fail(y, p->work_us_node, "server '%s' is external: it cannot burn work_us", s->model);
+    if (ext_check(s, err, sizeof err) < 0)
+        return cy_fail(y, n, "server '%s': %s", s->model, err);
+    return 0;
 }
 
 static struct cfg_server *new_server(struct cfg *c, int line)
@@ -158,15 +205,22 @@ static int server_entry(struct cy *y, yaml_node_t *n, struct cfg_parse *p)
         return 0;
     }
     p->s = new_server(p->c, cy_line(n));
-    p->work_us_node = NULL;
-    if (n->type == YAML_SCALAR_NODE)
-        return model_value(y, n, p, &p->s->model);
+    p->work_us_node = p->model_node = NULL;
+    if (n->type == YAML_SCALAR_NODE) {
+        if (cy_str(y, n, "model", &p->s->model) < 0 || check_model(y, n, p, p->s->model) < 0)
+            return -1;
+        return external(y, n, p);
+    }
     if (n->type != YAML_MAPPING_NODE)
         return cy_fail(y, n, "a server is a model name or a mapping with model:, got %s", cy_what(n, w, sizeof w));
     if (cy_mapping(y, n, "a server", server_pair, p) < 0)
         return -1;
-    if (!p->s->model)
-        return cy_fail(y, n, "this server has no 'model' (e.g. model: threadpool)");
+    if (!p->s->model && !p->s->command)
+        return cy_fail(y, n, "this server has no 'model' (e.g. model: threadpool) and no 'command'");
+    if (!p->s->command && check_model(y, p->model_node, p, p->s->model) < 0)
+        return -1;
+    if (external(y, n, p) < 0)
+        return -1;
     if (p->work_us_node)
         for (int b = 0; b < p->c->nblk; b++)
             if (p->c->blk[b].ax[CFG_WORK_US].n)

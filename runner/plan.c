@@ -1,5 +1,6 @@
 /* plan.c - matrix expansion, exclusions, repeat interleaving and the ETA. */
 #include "plan.h"
+#include "loader.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -75,8 +76,31 @@ void plan_key(const char *server, const long ax[CFG_NAXES], int repeat, char *bu
         snprintf(mode, sizeof mode, "close");
     else
         snprintf(mode, sizeof mode, "reqs%ld", ax[CFG_CONN_MODE]);
-    snprintf(buf, len, "%s_c%ld_i%ld_s%ld_r%ld_p%ld_%s_w%ld_rep%d", server, ax[CFG_CONNECTIONS], ax[CFG_IDLE],
-             ax[CFG_SIZE], ax[CFG_RATE], ax[CFG_PIPELINE], mode, ax[CFG_WORK_US], repeat);
+    /* The loader only appears when it is not ours: keys of runs before the axis existed stay valid. */
+    char ld[32] = "";
+    if (ax[CFG_LOADER] != CFG_LOADGEN)
+        snprintf(ld, sizeof ld, "_%s", cfg_loader_names[ax[CFG_LOADER]]);
+    snprintf(buf, len, "%s_c%ld_i%ld_s%ld_r%ld_p%ld_%s_w%ld%s_rep%d", server, ax[CFG_CONNECTIONS], ax[CFG_IDLE],
+             ax[CFG_SIZE], ax[CFG_RATE], ax[CFG_PIPELINE], mode, ax[CFG_WORK_US], ld, repeat);
+}
+
+/* A (server, point) pair the plan cannot run: the loader cannot measure the point, or an
+ * external server cannot serve it. Fills err (naming the point) and returns 1. */
+static int point_unsupported(const struct cfg *c, const struct cfg_server *s, const long ax[CFG_NAXES], char *err,
+                             size_t errlen)
+{
+    char why[256], key[200];
+    const char *w = loaders[ax[CFG_LOADER]]->unsupported(c, ax, why, sizeof why);
+    if (!w && cfg_srv_external(s) && s->http_only && c->d.proto != CFG_HTTP)
+        w = "it speaks HTTP only (proto: http)";
+    if (!w && cfg_srv_external(s) && ax[CFG_WORK_US])
+        snprintf(why, sizeof why, "it is external and cannot burn work_us %ld", ax[CFG_WORK_US]), w = why;
+    if (!w)
+        return 0;
+    plan_key(s->name, ax, 1, key, sizeof key);
+    snprintf(err, errlen, "%s: server '%s' at point %.*s: %s (take the point away with exclude: or a matrix list "
+             "of blocks)", c->path, s->name, (int)(strlen(key) - 5), key, w);
+    return 1;
 }
 
 int plan_build(const struct cfg *c, const char *only, struct plan *p, char *err, size_t errlen)
@@ -118,19 +142,29 @@ int plan_build(const struct cfg *c, const char *only, struct plan *p, char *err,
     int cap = (int)(np * c->nsrv * c->d.repeats);
     p->rows = ut_calloc((size_t)cap, sizeof *p->rows);
     /* Repeats outermost, and each repeat starts the server list one further along: a drift of
-     * the machine over time then lands on every server in turn instead of always the last one. */
+     * the machine over time then lands on every server in turn instead of always the last one.
+     * Points that differ only in the loader (neighbours: it is the last axis) rotate as one list
+     * of (loader, server) pairs, so no loader always runs first either. */
     for (int r = 0; r < c->d.repeats; r++)
-        for (int i = 0; i < np; i++)
-            for (int k = 0; k < c->nsrv; k++) {
-                int s = (k + r) % c->nsrv;
+        for (int i = 0, j; i < np; i = j) {
+            for (j = i + 1; j < np && !memcmp(pts[i], pts[j], CFG_LOADER * sizeof pts[i][0]); j++)
+                ;
+            int pairs = (j - i) * c->nsrv;
+            for (int k = 0; k < pairs; k++) {
+                int pi = i + (k + r) % pairs / c->nsrv, s = (k + r) % pairs % c->nsrv;
                 const struct cfg_server *sv = &c->srv[s];
                 long ax[CFG_NAXES];
-                memcpy(ax, pts[i], sizeof ax);
+                memcpy(ax, pts[pi], sizeof ax);
                 if (sv->work_us >= 0)
                     ax[CFG_WORK_US] = sv->work_us;
                 if (excluded(sv, ax)) {
                     p->nexcluded += r == 0;
                     continue;
+                }
+                if (r == 0 && point_unsupported(c, sv, ax, err, errlen)) {
+                    free(pts);
+                    plan_free(p);
+                    return -1;
                 }
                 if (!selected(sv, only))
                     continue;
@@ -141,6 +175,7 @@ int plan_build(const struct cfg *c, const char *only, struct plan *p, char *err,
                 row->order = p->n;
                 plan_key(sv->name, ax, r + 1, row->key, sizeof row->key);
             }
+        }
     free(pts);
     return 0;
 }
@@ -173,16 +208,20 @@ void plan_print(FILE *f, const struct cfg *c, const struct plan *p)
     char mode[32], dur[32];
     int todo = 0;
     fprintf(f, "plan for %s (%s)\n", c->name, c->path);
-    fprintf(f, "%5s  %-18s %7s %7s %7s %8s %4s %-10s %7s %3s  %s\n", "order", "server", "conns", "idle", "size",
-            "rate", "pipe", "conn_mode", "work_us", "rep", "loadgen");
+    fprintf(f, "%5s  %-18s %7s %7s %7s %8s %4s %-10s %7s %-7s %3s  %s\n", "order", "server", "conns", "idle",
+            "size", "rate", "pipe", "conn_mode", "work_us", "loader", "rep", "loadgen");
     for (int i = 0; i < p->n; i++) {
         const struct plan_row *r = &p->rows[i];
         todo += !r->done;
-        fprintf(f, "%5d  %-18s %7ld %7ld %7ld %8ld %4ld %-10s %7ld %3d  procs=%d threads=%d ips=%d%s\n", r->order,
-                c->srv[r->srv].name, r->ax[CFG_CONNECTIONS], r->ax[CFG_IDLE], r->ax[CFG_SIZE], r->ax[CFG_RATE],
-                r->ax[CFG_PIPELINE], cfg_conn_mode_str(r->ax[CFG_CONN_MODE], mode, sizeof mode),
-                r->ax[CFG_WORK_US], r->repeat, r->lg_procs, r->lg_threads, r->source_ips,
-                r->done ? "  (done, skipped)" : "");
+        char split[64];
+        if (r->ax[CFG_LOADER] == CFG_LOADGEN)
+            snprintf(split, sizeof split, "procs=%d threads=%d ips=%d", r->lg_procs, r->lg_threads, r->source_ips);
+        else
+            snprintf(split, sizeof split, "threads=%d", r->lg_threads);
+        fprintf(f, "%5d  %-18s %7ld %7ld %7ld %8ld %4ld %-10s %7ld %-7s %3d  %s%s\n", r->order, c->srv[r->srv].name,
+                r->ax[CFG_CONNECTIONS], r->ax[CFG_IDLE], r->ax[CFG_SIZE], r->ax[CFG_RATE], r->ax[CFG_PIPELINE],
+                cfg_conn_mode_str(r->ax[CFG_CONN_MODE], mode, sizeof mode), r->ax[CFG_WORK_US],
+                cfg_loader_names[r->ax[CFG_LOADER]], r->repeat, split, r->done ? "  (done, skipped)" : "");
     }
     fprintf(f, "%d runs to do (%d points x %d servers x %ld repeats; %d server/point pairs excluded%s%s)\n", todo,
             p->npoints, c->nsrv, c->d.repeats, p->nexcluded, todo < p->n ? "; already done: " : "",

@@ -1,5 +1,6 @@
 /* preflight.c - limits checked before the first run, and the load generator split they force. */
 #include "preflight.h"
+#include "loader.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -104,6 +105,11 @@ int pf_apply(const struct cfg *c, const struct pf_sys *s, struct plan *p, char *
         if (r->source_ips > 250) {
             snprintf(err, errlen, "%ld connections need %d source addresses (%ld ports each): too many", total,
                      r->source_ips, per_ip);
+            return -1;
+        }
+        if (r->ax[CFG_LOADER] != CFG_LOADGEN && (r->lg_procs > 1 || r->source_ips > 1)) {
+            snprintf(err, errlen, "%s cannot hold %ld connections: that takes %d processes and %d source addresses, "
+                     "which only our loadgen can split into", loader_of(r)->name, total, r->lg_procs, r->source_ips);
             return -1;
         }
         if (!c->d.source_ips && need_ips > 1) {

@@ -9,7 +9,7 @@
 /* runs.csv columns, in the contract's order. The report reads them by name. */
 #define RES_COLUMNS(X)                                                                              \
     X(run) X(server) X(model) X(workers) X(repeat) X(order) X(proto) X(connections) X(idle) X(size) \
-    X(rate_rps) X(pipeline) X(conn_mode) X(work_us) X(duration_s)                                    \
+    X(rate_rps) X(pipeline) X(conn_mode) X(work_us) X(loader) X(duration_s)                         \
     X(requests) X(throughput_rps) X(latency_p50_us) X(latency_p90_us) X(latency_p99_us)              \
     X(latency_p999_us) X(latency_max_us) X(latency_mean_us) X(uncorrected_p50_us)                    \
     X(uncorrected_p99_us) X(connect_p50_us) X(connect_p99_us) X(connects) X(send_lag_p99_us)         \

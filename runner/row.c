@@ -88,8 +88,12 @@ static void params(const struct run_facts *f, struct res_row *r)
     res_set(r, RC_pipeline, "%ld", p->ax[CFG_PIPELINE]);
     res_set(r, RC_conn_mode, "%s", cfg_conn_mode_str(p->ax[CFG_CONN_MODE], mode, sizeof mode));
     res_set(r, RC_work_us, "%ld", p->ax[CFG_WORK_US]);
+    res_set(r, RC_loader, "%s", cfg_loader_names[p->ax[CFG_LOADER]]);
     res_set(r, RC_duration_s, "%g", c->d.duration);
-    res_set(r, RC_loadgen, "procs=%d threads=%d ips=%d", p->lg_procs, p->lg_threads, p->source_ips);
+    if (p->ax[CFG_LOADER] == CFG_LOADGEN)
+        res_set(r, RC_loadgen, "procs=%d threads=%d ips=%d", p->lg_procs, p->lg_threads, p->source_ips);
+    else
+        res_set(r, RC_loadgen, "threads=%d", p->lg_threads);
 }
 
 static void loadgen_cells(const struct json *j, struct res_row *r)
@@ -180,6 +184,10 @@ void row_build(const struct run_facts *f, struct res_row *r)
     }
     if (f->lg_wall_s > 0)
         res_set(r, RC_loadgen_cpu_s, "%.3f", f->lg_cpu_s);
+    /* wrk and h2load do not say how busy they were: the share the runner saw (wait4), as our
+     * loadgen defines its own (CPU seconds / (wall seconds * threads)). */
+    if (f->lg && !json_get(f->lg, "cpu.share") && f->lg_wall_s > 0 && f->pr->lg_threads > 0)
+        res_set(r, RC_loadgen_cpu_share, "%.3f", f->lg_cpu_s / (f->lg_wall_s * f->pr->lg_threads));
     const char *b = row_bottleneck(f, why, sizeof why);
     if (b)
         res_set(r, RC_bottleneck, "%s", b);

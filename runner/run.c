@@ -1,7 +1,9 @@
 /* run.c - one row, start to stop. Every wait goes through rl_pump, so Ctrl-C is seen at once;
  * every exit path leaves no process of the run behind. */
 #include "run.h"
+#include "extsrv.h"
 #include "json.h"
+#include "loader.h"
 #include "row.h"
 #include "runloop.h"
 #include "spawn.h"
@@ -19,33 +21,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* --- argv building ------------------------------------------------------------------------- */
+/* --- command lines ---------------------------------------------------------------------- */
 
-struct argv {
-    char *v[160];
-    int n;
-};
-
-static void arg(struct argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void arg(struct argv *a, const char *fmt, ...)
-{
-    char buf[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (a->n < (int)(sizeof a->v / sizeof *a->v) - 1)
-        a->v[a->n++] = ut_strdup(buf);
-}
-
-static void argv_free(struct argv *a)
-{
-    for (int i = 0; i < a->n; i++)
-        free(a->v[i]);
-    a->n = 0;
-}
-
-static void server_argv(struct run_env *e, const struct plan_row *pr, const char *stats, struct argv *a)
+static void server_argv(struct run_env *e, const struct plan_row *pr, const char *stats, struct spawn_argv *a)
 {
     const struct cfg *c = e->c;
     const struct cfg_server *s = &c->srv[pr->srv];
@@ -53,58 +31,25 @@ static void server_argv(struct run_env *e, const struct plan_row *pr, const char
     long max_conns = s->max_conns >= 0 ? s->max_conns : c->d.max_conns;
     long backlog = s->backlog >= 0 ? s->backlog : c->d.backlog;
     const char *docroot = s->docroot ? s->docroot : c->d.docroot;
-    arg(a, "%s/server-%s", e->bindir, s->model);
-    arg(a, "--host"), arg(a, "%s", c->d.host);
-    arg(a, "--port"), arg(a, "%ld", c->d.port);
-    arg(a, "--proto"), arg(a, "%s", c->d.proto == CFG_HTTP ? "http" : "echo");
-    arg(a, "--idle-timeout"), arg(a, "%ld", cfg_srv_idle_timeout(c, s));
-    arg(a, "--work-us"), arg(a, "%ld", pr->ax[CFG_WORK_US]);
+    spawn_arg(a, "%s/server-%s", e->bindir, s->model);
+    spawn_arg(a, "--host"), spawn_arg(a, "%s", c->d.host);
+    spawn_arg(a, "--port"), spawn_arg(a, "%ld", c->d.port);
+    spawn_arg(a, "--proto"), spawn_arg(a, "%s", c->d.proto == CFG_HTTP ? "http" : "echo");
+    spawn_arg(a, "--idle-timeout"), spawn_arg(a, "%ld", cfg_srv_idle_timeout(c, s));
+    spawn_arg(a, "--work-us"), spawn_arg(a, "%ld", pr->ax[CFG_WORK_US]);
     if (workers)
-        arg(a, "--workers"), arg(a, "%ld", workers);
+        spawn_arg(a, "--workers"), spawn_arg(a, "%ld", workers);
     if (max_conns)
-        arg(a, "--max-conns"), arg(a, "%ld", max_conns);
+        spawn_arg(a, "--max-conns"), spawn_arg(a, "%ld", max_conns);
     if (backlog)
-        arg(a, "--backlog"), arg(a, "%ld", backlog);
+        spawn_arg(a, "--backlog"), spawn_arg(a, "%ld", backlog);
     if (docroot)
-        arg(a, "--docroot"), arg(a, "%s", docroot);
-    arg(a, "--stats"), arg(a, "%s", stats);
+        spawn_arg(a, "--docroot"), spawn_arg(a, "%s", docroot);
+    spawn_arg(a, "--stats"), spawn_arg(a, "%s", stats);
     for (int i = 0; i < c->d.nserver_args; i++)
-        arg(a, "%s", c->d.server_args[i]);
+        spawn_arg(a, "%s", c->d.server_args[i]);
     for (int i = 0; i < s->nargs; i++)
-        arg(a, "%s", s->args[i]);
-}
-
-static void loadgen_argv(struct run_env *e, const struct plan_row *pr, int port, const char *work, struct argv *a)
-{
-    const struct cfg *c = e->c;
-    char mode[32];
-    arg(a, "%s/loadgen", e->bindir);
-    arg(a, "--target"), arg(a, "%s:%d", c->d.host, port);
-    arg(a, "--proto"), arg(a, "%s", c->d.proto == CFG_HTTP ? "http" : "echo");
-    if (c->d.proto == CFG_HTTP)
-        arg(a, "--path"), arg(a, "%s", c->d.path);
-    arg(a, "--connections"), arg(a, "%ld", pr->ax[CFG_CONNECTIONS]);
-    arg(a, "--idle"), arg(a, "%ld", pr->ax[CFG_IDLE]);
-    arg(a, "--threads"), arg(a, "%d", pr->lg_threads);
-    arg(a, "--procs"), arg(a, "%d", pr->lg_procs);
-    arg(a, "--duration"), arg(a, "%g", c->d.duration);
-    arg(a, "--warmup"), arg(a, "%g", c->d.warmup);
-    arg(a, "--rate"), arg(a, "%ld", pr->ax[CFG_RATE]);
-    if (pr->ax[CFG_RATE])
-        arg(a, "--arrival"), arg(a, "%s", c->d.arrival);
-    arg(a, "--size"), arg(a, "%ld", pr->ax[CFG_SIZE]);
-    arg(a, "--pipeline"), arg(a, "%ld", pr->ax[CFG_PIPELINE]);
-    arg(a, "--conn-mode"), arg(a, "%s", cfg_conn_mode_str(pr->ax[CFG_CONN_MODE], mode, sizeof mode));
-    arg(a, "--timeout"), arg(a, "%g", c->d.timeout);
-    if (c->d.connect_rate)
-        arg(a, "--connect-rate"), arg(a, "%ld", c->d.connect_rate);
-    if (pr->source_ips > 1)
-        arg(a, "--source-ips"), arg(a, "127.0.0.1-127.0.0.%d", pr->source_ips);
-    arg(a, "--json"), arg(a, "%s.lg.json", work);
-    arg(a, "--timeseries"), arg(a, "%s.ts.csv", work);
-    arg(a, "--hist"), arg(a, "%s.hgrm", work);
-    for (int i = 0; i < c->d.nloadgen_args; i++)
-        arg(a, "%s", c->d.loadgen_args[i]);
+        spawn_arg(a, "%s", s->args[i]);
 }
 
 /* --- waiting ------------------------------------------------------------------------------- */
@@ -194,51 +139,107 @@ int run_pause(struct run_env *e, double s)
     return e->interrupted ? -1 : 0;
 }
 
-/* Wait for the ready line, the server's death or the timeout; returns why it failed or NULL. */
-static const char *await_ready(struct run *r, char *why, size_t len)
+/* Wait for the ready line (an external server: the port accepting a connection, probed every
+ * 20 ms), the server's death or the timeout; returns why it failed or NULL. */
+static const char *await_ready(struct run *r, int external, char *why, size_t len)
 {
     double end = ut_now() + r->e->c->d.ready_timeout;
-    while (!r->ready && r->srv.alive && !r->e->interrupted && ut_now() < end)
-        rl_pump(r, end);
+    while (!r->ready && r->srv.alive && !r->e->interrupted && ut_now() < end) {
+        if (external && ext_accepts(r->e->c->d.host, r->port)) {
+            r->ready = 1;
+            break;
+        }
+        rl_pump(r, external ? ut_now() + 0.02 : end);
+    }
     if (r->ready || r->e->interrupted)
         return NULL;
     char st[64];
     if (!r->srv.alive)
-        snprintf(why, len, "server exited (%s) before its ready line", rl_status_str(r->srv.status, st, sizeof st));
+        snprintf(why, len, "server exited (%s) before %s", rl_status_str(r->srv.status, st, sizeof st),
+                 external ? "accepting connections (its stderr is in the log)" : "its ready line");
+    else if (external)
+        snprintf(why, len, "the server did not accept connections on %s:%d within %g s", r->e->c->d.host, r->port,
+                 r->e->c->d.ready_timeout);
     else
         snprintf(why, len, "no ready line from the server within %g s", r->e->c->d.ready_timeout);
     return why;
 }
 
-/* The load: start the loadgen and sample until it exits, with one sample exactly at the end of
- * its warmup and one at the end of its measured duration: the server's CPU is then counted over
- * the same window as the loadgen's requests (not over its drain of late answers at the end).
- * Returns why it failed or NULL; *iws / *iwe: the samples bounding the window. */
-static const char *load(struct run *r, const char *work, int *iws, int *iwe, char *why, size_t len)
+/* A wrk or h2load summary (<work>.out) into the loadgen's JSON (<work>.lg.json), its text copied
+ * to the log. Returns why it failed or NULL. */
+static const char *convert(struct run *r, const struct loader *ld, const char *work, char *why, size_t len)
+{
+    char path[1400], err[UT_ERRLEN], st[64];
+    char *text = NULL;
+    struct ut_str j = {0};
+    snprintf(path, sizeof path, "%s.out", work);
+    if (ut_read_file(path, &text) < 0) {
+        snprintf(why, len, "%s wrote no output (%s)", ld->name, rl_status_str(r->lg.status, st, sizeof st));
+        return why;
+    }
+    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+        if (!strstr(l, "progress: ")) /* h2load's per-10% lines say nothing */
+            ut_log(UT_DEBUG, "%s: %s", ld->name, l);
+    free(text);
+    ut_read_file(path, &text);
+    const char *fail = NULL;
+    if (ld->to_json(text, &j, err, sizeof err) < 0) {
+        snprintf(why, len, "%s (%s): %s; its output is in the log", ld->name, rl_status_str(r->lg.status, st, sizeof st),
+                 err);
+        fail = why;
+    } else {
+        snprintf(path, sizeof path, "%s.lg.json", work);
+        if (ut_write_atomic(path, j.s, j.len, err, sizeof err) < 0)
+            snprintf(why, len, "%s", err), fail = why;
+    }
+    free(text);
+    ut_str_free(&j);
+    return fail;
+}
+
+/* One run of the loader, pinned to loadgen_cpus in its own group, sampled until it exits. With
+ * `measured`, one sample is taken exactly at the start of its measured window and one at the end:
+ * the server's CPU is then counted over the same window as its requests (not over a drain of
+ * late answers at the end). A warm-up run (wrk) is not measured and its output is dropped. */
+static const char *invoke(struct run *r, const struct loader *ld, const char *work, int measured, char *why,
+                          size_t len)
 {
     const struct cfg *c = r->e->c;
-    struct argv a = {0};
-    char cmd[4096], err[UT_ERRLEN];
-    loadgen_argv(r->e, r->pr, r->port, work, &a);
+    struct spawn_argv a = {0};
+    char cmd[4096], err[UT_ERRLEN], exe[1400], out[1400];
+    double seconds = measured ? c->d.duration : c->d.warmup;
+    struct loader_ctx x = {.c = c, .pr = r->pr, .bindir = r->e->bindir, .port = r->port, .work = work,
+                           .seconds = seconds};
+    ld->argv(&x, &a);
+    if (ld->program) { /* found on PATH: execv wants the path */
+        loader_path(ld, r->e->bindir, exe, sizeof exe);
+        free(a.v[0]);
+        a.v[0] = ut_strdup(exe);
+    }
     spawn_cmdline(a.v, cmd, sizeof cmd);
-    ut_log(UT_DEBUG, "loadgen: %s", cmd);
-    struct spawn_opts lo = {.cpus = &r->e->loadgen_cpus, .log_fd = ut_log_fd()};
+    ut_log(UT_DEBUG, "%s%s: %s", ld->name, measured ? "" : " (warm-up, not measured)", cmd);
+    snprintf(out, sizeof out, "%s.out", work);
+    struct spawn_opts lo = {.cpus = &r->e->loadgen_cpus, .log_fd = ut_log_fd(),
+                            .stdout_path = !ld->to_json ? NULL : measured ? out : "/dev/null"};
     int dummy;
     pid_t pid = spawn_start(a.v, &lo, &dummy, err, sizeof err);
-    argv_free(&a);
+    spawn_argv_free(&a);
     if (pid < 0) {
         snprintf(why, len, "%s", err);
         return why;
     }
-    r->lg = (struct kid){.pid = pid, .alive = 1, .t_start = ut_now()};
-    r->edge[0] = r->lg.t_start + c->d.warmup;
+    /* A warm-up run before this one: its CPU and start time stay in the loader's totals. */
+    double now = ut_now(), lead = ld->own_warmup ? c->d.warmup : 0;
+    r->lg = (struct kid){.pid = pid, .alive = 1, .t_start = r->lg.pid ? r->lg.t_start : now, .cpu_s = r->lg.cpu_s};
+    r->edge[0] = now + lead;
     r->edge[1] = r->edge[0] + c->d.duration;
     r->edge_sample[0] = r->edge_sample[1] = -1;
-    r->nedges = 2, r->next_edge = 0;
+    /* wrk and h2load end their measurement when they like (wrk checks its stop flag every 100 ms
+     * and counts the requests up to then): their window ends when they exit, the sample after. */
+    r->nedges = !measured ? 0 : ld->to_json ? 1 : 2, r->next_edge = 0;
     /* Connecting many sockets takes time before the clock of the loadgen even starts. */
-    double limit = c->d.warmup + c->d.duration + c->d.timeout + 10 +
-                   (r->pr->ax[CFG_CONNECTIONS] + r->pr->ax[CFG_IDLE]) / 1000.0;
-    double end = r->lg.t_start + limit;
+    double limit = lead + seconds + c->d.timeout + 10 + (r->pr->ax[CFG_CONNECTIONS] + r->pr->ax[CFG_IDLE]) / 1000.0;
+    double end = now + limit;
     while (r->lg.alive && !r->e->interrupted && ut_now() < end)
         rl_pump(r, end);
     r->nedges = 0;
@@ -249,13 +250,33 @@ static const char *load(struct run *r, const char *work, int *iws, int *iwe, cha
     while (!r->lg.alive && kill(-r->lg.pid, 0) == 0 && ut_now() < t + 0.5 && !r->e->interrupted)
         rl_pump(r, t + 0.5);
     if (!r->lg.alive && kill(-r->lg.pid, SIGKILL) == 0)
-        rl_note(r, "the loadgen left processes behind: killed");
-    /* The loadgen ended early (a failure, or a window cut short): what there was. */
+        rl_note(r, "the %s left processes behind: killed", ld->name);
+    if (r->lg.alive) {
+        kill_all(r, 0.5);
+        snprintf(why, len, "%s still running %.0f s after its start: killed", ld->name, limit);
+        return why;
+    }
+    return measured && ld->to_json ? convert(r, ld, work, why, len) : NULL;
+}
+
+/* The load: a warm-up run first for a loader that has none of its own, then the measured run.
+ * Returns why it failed or NULL; *iws / *iwe: the samples bounding the measured window. */
+static const char *load(struct run *r, const char *work, int *iws, int *iwe, char *why, size_t len)
+{
+    const struct loader *ld = loader_of(r->pr);
+    const char *fail = NULL;
+    if (!ld->own_warmup && r->e->c->d.warmup > 0)
+        fail = invoke(r, ld, work, 0, why, len);
+    if (!fail && !r->e->interrupted)
+        fail = invoke(r, ld, work, 1, why, len);
+    if (r->e->interrupted || !r->acct_on)
+        return fail;
+    /* The loader ended early (a failure, or a window cut short): what there was. */
     int last = rl_sample(r, 0);
     *iws = r->edge_sample[0] >= 0 ? r->edge_sample[0] : last;
     *iwe = r->edge_sample[1] >= 0 ? r->edge_sample[1] : last;
     /* A window edge sampled late means the server's CPU is counted over another window than the
-     * loadgen's requests: on an overloaded machine (or a /proc scan of a huge tree) say so. */
+     * loader's requests: on an overloaded machine (or a /proc scan of a huge tree) say so. */
     double late = 0;
     for (int k = 0; k < 2; k++) {
         int i = k ? *iwe : *iws;
@@ -264,12 +285,18 @@ static const char *load(struct run *r, const char *work, int *iws, int *iwe, cha
     }
     if (late > 0.1)
         rl_note(r, "server CPU window sampled %.2f s late (machine overloaded?): CPU columns approximate", late);
-    if (r->lg.alive) {
-        kill_all(r, 0.5);
-        snprintf(why, len, "loadgen still running %.0f s after its start: killed", limit);
-        return why;
+    return fail;
+}
+
+/* The files of one run in .work/: outputs of the loader and the server. */
+static void unlink_temps(const char *work)
+{
+    static const char *const temps[] = {".lg.json", ".stats.json", ".ts.csv", ".hgrm", ".out"};
+    char path[1400];
+    for (size_t i = 0; i < sizeof temps / sizeof *temps; i++) {
+        snprintf(path, sizeof path, "%s%s", work, temps[i]);
+        unlink(path);
     }
-    return NULL;
 }
 
 /* Gather the outputs into the row; the loadgen's exit status decides if there is a result. */
@@ -283,17 +310,18 @@ static void collect(struct run *r, const char *fail, const char *work, int iws, 
         snprintf(path, sizeof path, "%s.lg.json", work);
         lg = json_parse_file(path, err, sizeof err);
         if (!lg) {
-            snprintf(why, sizeof why, "loadgen %s without a usable --json (%s)", rl_status_str(r->lg.status, st, sizeof st),
-                     err);
+            snprintf(why, sizeof why, "%s %s without a usable --json (%s)", loader_of(r->pr)->name,
+                     rl_status_str(r->lg.status, st, sizeof st), err);
             fail = why;
         } else if (!WIFEXITED(r->lg.status) || WEXITSTATUS(r->lg.status) != 0) {
-            rl_note(r, "loadgen ended with %s", rl_status_str(r->lg.status, st, sizeof st));
+            rl_note(r, "%s ended with %s", loader_of(r->pr)->name, rl_status_str(r->lg.status, st, sizeof st));
         }
     }
     snprintf(path, sizeof path, "%s.stats.json", work);
     if (r->srv.pid && access(path, F_OK) == 0 && !(stats = json_parse_file(path, err, sizeof err)))
         rl_note(r, "server stats unreadable: %s", err);
-    else if (r->ready && !stats && WIFEXITED(r->srv.status) && WEXITSTATUS(r->srv.status) == 0)
+    else if (r->ready && !stats && WIFEXITED(r->srv.status) && WEXITSTATUS(r->srv.status) == 0 &&
+             !cfg_srv_external(&e->c->srv[r->pr->srv]))
         rl_note(r, "server exited 0 but wrote no --stats file");
     struct run_facts f = {.c = e->c, .pr = r->pr, .lg = lg, .stats = stats, .fail = fail,
                           .server_ncpu = e->sys->server_ncpu, .loadgen_ncpu = e->sys->loadgen_ncpu};
@@ -335,11 +363,7 @@ static void collect(struct run *r, const char *fail, const char *work, int iws, 
     snprintf(dst, sizeof dst, "%s/hist/%s.hgrm", e->res->dir, r->pr->key);
     if (!fail && access(hist, F_OK) == 0 && rename(hist, dst) < 0)
         ut_log(UT_WARN, "%s: %s", dst, strerror(errno));
-    static const char *const temps[] = {".lg.json", ".stats.json", ".ts.csv", ".hgrm"};
-    for (size_t i = 0; i < sizeof temps / sizeof *temps; i++) {
-        snprintf(path, sizeof path, "%s%s", work, temps[i]);
-        unlink(path);
-    }
+    unlink_temps(work);
     json_free(lg);
     json_free(stats);
 }
@@ -348,10 +372,12 @@ int run_row(struct run_env *e, const struct plan_row *pr, struct res_row *row, s
 {
     const struct cfg *c = e->c;
     struct run r = {.e = e, .pr = pr, .out_fd = -1};
-    char work[1300], stats[1400], err[UT_ERRLEN], why[2 * UT_ERRLEN], cmd[4096], tag[32];
+    const struct cfg_server *sv = &c->srv[pr->srv];
+    char work[1300], stats[1400], err[UT_ERRLEN], why[2 * UT_ERRLEN], cmd[4096], tag[32], extdir[1400];
     const char *fail = NULL;
-    int iws = -1, iwe = -1, rc = 0;
+    int iws = -1, iwe = -1, rc = 0, external = cfg_srv_external(sv);
     snprintf(work, sizeof work, "%s/.work/%s", e->res->dir, pr->key);
+    snprintf(extdir, sizeof extdir, "%s.d", work);
     snprintf(stats, sizeof stats, "%s.stats.json", work);
     unlink(stats); /* a stale file from an interrupted attempt would pass for this run's */
 
@@ -369,13 +395,27 @@ int run_row(struct run_env *e, const struct plan_row *pr, struct res_row *row, s
     r.acct_on = 1;
     e->accounting = r.acct.ops->name;
 
-    struct argv a = {0};
-    server_argv(e, pr, stats, &a);
+    struct spawn_argv a = {0};
+    if (external) {
+        /* Its port is chosen here (it prints none), its files go to a private directory. */
+        struct ext_vars v;
+        r.port = c->d.port ? (int)c->d.port : ext_free_port(c->d.host, err, sizeof err);
+        ext_vars_of(c, sv, pr->ax, e->sys->nofile_soft, extdir, r.port, &v);
+        if (r.port < 0 || ext_prepare(sv, &v, &a, err, sizeof err) < 0) {
+            r.port = 0;
+            spawn_argv_free(&a);
+            snprintf(why, sizeof why, "%s", err);
+            fail = why;
+            goto done;
+        }
+    } else {
+        server_argv(e, pr, stats, &a);
+    }
     spawn_cmdline(a.v, cmd, sizeof cmd);
     ut_log(UT_DEBUG, "server: %s", cmd);
-    struct spawn_opts so = {.cpus = &e->server_cpus, .stdout_pipe = 1, .log_fd = ut_log_fd(), .acct = &r.acct};
+    struct spawn_opts so = {.cpus = &e->server_cpus, .stdout_pipe = !external, .log_fd = ut_log_fd(), .acct = &r.acct};
     pid_t pid = spawn_start(a.v, &so, &r.out_fd, err, sizeof err);
-    argv_free(&a);
+    spawn_argv_free(&a);
     if (pid < 0) {
         snprintf(why, sizeof why, "%s", err);
         fail = why;
@@ -385,7 +425,7 @@ int run_row(struct run_env *e, const struct plan_row *pr, struct res_row *row, s
     r.sampling = 1;
     rl_sample(&r, 0);
 
-    if ((fail = await_ready(&r, why, sizeof why)) || e->interrupted)
+    if ((fail = await_ready(&r, external, why, sizeof why)) || e->interrupted)
         goto done;
     fail = load(&r, work, &iws, &iwe, why, sizeof why);
     if (!fail && !e->interrupted && !r.srv.alive) {
@@ -415,13 +455,10 @@ done:
         close(r.out_fd);
     if (r.acct_on && acct_close(&r.acct) < 0)
         ut_log(UT_WARN, "%s: could not remove its cgroup (still busy)", pr->key);
-    if (rc < 0) {
-        static const char *const temps[] = {".lg.json", ".stats.json", ".ts.csv", ".hgrm"};
-        for (size_t i = 0; i < sizeof temps / sizeof *temps; i++) {
-            snprintf(stats, sizeof stats, "%s%s", work, temps[i]);
-            unlink(stats);
-        }
-    }
+    if (rc < 0)
+        unlink_temps(work);
+    if (external)
+        ext_cleanup(extdir);
     free(r.smp);
     ut_str_free(&r.notes);
     return rc;

@@ -135,7 +135,7 @@ ok $? "forky (excluded at >= 100 connections) runs 2 points x 2 repeats"
 echo "$out" | grep -q "^estimated duration: "
 ok $? "the plan gives an estimated duration"
 first1=$(echo "$out" | awk '$1 == 1 {print $2}')
-first2=$(echo "$out" | awk '$1 ~ /^[0-9]+$/ && $10 == 2 {print $2; exit}')
+first2=$(echo "$out" | awk '$1 ~ /^[0-9]+$/ && $11 == 2 {print $2; exit}')
 [ "$first1" = fake ] && [ "$first2" = forky ]
 ok $? "repeat 2 starts with the next server (got $first1 then $first2)"
 
