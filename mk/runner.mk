@@ -24,3 +24,10 @@ RUNNER_TEST_BINS := $(BIN)/runner-test/fake-server $(BIN)/runner-test/fake-loadg
 TEST_BINS += $(BIN)/bench $(RUNNER_TEST_BINS)
 $(BIN)/runner-test/%: $(OBJ)/tests/runner/%.o
 	$(call link)
+
+# Unit tests of the peers' pieces (runner/peerout.c, runner/extsrv.c): every runner object but
+# bench's main. tests/runner-peers.t runs it.
+LDLIBS_peers-test := -lyaml -lm
+$(BIN)/runner-test/peers-test: $(OBJ)/tests/runner/peers_test.o $(filter-out $(OBJ)/runner/bench.o,$(RUNNER_OBJ))
+	$(call link)
+TEST_BINS += $(BIN)/runner-test/peers-test

@@ -15,7 +15,7 @@
 
 /* nginx as a peer of our servers: one worker (the master only supervises it and sleeps), the same
  * answer to GET / as servers/common/proto.c (200, Content-Type: text/plain, "Hello, World!", 13
- * bytes; any other path 404 like ours), keep-alive without a request limit (nginx closes a
+ * bytes; any other path 404 like ours without --docroot, from no file), keep-alive without a request limit (nginx closes a
  * connection after 1000 requests by default; ours never do), idle connections closed after the
  * same --idle-timeout ours get, no access log, and every file it writes (pid, temp paths) in the
  * run's private directory, so it runs as root without touching /etc or /var. `server_tokens off`
@@ -43,10 +43,12 @@ static const char nginx_config[] =
     "    scgi_temp_path \"{dir}/scgi\";\n"
     "    server {\n"
     "        listen {host}:{port} backlog={backlog};\n"
-    "        root \"{dir}/html\";\n"
     "        location = / {\n"
     "            default_type text/plain;\n"
     "            return 200 \"Hello, World!\";\n"
+    "        }\n"
+    "        location / {\n"
+    "            return 404;\n"
     "        }\n"
     "    }\n"
     "}\n";

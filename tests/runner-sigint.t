@@ -79,4 +79,51 @@ diag "exited ${took} ms after SIGINT"
 ok $([ "$took" -lt 2000 ] && echo 0 || echo 1) "still within 2 s although stop_grace is 5 s"
 [ -z "$(leftovers)" ]
 ok $? "the stubborn server was killed"
+
+# nginx, an external server with a master and a worker: Ctrl-C leaves neither behind. Their pids
+# are read from the run's cgroups while it runs (the worker's command line names no file of ours).
+if PATH=$PATH:/usr/sbin:/sbin command -v nginx >/dev/null && [ -x "$BIN/loadgen" ]; then
+    mkbin loadgen
+    cat > "$T/ngint.yaml" <<'EOF'
+name: ngint
+defaults: {duration: 3, warmup: 0.2, cooldown: 0}
+servers: [nginx]
+matrix:
+  connections: [10, 20]
+EOF
+    "$BIN/bench" --config "$T/ngint.yaml" --bin "$T/bin" --out "$T/results" --quiet 2>>"$T/err" &
+    pid=$!
+    : > "$T/ngpids"
+    grab() {
+        for g in $(leftover_cgroups $pid); do cat "$g/cgroup.procs" 2>/dev/null; done >> "$T/ngpids"
+    }
+    for i in $(seq 1 300); do
+        grab
+        csv=$(ls "$T"/results/ngint-*/runs.csv 2>/dev/null | head -1)
+        [ -n "$csv" ] && [ "$(($(wc -l < "$csv") - 1))" -ge 1 ] && break
+        sleep 0.1
+    done
+    for i in $(seq 1 12); do grab; sleep 0.1; done # into the load of the second row
+    t0=$(ms)
+    kill -INT $pid
+    wait $pid
+    rc=$?
+    took=$(($(ms) - t0))
+    ok $([ $rc -eq 130 ] && [ "$took" -lt 2000 ] && echo 0 || echo 1) \
+        "SIGINT during an nginx row: exit 130 within 2 s (got $rc after $took ms)"
+    seen=$(sort -u "$T/ngpids" | wc -l)
+    alive=""
+    for p in $(sort -u "$T/ngpids"); do
+        tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q '^nginx' && alive="$alive $p"
+    done
+    [ "$seen" -ge 2 ] || diag "saw $seen nginx process(es) in the run's cgroups (none: accounting without cgroups)"
+    [ -z "$alive" ] && [ -z "$(leftovers)" ] && [ -z "$(leftover_cgroups $pid)" ]
+    ok $? "no nginx master or worker left ($seen seen), no cgroup left${alive:+ (alive:$alive)}"
+    [ -z "$(ls -d "$T"/results/ngint-*/.work/*.d 2>/dev/null)" ]
+    ok $? "nginx's private directory is removed"
+else
+    skip "nginx not installed or loadgen not built"
+    skip "nginx not installed or loadgen not built"
+    skip "nginx not installed or loadgen not built"
+fi
 finish
