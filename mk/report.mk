@@ -37,3 +37,12 @@ report-fixture: all
 	@new=$$(ls -d results/fixture-tmp/fixture-* | tail -1); \
 	  rm -rf tests/report/fixture && cp -r "$$new" tests/report/fixture && rm -rf results/fixture-tmp && \
 	  echo "report-fixture: tests/report/fixture/ from $$new"
+
+# The peers fixture (tests/report-peers.t): nginx and epoll-et under loadgen, wrk and h2load.
+.PHONY: report-peers-fixture
+report-peers-fixture: all
+	@rm -rf results/fixture-tmp && mkdir -p results/fixture-tmp
+	$(BIN)/bench --config tests/report/peers-fixture.yaml --bin $(BIN) --out results/fixture-tmp --quiet
+	@new=$$(ls -d results/fixture-tmp/peers-fixture-* | tail -1); rm -f "$$new/log"; \
+	  rm -rf tests/report/peers-fixture && cp -r "$$new" tests/report/peers-fixture && rm -rf results/fixture-tmp && \
+	  echo "report-peers-fixture: tests/report/peers-fixture/ from $$new"

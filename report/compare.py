@@ -50,7 +50,7 @@ def point_label(key):
     server, proto = key[0], key[1]
     parts = [server, proto or ""]
     for axis, value in zip(R.AXES, key[2:]):
-        if axis == "connections" or value not in (None, 0.0, 1.0, "keepalive", 64.0):
+        if axis == "connections" or value not in (None, 0.0, 1.0, "keepalive", 64.0, "loadgen"):
             parts.append("%s=%s" % (axis, R.fmt_axis(value)))
     return " ".join(p for p in parts if p)
 

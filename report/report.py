@@ -15,6 +15,7 @@ import sys
 import time
 
 import page
+import peers
 import plots
 import results as R
 from style import MODEL_ORDER, server_styles
@@ -218,10 +219,11 @@ def build(run_dir, out_dir):
     header, body, classes = run_table(rows, MODEL_ORDER)
     table = [("h", 2, "Every run"), ("table", header, body, classes)]
 
+    peer = peers.blocks(rows, meta)  # empty unless the run has wrk/h2load rows or an external server
     title = "Report: %s" % name
-    html_blocks = blocks + [("toc",)] + summary + figures + table
+    html_blocks = blocks + [("toc",)] + peer + summary + figures + table
     page.write(os.path.join(out_dir, "index.html"), page.to_html(title, html_blocks))
-    md_blocks = blocks + summary + figures + table
+    md_blocks = blocks + peer + summary + figures + table
     page.write(os.path.join(out_dir, "summary.md"), page.to_markdown(title, md_blocks))
     return ["index.html", "summary.md"] + [b[1] for b in figures if b[0] == "img"]
 

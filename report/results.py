@@ -14,12 +14,12 @@ import statistics
 
 # Columns that hold words, not numbers; every other runs.csv column is numeric or empty.
 TEXT_COLUMNS = {
-    "run", "server", "model", "proto", "conn_mode", "srv_refused_reason", "loadgen",
+    "run", "server", "model", "proto", "conn_mode", "loader", "srv_refused_reason", "loadgen",
     "bottleneck", "status", "status_reason",
 }
 
 # The matrix axes, in the order the runner prints them. A "point" is a server at one value of each.
-AXES = ["connections", "idle", "size", "rate_rps", "pipeline", "conn_mode", "work_us"]
+AXES = ["connections", "idle", "size", "rate_rps", "pipeline", "conn_mode", "work_us", "loader"]
 
 # Human names and units of the axes, for labels.
 AXIS_LABELS = {
@@ -30,6 +30,7 @@ AXIS_LABELS = {
     "pipeline": "pipeline depth",
     "conn_mode": "connection mode",
     "work_us": "CPU work per request (µs)",
+    "loader": "load generator",
 }
 
 # Columns the report cannot do without; anything else missing is tolerated (older runs).
@@ -63,6 +64,8 @@ def read_runs(run_dir):
                 row.setdefault(axis, None)
             if row.get("conn_mode") in (None, ""):
                 row["conn_mode"] = "keepalive"
+            if row.get("loader") in (None, ""):  # runs before the loader column: our loadgen
+                row["loader"] = "loadgen"
             rows.append(row)
     return rows
 
@@ -256,7 +259,7 @@ def sweep_axis(rows):
         return "connections"
     if "connections" in varying:
         return "connections"
-    numeric = [a for a in varying if a != "conn_mode"] or varying
+    numeric = [a for a in varying if a not in ("conn_mode", "loader")] or varying
     return max(numeric, key=lambda a: len({r.get(a) for r in rows}))
 
 

@@ -377,7 +377,11 @@ int run_row(struct run_env *e, const struct plan_row *pr, struct res_row *row, s
     const char *fail = NULL;
     int iws = -1, iwe = -1, rc = 0, external = cfg_srv_external(sv);
     snprintf(work, sizeof work, "%s/.work/%s", e->res->dir, pr->key);
-    snprintf(extdir, sizeof extdir, "%s.d", work);
+    /* Absolute: an external program resolves its own relative paths (nginx: against -p). */
+    char cwd[512] = "";
+    if (work[0] != '/' && !getcwd(cwd, sizeof cwd))
+        cwd[0] = '\0';
+    snprintf(extdir, sizeof extdir, "%s%s%s.d", cwd, cwd[0] ? "/" : "", work);
     snprintf(stats, sizeof stats, "%s.stats.json", work);
     unlink(stats); /* a stale file from an interrupted attempt would pass for this run's */
 
