@@ -78,7 +78,8 @@ matrix:
   connections: 4
   loader: [wrk, h2load]
 EOF
-"$BIN/bench" --config "$T/peers.yaml" --bin "$T/bin" --out "$T/results" --quiet 2>"$T/err" &
+# Relative paths on purpose: nginx resolves a relative config path against its own prefix.
+(cd "$T" && exec "$BIN/bench" --config peers.yaml --bin bin --out results --quiet 2>"$T/err") &
 pid=$!
 wait $pid
 ok $? "bench runs nginx under wrk and h2load"
