@@ -114,7 +114,7 @@ EOF
     seen=$(sort -u "$T/ngpids" | wc -l)
     alive=""
     for p in $(sort -u "$T/ngpids"); do
-        tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q '^nginx' && alive="$alive $p"
+        { tr '\0' ' ' < "/proc/$p/cmdline"; } 2>/dev/null | grep -q '^nginx' && alive="$alive $p"
     done
     [ "$seen" -ge 2 ] || diag "saw $seen nginx process(es) in the run's cgroups (none: accounting without cgroups)"
     [ -z "$alive" ] && [ -z "$(leftovers)" ] && [ -z "$(leftover_cgroups $pid)" ]
