@@ -177,11 +177,11 @@ static const char *convert(struct run *r, const struct loader *ld, const char *w
         snprintf(why, len, "%s wrote no output (%s)", ld->name, rl_status_str(r->lg.status, st, sizeof st));
         return why;
     }
-    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+    char *lines = ut_strdup(text); /* strtok_r cuts what it walks */
+    for (char *save = NULL, *l = strtok_r(lines, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
         if (!strstr(l, "progress: ")) /* h2load's per-10% lines say nothing */
             ut_log(UT_DEBUG, "%s: %s", ld->name, l);
-    free(text);
-    ut_read_file(path, &text);
+    free(lines);
     const char *fail = NULL;
     if (ld->to_json(text, &j, err, sizeof err) < 0) {
         snprintf(why, len, "%s (%s): %s; its output is in the log", ld->name, rl_status_str(r->lg.status, st, sizeof st),
