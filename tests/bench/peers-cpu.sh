@@ -20,11 +20,19 @@ T=$(mktemp -d /tmp/peers-cpu.XXXXXX)
 chmod 755 "$T"
 mkdir -m 777 "$T/cg" # nginx's worker (user nobody) writes its callgrind file here
 SRV=""
+# Every server runs in a process group of its own (setsid), listed in $T/groups: run() is called in
+# a command substitution, a subshell whose variables cleanup() cannot see, and a tool wrapper
+# (strace) that is killed detaches from the server instead of taking it along. So cleanup() stops
+# whole groups, whatever part of the script was interrupted.
 cleanup() {
-    [ -n "$SRV" ] && kill "$SRV" 2>/dev/null && wait "$SRV" 2>/dev/null
+    local g
+    for g in $(cat "$T/groups" 2>/dev/null); do kill -TERM -- "-$g" 2>/dev/null; done
+    sleep 0.5
+    for g in $(cat "$T/groups" 2>/dev/null); do kill -KILL -- "-$g" 2>/dev/null; done
     rm -rf "$T"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
 
 free_port() {
     "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -46,8 +54,10 @@ wait_port() {
 run() {
     local name=$1 port=$2
     shift 2
-    taskset -c 0 "$@" > "$T/$name.out" 2> "$T/$name.err" &
+    # Not a group leader (no job control here), so setsid makes this very process a group leader.
+    setsid taskset -c 0 "$@" > "$T/$name.out" 2> "$T/$name.err" &
     SRV=$!
+    echo "$SRV" >> "$T/groups"
     wait_port "$port" || { echo "$name did not start: $(tail -3 "$T/$name.err")" >&2; return 1; }
     taskset -c 1 "$BIN/loadgen" --target "127.0.0.1:$port" -t 1 -c "$CONNS" -d "$DURATION" --warmup 0.5 \
         --json "$T/$name.json" -q > /dev/null
@@ -56,7 +66,7 @@ run() {
     [ "$(cat "/proc/$SRV/comm" 2>/dev/null)" = strace ] && target=$(cat "/proc/$SRV/task/$SRV/children")
     kill $target
     for _ in $(seq 600); do kill -0 "$SRV" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$SRV" 2>/dev/null
+    kill -KILL -- "-$SRV" 2>/dev/null # the wrapper, the server and anything it forked
     wait "$SRV" 2>/dev/null
     SRV=""
     "$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["requests_total"])' "$T/$name.json"
