@@ -5,3 +5,14 @@ $(BIN)/test-proto: $(OBJ)/tests/unit/test_proto.o $(OBJ)/servers/common/proto.o 
 	$(call link)
 
 TEST_BINS += $(BIN)/test-proto
+
+# The thread sanitizer on what has threads: the threaded servers (and the process models, whose
+# shared code is the same) under the conformance tests, the engine, and the multi-threaded load
+# generator. CI runs it; the event-loop servers are single-threaded and covered by SAN=address.
+TSAN_TESTS   = tests/proto.t tests/conformance.t tests/loadgen-echo.t tests/loadgen-http.t \
+               tests/loadgen-servers.t
+TSAN_SERVERS = pthread,threadpool,reuseport,prefork,fork
+
+.PHONY: test-tsan
+test-tsan:
+	SERVERS=$(TSAN_SERVERS) $(MAKE) test SAN=thread TESTS="$(TSAN_TESTS)"
