@@ -3,6 +3,7 @@
  * floating-point control state, thousands of coroutines coexist, a deep call chain fits in a 64 KiB
  * stack, and running off the end of a stack faults on the guard page instead of corrupting memory. */
 #include "../../servers/common/coro.h"
+#include "../unit/tap.h"
 
 #include <fenv.h>
 #include <signal.h>
@@ -24,16 +25,6 @@
 #define MANY 2000
 #endif
 #define ROUNDS 50
-
-static int tests, failures;
-
-static void ok(int cond, const char *name)
-{
-    tests++;
-    failures += !cond;
-    printf("%s %d - %s\n", cond ? "ok" : "not ok", tests, name);
-    fflush(stdout);
-}
 
 static struct coro_ctx main_ctx;
 
@@ -190,6 +181,5 @@ int main(void)
     test_many();
     test_fp();
     test_depth();
-    printf("1..%d\n", tests);
-    return failures ? 1 : 0;
+    return done_testing();
 }

@@ -7,23 +7,11 @@
 #include <string.h>
 
 #include "../../loadgen/hist.h"
+#include "../unit/tap.h"
 
 #define LOW  1
 #define HIGH (100LL * 1000000000LL)     /* 100 s in ns, as the load generator uses it */
 
-static int n_tests, n_failed;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("%s %d - ", cond ? "ok" : "not ok", ++n_tests);
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    n_failed += !cond;
-}
 
 static uint64_t rng = 88172645463325252ULL;
 static uint64_t next(void)
@@ -172,6 +160,5 @@ int main(void)
 
     hist_free(&a), hist_free(&b), hist_free(&all), hist_free(&c), hist_free(&k), hist_free(&other);
     free(v);
-    printf("1..%d\n", n_tests);
-    return n_failed != 0;
+    return done_testing();
 }

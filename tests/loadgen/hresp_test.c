@@ -9,22 +9,10 @@
 #include <unistd.h>
 
 #include "../../loadgen/hresp.h"
+#include "../unit/tap.h"
 
-static int n_tests, n_failed;
 static char *page;              /* one readable page followed by a PROT_NONE one */
 static size_t pagesz;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("%s %d - ", cond ? "ok" : "not ok", ++n_tests);
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    n_failed += !cond;
-}
 
 /* Copy a piece against the guard page and feed it; pieces are fed in order. */
 struct run {
@@ -195,6 +183,5 @@ int main(void)
     /* EOF on a fresh parser is an idle close, not an error. */
     hresp_reset(&r.p);
     ok(hresp_eof(&r.p) == HRESP_MORE, "eof before any byte is not an error");
-    printf("1..%d\n", n_tests);
-    return n_failed != 0;
+    return done_testing();
 }

@@ -8,6 +8,7 @@
 #include "../../runner/extsrv.h"
 #include "../../runner/json.h"
 #include "../../runner/peerout.h"
+#include "../unit/tap.h"
 
 #include <math.h>
 #include <regex.h>
@@ -16,19 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int n_tests, n_failed;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("%s %d - ", cond ? "ok" : "not ok", ++n_tests);
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    n_failed += !cond;
-}
 
 /* --- the readers ------------------------------------------------------------------------------ */
 
@@ -237,6 +225,5 @@ int main(int argc, char **argv)
     }
     readers(argv[1]);
     templates();
-    printf("1..%d\n", n_tests);
-    return n_failed != 0;
+    return done_testing();
 }

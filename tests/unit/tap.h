@@ -7,7 +7,7 @@
 
 static int tap_n, tap_failed;
 
-__attribute__((format(printf, 2, 3))) static int ok(int cond, const char *fmt, ...)
+__attribute__((format(printf, 2, 3), unused)) static int ok(int cond, const char *fmt, ...)
 {
     va_list ap;
     printf("%s %d - ", cond ? "ok" : "not ok", ++tap_n);
@@ -21,7 +21,7 @@ __attribute__((format(printf, 2, 3))) static int ok(int cond, const char *fmt, .
     return cond;
 }
 
-__attribute__((format(printf, 1, 2))) static void diag(const char *fmt, ...)
+__attribute__((format(printf, 1, 2), unused)) static void diag(const char *fmt, ...)
 {
     va_list ap;
     printf("# ");
@@ -31,7 +31,7 @@ __attribute__((format(printf, 1, 2))) static void diag(const char *fmt, ...)
     printf("\n");
 }
 
-static int done_testing(void)
+__attribute__((unused)) static int done_testing(void)
 {
     printf("1..%d\n", tap_n);
     return tap_failed ? 1 : 0;
