@@ -266,6 +266,12 @@ def eval_idle_cost(rows, bin_dir):
                        fmt(p), ", ".join("%s %s" % (m, fmt(e)) for m, e in es.items())), figs)
 
 
+def threshold(ax, handles, key, y, color, label):
+    """A criterion's threshold: a dotted line at y, with its legend entry under handles[key]."""
+    ax.axhline(y, color=color, linestyle=":", linewidth=1)
+    handles[key] = plots.Line2D([], [], color=color, linestyle=":", label=label)
+
+
 def plot_idle_cost(rows, path):
     """Throughput relative to the same server at 0 idle, against idle connections (symlog x)."""
     styles = server_styles(rows)
@@ -293,10 +299,8 @@ def plot_idle_cost(rows, path):
         handles[server] = plots.Line2D([], [], color=st["color"], marker=st["marker"], label=server)
     if not handles:
         return None
-    ax.axhline(0.8, color="#1f77b4", linestyle=":", linewidth=1)
-    ax.axhline(0.6, color="#17becf", linestyle=":", linewidth=1)
-    handles["_epoll"] = plots.Line2D([], [], color="#1f77b4", linestyle=":", label="epoll must stay\nat or above 0.8")
-    handles["_poll"] = plots.Line2D([], [], color="#17becf", linestyle=":", label="poll must fall to\n0.6 or below at 10k")
+    threshold(ax, handles, "_epoll", 0.8, "#1f77b4", "epoll must stay\nat or above 0.8")
+    threshold(ax, handles, "_poll", 0.6, "#17becf", "poll must fall to\n0.6 or below at 10k")
     plots.setup_x(ax, rows, "idle")
     ax.set_ylim(0, max(1.3, ax.get_ylim()[1]))
     ax.set_ylabel("throughput / the same server's at 0 idle")
@@ -475,10 +479,8 @@ def plot_iterative(rows, path):
         handles[server] = plots.Line2D([], [], color=st["color"], marker=st["marker"], label=server)
     if not handles:
         return None
-    ax.axhline(4, color="#d62728", linestyle=":", linewidth=1)
-    ax.axhline(1.2, color="#7f7f7f", linestyle=":", linewidth=1)
-    handles["_conc"] = plots.Line2D([], [], color="#d62728", linestyle=":", label="fork and pthread must\nreach 4 at 8 clients")
-    handles["_iter"] = plots.Line2D([], [], color="#7f7f7f", linestyle=":", label="iterative must stay\nat or below 1.2")
+    threshold(ax, handles, "_conc", 4, "#d62728", "fork and pthread must\nreach 4 at 8 clients")
+    threshold(ax, handles, "_iter", 1.2, "#7f7f7f", "iterative must stay\nat or below 1.2")
     plots.setup_x(ax, rows, "connections")
     ax.set_xlabel("clients (each request: %s)" % request_work_text(rows))
     ax.set_ylim(0, max(5, ax.get_ylim()[1]))
