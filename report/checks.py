@@ -164,6 +164,16 @@ def cpu_limited(select):
     return wrap
 
 
+def decide(ok, why_not, figs, bound_rows, saturated="load generator saturated"):
+    """Reproduced when ok. Otherwise inconclusive when the load generator was saturated at a point of
+    bound_rows (the figures may show its limit, not the servers'), else not reproduced: why_not."""
+    if not ok:
+        bound = loadgen_bound(bound_rows)
+        if bound:
+            return verdict(INCONCLUSIVE, "%s: %s" % (saturated, bound), figs)
+    return verdict(REPRODUCED if ok else NOT_REPRODUCED, "" if ok else why_not, figs)
+
+
 def loadgen_bound(rows):
     """Servers with a usable row where the load generator was saturated, as text ('' when none)."""
     bound = sorted({"%s (%s)" % (r["server"], point_text(r)) for r in rows if R.usable(r) and R.loadgen_bound(r)})
@@ -255,15 +265,11 @@ def eval_idle_cost(rows, bin_dir):
         return verdict(INCONCLUSIVE, "the idle connections were not all held: " + "; ".join(short[:4]), figs)
     if p is None or any(e is None for e in es.values()):
         return verdict(INCONCLUSIVE, "a ratio could not be computed (missing points)", figs)
-    ok = p <= 0.6 and all(e >= 0.8 for e in es.values())
-    if not ok:
-        bound = loadgen_bound([r for r in relevant if r.get("idle") == 0.0])
-        if bound:
-            return verdict(INCONCLUSIVE, "load generator saturated at 0 idle, so the baseline understates "
-                                         "the servers: " + bound, figs)
-    return verdict(REPRODUCED if ok else NOT_REPRODUCED,
-                   "" if ok else "poll ratio %s (needs <= 0.6), epoll %s (needs >= 0.8)" % (
-                       fmt(p), ", ".join("%s %s" % (m, fmt(e)) for m, e in es.items())), figs)
+    return decide(p <= 0.6 and all(e >= 0.8 for e in es.values()),
+                  "poll ratio %s (needs <= 0.6), epoll %s (needs >= 0.8)" % (
+                      fmt(p), ", ".join("%s %s" % (m, fmt(e)) for m, e in es.items())),
+                  figs, [r for r in relevant if r.get("idle") == 0.0],
+                  "load generator saturated at 0 idle, so the baseline understates the servers")
 
 
 def threshold(ax, handles, key, y, color, label):
@@ -510,14 +516,9 @@ def eval_churn(rows, bin_dir):
              ("fork / prefork CPU per connection", fmt(c))]
     if None in (a, b, c):
         return verdict(INCONCLUSIVE, "a ratio could not be computed (missing points)", figs)
-    ok = a >= 1.5 and b >= 1.0 and c >= 3
-    if not ok:
-        bound = loadgen_bound(prefork + pthread)
-        if bound:
-            return verdict(INCONCLUSIVE, "load generator saturated: " + bound, figs)
-    return verdict(REPRODUCED if ok else NOT_REPRODUCED, "" if ok else
-                   "needs prefork/fork >= 1.5 (%s), pthread/fork >= 1 (%s), fork/prefork CPU >= 3 (%s)" % (
-                       fmt(a), fmt(b), fmt(c)), figs)
+    return decide(a >= 1.5 and b >= 1.0 and c >= 3,
+                  "needs prefork/fork >= 1.5 (%s), pthread/fork >= 1 (%s), fork/prefork CPU >= 3 (%s)" % (
+                      fmt(a), fmt(b), fmt(c)), figs, prefork + pthread)
 
 
 def plot_churn(rows, path):
@@ -600,14 +601,9 @@ def eval_cpu_work(rows, bin_dir):
     figs += [("reuseport / epoll-lt throughput", fmt(r_re)), ("threadpool / epoll-lt throughput", fmt(r_tp))]
     if None in (ep_cores, r_re, r_tp):
         return verdict(INCONCLUSIVE, "a figure could not be computed (missing points)", figs)
-    ok = ep_cores <= 1.1 and r_re >= 1.6 and r_tp >= 1.6
-    if not ok:
-        bound = loadgen_bound(rows)
-        if bound:
-            return verdict(INCONCLUSIVE, "load generator saturated: " + bound, figs)
-    return verdict(REPRODUCED if ok else NOT_REPRODUCED, "" if ok else
-                   "epoll-lt %s cores (needs <= 1.1), reuseport x%s, threadpool x%s (need >= 1.6)" % (
-                       fmt(ep_cores), fmt(r_re), fmt(r_tp)), figs)
+    return decide(ep_cores <= 1.1 and r_re >= 1.6 and r_tp >= 1.6,
+                  "epoll-lt %s cores (needs <= 1.1), reuseport x%s, threadpool x%s (need >= 1.6)" % (
+                      fmt(ep_cores), fmt(r_re), fmt(r_tp)), figs, rows)
 
 
 def eval_coroutine(runs, bin_dir):
@@ -689,13 +685,10 @@ def eval_edge(rows, bin_dir):
     x = lt_n / et_n
     figs += [("|ET - LT| / LT throughput at 64 B", "%.1f %%" % (100 * diff)),
              ("LT / ET events per request at 64 KiB", fmt(x))]
-    ok = diff <= 0.10 and x >= 2
-    if not ok and diff > 0.10:
-        bound = loadgen_bound(rows_of(rows, size=64))
-        if bound:
-            return verdict(INCONCLUSIVE, "load generator saturated at 64 B: " + bound, figs)
-    return verdict(REPRODUCED if ok else NOT_REPRODUCED, "" if ok else
-                   "throughput differs by %.1f %% (needs <= 10 %%), LT/ET events %s (needs >= 2)" % (100 * diff, fmt(x)), figs)
+    # Only a throughput difference can be the load generator's doing, not the events per request.
+    return decide(diff <= 0.10 and x >= 2,
+                  "throughput differs by %.1f %% (needs <= 10 %%), LT/ET events %s (needs >= 2)" % (100 * diff, fmt(x)),
+                  figs, rows_of(rows, size=64) if diff > 0.10 else [], "load generator saturated at 64 B")
 
 
 def plot_edge(rows, path):
