@@ -54,6 +54,17 @@ def read_until_eof(sock, limit=1 << 20, timeout=IDLE + SLACK):
     return b"".join(chunks), False
 
 
+def recv_at_least(sock, n):
+    """Receive until n bytes have come or the server closed; the count received."""
+    got = 0
+    while got < n:
+        c = sock.recv(65536)
+        if not c:
+            break
+        got += len(c)
+    return got
+
+
 def status_of(raw):
     """Status code of the first response in raw (skipping a 100 Continue), or None."""
     if raw.startswith(b"HTTP/1.1 100 "):
@@ -439,12 +450,7 @@ def stalled_reader_http(ctx):
     s = ctx.connect()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
     s.sendall(b"GET /bytes/%d HTTP/1.1\r\nHost: a\r\n\r\n" % BIG)
-    got = 0
-    while got < 1 << 20:
-        c = s.recv(65536)
-        if not c:
-            break
-        got += len(c)
+    recv_at_least(s, 1 << 20)
     ctx.canary_start()
     t0 = time.monotonic()
     while not server_closed(ctx, s) and time.monotonic() < t0 + 4 * IDLE + SLACK:
@@ -537,12 +543,7 @@ def rst_mid_response(ctx):
     for _ in range(3):
         s = ctx.connect()
         s.sendall(b"GET /bytes/%d HTTP/1.1\r\nHost: a\r\n\r\n" % BIG)
-        got = 0
-        while got < (1 << 20):
-            c = s.recv(65536)
-            if not c:
-                break
-            got += len(c)
+        got = recv_at_least(s, 1 << 20)
         ctx.expect(got >= 1 << 20, "response ended after %d bytes" % got)
         rst_close(s)
     ctx.canary_start()
@@ -554,12 +555,7 @@ def rst_mid_echo(ctx):
         s = ctx.connect()
         t = threading.Thread(target=lambda: _send_quietly(s, b"e" * (8 << 20)), daemon=True)
         t.start()
-        got = 0
-        while got < (1 << 20):
-            c = s.recv(65536)
-            if not c:
-                break
-            got += len(c)
+        got = recv_at_least(s, 1 << 20)
         ctx.expect(got >= 1 << 20, "echo ended after %d bytes" % got)
         rst_close(s)
         t.join(IDLE + SLACK)
