@@ -3,7 +3,11 @@
 # nginx with one worker pinned to CPU 0, loadgen and wrk each one thread pinned to CPU 1, 100
 # keep-alive connections, DURATION seconds each, alternated ROUNDS times. Prints each pair, the
 # ratio loadgen/wrk, the client's and the server's CPU per request for each (the client's from
-# bash's `time`, the server's from /proc), the 1-minute load average, and the median ratio.
+# bash's `time`, the server's from /proc), the share of its core nginx used under each client, the
+# 1-minute load average, and the median ratio. When nginx used ~100% of its core under both clients,
+# the throughput ratio is nginx's ceiling, not the clients': the last column, wrk's client CPU per
+# request over loadgen's (requests per client CPU second, loadgen over wrk), is then the comparison
+# of the two clients, and its median is printed too.
 # The machine is shared: the load average column says how much the other tenants disturbed a round.
 # Not part of `make test` (it takes minutes and asserts a speed).
 #   usage: tests/bench/loadgen-vs-wrk.sh [DURATION=10] [ROUNDS=5] [CONNECTIONS=100]
@@ -28,8 +32,9 @@ cpu_of() {
 }
 
 echo "# nginx worker pid $WORKER on CPU 0; clients on CPU 1; $CONNS connections, ${DURATION}s, $ROUNDS rounds"
-echo "# round  loadgen_rps  wrk_rps  ratio  client_cpu_us_per_req(loadgen, wrk)  nginx_cpu_us_per_req(loadgen, wrk)  loadavg"
+echo "# round  loadgen_rps  wrk_rps  ratio  client_cpu_us_per_req(loadgen, wrk)  nginx_cpu_us_per_req(loadgen, wrk)  nginx_core_share(loadgen, wrk)  loadavg  client_capacity_ratio"
 ratios=()
+caps=()
 TIMEFORMAT='%U %S'    # bash's time: user and system CPU seconds of the client process
 for r in $(seq 1 "$ROUNDS"); do
     c0=$(cpu_of "$WORKER")
@@ -47,8 +52,15 @@ for r in $(seq 1 "$ROUNDS"); do
     ratio=$(awk -v a="$lg" -v b="$wrk" 'BEGIN { printf "%.3f", a / b }')
     ngl=$(awk -v c="$c0" -v d="$c1" -v n="$lgreq" 'BEGIN { printf "%.2f", (d - c) * 1e6 / n }')
     ngw=$(awk -v c="$c1" -v d="$c2" -v n="$wrkreq" 'BEGIN { printf "%.2f", (d - c) * 1e6 / n }')
-    echo "$r  $lg  $wrk  $ratio  $lgcpu $wrkcpu  $ngl $ngw  $(cut -d' ' -f1 /proc/loadavg)"
+    shl=$(awk -v c="$ngl" -v r="$lg" 'BEGIN { printf "%.2f", c * r / 1e6 }')
+    shw=$(awk -v c="$ngw" -v r="$wrk" 'BEGIN { printf "%.2f", c * r / 1e6 }')
+    cap=$(awk -v a="$lgcpu" -v b="$wrkcpu" 'BEGIN { printf "%.3f", b / a }')
+    echo "$r  $lg  $wrk  $ratio  $lgcpu $wrkcpu  $ngl $ngw  $shl $shw  $(cut -d' ' -f1 /proc/loadavg)  $cap"
     ratios+=("$ratio")
+    caps+=("$cap")
 done
-median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
-echo "median ratio loadgen/wrk: $median"
+median() {
+    printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+echo "median ratio loadgen/wrk: $(median "${ratios[@]}")"
+echo "median client capacity ratio loadgen/wrk (requests per client CPU second): $(median "${caps[@]}")"
