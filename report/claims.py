@@ -24,7 +24,7 @@ import time
 
 import page
 import results as R
-from checks import CLAIMS, INCONCLUSIVE, NOT_REPRODUCED, READING, REPRODUCED, verdict
+from checks import CLAIMS, CONTENDED, INCONCLUSIVE, NOT_REPRODUCED, READING, REPRODUCED, verdict
 
 # --- finding and running the experiments -----------------------------------------------------------
 
@@ -79,18 +79,16 @@ def cpu_count(cpus):
     return n or None
 
 
-def busy_note(metas):
-    """A warning when an experiment started on a busy machine (1-minute load above the CPU count):
-    it does not change a verdict, it says how far to trust it."""
-    worst = None
-    for meta in metas:
-        host = meta.get("host", {})
-        load, cpus = (host.get("loadavg_start") or [None])[0], host.get("cpus_online")
-        if load is not None and cpus and load > cpus and (worst is None or load > worst[0]):
-            worst = (load, cpus)
-    if worst is None:
+def busy_note(rows):
+    """A warning when other processes took CPU from the server's CPUs in some runs of a claim's
+    experiments (the runner measures it per run and notes it from 0.1 core up): it does not change a
+    verdict (checks.guard() does, where the median of a point is contended), it says how far to
+    trust it. Measured during the runs, not read off the load average at start, which in `make
+    claims` mostly counts the previous experiment's own processes."""
+    worst = max((R.other_cpu(r) for r in rows if R.usable(r)), default=0.0)
+    if worst < CONTENDED:
         return ""
-    return "measured on a busy machine (load average %.1f at start on %d CPUs): noisy" % worst
+    return "other processes took up to %.2f CPU of the server's CPUs in some runs: noisy" % worst
 
 
 def load_average_text(meta):
@@ -126,7 +124,7 @@ def write_verdicts(bin_dir, results_dir, configs, out_dir):
                 ", ".join(empty), results_dir), [])
         else:
             v = claim["evaluate"](rows, bin_dir)
-            busy = busy_note([metas[n] for n in wanted])
+            busy = busy_note([r for n in wanted for r in data.get(n, [])])
             if busy:
                 v["reason"] = "; ".join(x for x in (v["reason"], busy) if x)
         claim_v = dict(claim, result=v, runs=[runs.get(n) for n in wanted], configs=wanted)

@@ -144,6 +144,18 @@ def check_logic(t, tmp):
     t.ok(v["verdict"] == "inconclusive" and "not all held" in v["reason"], "idle connections not all held: inconclusive", v)
 
 
+def check_busy_note(t):
+    """The noise note comes from the contention the runner measured in each run, not the load
+    average at start (which in `make claims` counts the previous experiment's own processes)."""
+    quiet = [row("poll"), row("epoll-lt", status_reason="other processes used 0.05 CPU of the server's CPUs")]
+    t.ok(claims.busy_note(quiet) == "", "no run contended: no noise note", claims.busy_note(quiet))
+    noisy = quiet + [row("epoll-et", status_reason="other processes used 0.27 CPU of the server's CPUs")]
+    note = claims.busy_note(noisy)
+    t.ok("0.27" in note and "noisy" in note, "a run where others took 0.27 CPU: noted with its figure", note)
+    failed = [row("poll", status="failed", status_reason="crashed; other processes used 0.9 CPU")]
+    t.ok(claims.busy_note(failed) == "", "a failed run does not count", claims.busy_note(failed))
+
+
 def check_pages(t, tmp):
     results = os.path.join(tmp, "results")
     os.makedirs(results)
@@ -175,6 +187,7 @@ def main():
         t.ok(r.returncode == 0 and "usage" in r.stdout.lower(), "claims.py --help exits 0 with a usage")
         check_configs(t)
         check_logic(t, tmp)
+        check_busy_note(t)
         check_pages(t, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
