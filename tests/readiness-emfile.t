@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""readiness-emfile.t: accept under fd exhaustion (issue 3). Each readiness server runs with
+"""readiness-emfile.t: accept under fd exhaustion. Each readiness server runs with
 RLIMIT_NOFILE = 64 (what prlimit --nofile=64 sets) and gets 100 clients, then 10 more while it is
 out of fds. It must not spin: its CPU time over those 2 s stays under 0.2 s (busypoll spins by design,
 so for it only the rest is checked). It logs the exhaustion rate-limited, not per attempt, and once

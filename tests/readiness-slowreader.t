@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """readiness-slowreader.t: 64 MiB echoed to a client that reads slowly through a small SO_RCVBUF
-(issue 3). The server's writes stall again and again: its output must be buffered and resumed (write
+(the readiness servers). The server's writes stall again and again: its output must be buffered and resumed (write
 interest while pending, no reading meanwhile so memory stays bounded) and every byte must come back,
 in order: the checksums of what was sent and what came back must match. The client half-closes after
 sending, so the last bytes also test that a shut-down write side still gets all its echo."""

@@ -1,6 +1,6 @@
 #!/bin/bash
-# tests/bench/peers-cpu.sh - where a server's CPU per request goes, epoll-et against nginx (issue 9;
-# perf is not available here): system calls per request (strace -c -f over the server's whole life)
+# tests/bench/peers-cpu.sh - where a server's CPU per request goes, epoll-et against nginx;
+# perf is not available here, so: system calls per request (strace -c -f over the server's whole life)
 # and user-space instructions per request (valgrind --tool=callgrind, every process of the server),
 # each divided by the requests our loadgen got answered over the same life (its requests_total).
 # The server is pinned to CPU 0, the loadgen (one thread, CONNECTIONS keep-alive connections,

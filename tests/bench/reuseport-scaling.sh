@@ -5,7 +5,7 @@
 # per run (requests/s, server CPU in cores, wrk CPU seconds, CPU the rest of the machine used meanwhile
 # in cores, load average) and the medians. Not part of `make test`.
 #
-#   tests/beyond/scaling.sh [REPEATS] [DUR] [CONNS] [CPUS]
+#   tests/bench/reuseport-scaling.sh [REPEATS] [DUR] [CONNS] [CPUS]
 # CPUS (e.g. 0,1): pin the server there with taskset; wrk then runs on the same CPUs (the machine has
 # two), and its CPU seconds show what it took from the server. NICE=-19 (root) runs the server and
 # wrk at that priority, so that other work on a shared machine takes less of the two cores from them.

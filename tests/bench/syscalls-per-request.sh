@@ -3,8 +3,8 @@
 # attached to the server (every system call, but strace slows it, which changes how much a batching
 # server batches), and the server's own --stats counters without strace. Not part of `make test`.
 #
-#   tests/beyond/syscalls.sh MODEL [CONNS] [REQUESTS] [server args...]
-#   e.g. tests/beyond/syscalls.sh uring 100 100000
+#   tests/bench/syscalls-per-request.sh MODEL [CONNS] [REQUESTS] [server args...]
+#   e.g. tests/bench/syscalls-per-request.sh uring 100 100000
 # Needs h2load (nghttp2-client) and strace. Prints a summary line per method.
 set -eu
 model=$1; conns=${2:-100}; reqs=${3:-100000}; shift 3 2>/dev/null || shift $#

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""readiness-1100.t: 1,100 concurrent connections to each readiness server (issue 3).
+"""readiness-past-fdsetsize.t: 1,100 concurrent connections to each readiness server, past select's FD_SETSIZE.
 
 select cannot watch an fd >= FD_SETSIZE (1024): it must refuse those connections cleanly (close them,
 count them as refused fd_setsize, log once), keep serving everyone below (a canary connection opened

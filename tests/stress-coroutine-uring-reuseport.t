@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""beyond-servers.t: what issue 4's models (coroutine, uring, reuseport) must handle beyond the shared
-conformance suite: a thousand keep-alive connections at once, idle timeouts of a silent client and of
-one that never reads a large response, connection resets, running out of file descriptors,
---max-conns, a stop with connections and a large response in flight, and (uring) every fallback path
+"""stress-coroutine-uring-reuseport.t: what the coroutine, uring and reuseport models must handle
+beyond the shared conformance suite: a thousand keep-alive connections at once, idle timeouts of a
+silent client and of one that never reads a large response, connection resets, running out of file
+descriptors, --max-conns, a stop with connections and a large response in flight, and (uring) every fallback path
 forced through CMB_URING_FALLBACK. Every wait is bounded; nothing asserts a time or a rate.
 $SERVERS=a,b narrows the models; $BIN selects the build."""
 
@@ -285,7 +285,7 @@ def main():
     t = Tap()
     models = [m for m in server_models() if m in MODELS]
     if not models:
-        t.skip("issue 4 servers", "none built")
+        t.skip("coroutine, uring, reuseport servers", "none built")
     for model in models:
         check_many(t, model)
         check_timeouts(t, model)
