@@ -201,7 +201,6 @@ void acct_sample(struct acct *a, struct acct_sample *s, double deadline)
     if (s->threads > s->procs && !s->partial)
         a->multithreaded = 1;
     if (have_cpu) {
-        a->cgroup_cpu = 1;
         s->cpu_s = tot.cpu_s;
         s->cpu_user_s = tot.cpu_user_s;
         s->cpu_sys_s = tot.cpu_sys_s;
@@ -209,10 +208,10 @@ void acct_sample(struct acct *a, struct acct_sample *s, double deadline)
         /* ticks give the user/sys ratio, the exact sum the total (see acct_cpu_between) */
         s->cpu_user_s = (double)user / tck;
         s->cpu_sys_s = (double)sys / tck;
-        s->cpu_s = exact + a->proc_cpu_reaped_s;
-        if (s->cpu_s < a->proc_cpu_last_s) /* a child gone between reads: CPU only grows */
-            s->cpu_s = a->proc_cpu_last_s;
-        a->proc_cpu_last_s = s->cpu_s;
+        s->cpu_s = exact + a->scan_cpu_reaped_s;
+        if (s->cpu_s < a->scan_cpu_last_s) /* a child gone between reads: CPU only grows */
+            s->cpu_s = a->scan_cpu_last_s;
+        a->scan_cpu_last_s = s->cpu_s;
     }
     if (tasks_peak > a->tasks_peak)
         a->tasks_peak = tasks_peak;
@@ -249,10 +248,8 @@ void acct_reaped(struct acct *a, const struct rusage *ru, int leader)
     a->ru_sys_s += s;
     a->ru_vcsw += ru->ru_nvcsw;
     a->ru_ivcsw += ru->ru_nivcsw;
-    if (leader)
-        a->ru_leader = 1;
-    else
-        a->proc_cpu_reaped_s += u + s; /* an orphan's CPU leaves the /proc sums when it goes */
+    if (!leader)
+        a->scan_cpu_reaped_s += u + s; /* an orphan's CPU leaves the /proc sums when it goes */
 }
 
 int acct_kill(struct acct *a, int sig)
@@ -269,9 +266,29 @@ int acct_kill(struct acct *a, int sig)
     return hit;
 }
 
+int acct_nmembers(struct acct *a)
+{
+    pid_t *pids = NULL;
+    int n = a->ops->members(a, &pids);
+    free(pids);
+    return n;
+}
+
+long acct_mem_peak_kb(const struct acct *a)
+{
+    return a->ops->flags & ACCT_MEM ? a->mem_peak_kb : -1;
+}
+
+int acct_threads_peak(const struct acct *a)
+{
+    if (a->ops->flags & ACCT_TASKS && a->tasks_peak > a->threads_peak)
+        return (int)a->tasks_peak;
+    return a->threads_peak;
+}
+
 int acct_procs_peak(const struct acct *a)
 {
-    if (!a->multithreaded && a->tasks_peak > a->procs_peak)
+    if (a->ops->flags & ACCT_TASKS && !a->multithreaded && a->tasks_peak > a->procs_peak)
         return (int)a->tasks_peak;
     return a->procs_peak;
 }

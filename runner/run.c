@@ -332,9 +332,8 @@ static void collect(struct run *r, const char *fail, const char *work, int iws, 
         f.host_busy_s = b->host_busy_s - a->host_busy_s;
         f.window_s = b->t - a->t;
         f.rss_peak_kb = r->acct.rss_peak_kb;
-        f.mem_peak_kb = r->acct.ops == &acct_cgroup_ops ? r->acct.mem_peak_kb : -1;
-        /* pids.peak counts every task the cgroup ever held at once, between samples too. */
-        f.threads_peak = r->acct.threads_peak > r->acct.tasks_peak ? r->acct.threads_peak : (int)r->acct.tasks_peak;
+        f.mem_peak_kb = acct_mem_peak_kb(&r->acct);
+        f.threads_peak = acct_threads_peak(&r->acct);
         f.procs_peak = acct_procs_peak(&r->acct);
         f.fds_peak = r->acct.fds_peak;
         acct_ctxsw(&r->acct, &f.vcsw, &f.ivcsw);

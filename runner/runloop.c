@@ -251,11 +251,5 @@ int rl_tree_empty(struct run *r)
 {
     if (r->srv.alive || r->lg.alive || group_alive(r->srv.pid) || group_alive(r->lg.pid))
         return 0;
-    if (r->acct_on) {
-        pid_t *pids = NULL;
-        int n = r->acct.ops->members(&r->acct, &pids);
-        free(pids);
-        return n == 0;
-    }
-    return 1;
+    return !r->acct_on || acct_nmembers(&r->acct) == 0;
 }
