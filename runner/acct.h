@@ -29,7 +29,7 @@ struct acct_sample {
     double cost_s;              /* CPU time the runner spent taking this sample */
     int partial;                /* the per-process scan stopped at its deadline: procs, threads,
                                    rss, fds are lower bounds (CPU and mem are complete) */
-    double host_busy_s, host_total_s; /* /proc/stat of the server's CPUs, cumulative (run.c) */
+    double host_busy_s, host_total_s; /* /proc/stat of the server's CPUs, cumulative (runloop.c) */
 };
 
 struct acct;
