@@ -13,37 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int acct_proc_stat(pid_t pid, struct acct_pstat *ps)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    if (ut_read_small(path, buf, sizeof buf) <= 0)
-        return -1;
-    /* comm may hold spaces and parentheses: the fields start after the last ')'. */
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return -1;
-    /* Fields from 3 (state) on, numbered as in proc(5) minus 3: f[11] is utime (field 14). */
-    unsigned long long f[22] = {0};
-    char state = p[2], *q = p + 3;
-    for (int i = 1; i < 22; i++) {
-        char *end;
-        long long v = strtoll(q, &end, 10); /* signed: tty_nr and tpgid may be -1 */
-        if (end == q)
-            return -1;
-        f[i] = (unsigned long long)v;
-        q = end;
-    }
-    ps->state = state;
-    ps->ppid = (pid_t)f[1];
-    ps->pgrp = (pid_t)f[2];
-    ps->utime = f[11], ps->stime = f[12], ps->cutime = f[13], ps->cstime = f[14];
-    ps->threads = (int)f[17];
-    ps->start = f[19];
-    ps->rss_pages = (long)f[21];
-    return 0;
-}
-
 static int read_ctxsw(pid_t pid, long long *vol, long long *invol)
 {
     char path[64], buf[4096];
@@ -201,7 +170,6 @@ void acct_sample(struct acct *a, struct acct_sample *s, double deadline)
     if (s->threads > s->procs && !s->partial)
         a->multithreaded = 1;
     if (have_cpu) {
-        a->cgroup_cpu = 1;
         s->cpu_s = tot.cpu_s;
         s->cpu_user_s = tot.cpu_user_s;
         s->cpu_sys_s = tot.cpu_sys_s;
@@ -209,10 +177,10 @@ void acct_sample(struct acct *a, struct acct_sample *s, double deadline)
         /* ticks give the user/sys ratio, the exact sum the total (see acct_cpu_between) */
         s->cpu_user_s = (double)user / tck;
         s->cpu_sys_s = (double)sys / tck;
-        s->cpu_s = exact + a->proc_cpu_reaped_s;
-        if (s->cpu_s < a->proc_cpu_last_s) /* a child gone between reads: CPU only grows */
-            s->cpu_s = a->proc_cpu_last_s;
-        a->proc_cpu_last_s = s->cpu_s;
+        s->cpu_s = exact + a->scan_cpu_reaped_s;
+        if (s->cpu_s < a->scan_cpu_last_s) /* a child gone between reads: CPU only grows */
+            s->cpu_s = a->scan_cpu_last_s;
+        a->scan_cpu_last_s = s->cpu_s;
     }
     if (tasks_peak > a->tasks_peak)
         a->tasks_peak = tasks_peak;
@@ -249,10 +217,8 @@ void acct_reaped(struct acct *a, const struct rusage *ru, int leader)
     a->ru_sys_s += s;
     a->ru_vcsw += ru->ru_nvcsw;
     a->ru_ivcsw += ru->ru_nivcsw;
-    if (leader)
-        a->ru_leader = 1;
-    else
-        a->proc_cpu_reaped_s += u + s; /* an orphan's CPU leaves the /proc sums when it goes */
+    if (!leader)
+        a->scan_cpu_reaped_s += u + s; /* an orphan's CPU leaves the /proc sums when it goes */
 }
 
 int acct_kill(struct acct *a, int sig)
@@ -269,9 +235,29 @@ int acct_kill(struct acct *a, int sig)
     return hit;
 }
 
+int acct_nmembers(struct acct *a)
+{
+    pid_t *pids = NULL;
+    int n = a->ops->members(a, &pids);
+    free(pids);
+    return n;
+}
+
+long acct_mem_peak_kb(const struct acct *a)
+{
+    return a->ops->flags & ACCT_MEM ? a->mem_peak_kb : -1;
+}
+
+int acct_threads_peak(const struct acct *a)
+{
+    if (a->ops->flags & ACCT_TASKS && a->tasks_peak > a->threads_peak)
+        return (int)a->tasks_peak;
+    return a->threads_peak;
+}
+
 int acct_procs_peak(const struct acct *a)
 {
-    if (!a->multithreaded && a->tasks_peak > a->procs_peak)
+    if (a->ops->flags & ACCT_TASKS && !a->multithreaded && a->tasks_peak > a->procs_peak)
         return (int)a->tasks_peak;
     return a->procs_peak;
 }

@@ -29,14 +29,22 @@ struct acct_sample {
     double cost_s;              /* CPU time the runner spent taking this sample */
     int partial;                /* the per-process scan stopped at its deadline: procs, threads,
                                    rss, fds are lower bounds (CPU and mem are complete) */
-    double host_busy_s, host_total_s; /* /proc/stat of the server's CPUs, cumulative (run.c) */
+    double host_busy_s, host_total_s; /* /proc/stat of the server's CPUs, cumulative (runloop.c) */
 };
 
 struct acct;
 
-/* A membership backend. Private state behind `state`. */
+/* What a backend can do beyond membership, in acct_ops.flags: callers ask these, never which
+ * backend it is. */
+enum {
+    ACCT_MEM = 1 << 0,          /* counts memory once per page: mem_kb and its peak are measured */
+    ACCT_TASKS = 1 << 1,        /* counts the tree's tasks, their peak between samples too */
+};
+
+/* A membership backend. Its private state stays behind acct.state, seen by its own file only. */
 struct acct_ops {
-    const char *name;
+    const char *name;           /* "cgroup", "proc": meta.json's accounting */
+    unsigned flags;             /* ACCT_* */
     /* Prepare for a server about to start (cgroup: create the groups). */
     int (*open)(struct acct *a, const char *tag, char *err, size_t errlen);
     /* The child is forked and waiting: put it in the tree. */
@@ -49,6 +57,7 @@ struct acct_ops {
     int (*close)(struct acct *a);
 };
 
+/* The backends, for acct_open's choice; everyone else asks ops->flags, never which one it is. */
 extern const struct acct_ops acct_cgroup_ops, acct_proc_ops;
 
 struct acct_pid {               /* last counts seen of one process, indexed by pid */
@@ -58,9 +67,9 @@ struct acct_pid {               /* last counts seen of one process, indexed by p
 
 struct acct {
     const struct acct_ops *ops;
-    void *state;
+    void *state;                /* the backend's own, behind its pointer */
     pid_t leader, pgid;
-    /* peaks over the samples of this run */
+    /* peaks over the samples of this run (mem: ACCT_MEM only; tasks: ACCT_TASKS only) */
     long rss_peak_kb, mem_peak_kb, tasks_peak;
     int threads_peak, procs_peak, fds_peak;
     /* context switches seen by sampling (lower bound, see above) */
@@ -70,10 +79,10 @@ struct acct {
     /* rusage of reaped members: the leader (with all its waited-for descendants) and orphans */
     double ru_user_s, ru_sys_s;
     long long ru_vcsw, ru_ivcsw;
-    int ru_leader;              /* the leader's rusage is in */
-    double proc_cpu_reaped_s;   /* proc backend: CPU of reaped orphans, kept in its totals */
-    double proc_cpu_last_s;     /* proc backend: the previous total (CPU never decreases) */
-    int cgroup_cpu;             /* CPU totals come from cpuacct */
+    /* CPU summed over the per-process scan, used whenever the backend's totals give no CPU (the
+     * proc backend always; a cgroup whose cpuacct cannot split user and sys as well) */
+    double scan_cpu_reaped_s;   /* CPU of reaped orphans: gone from the scan, kept in the sum */
+    double scan_cpu_last_s;     /* the previous sum (CPU never decreases) */
     int scan_from;              /* a scan cut short resumes here next time, so none is starved */
     int multithreaded;          /* some sample saw more tasks than processes */
 };
@@ -91,6 +100,13 @@ void acct_sample(struct acct *a, struct acct_sample *s, double deadline);
 void acct_reaped(struct acct *a, const struct rusage *ru, int leader);
 /* Signal every member process and the process group; returns how many were signalled. */
 int acct_kill(struct acct *a, int sig);
+/* Processes in the tree now (0: nothing of the server is left). */
+int acct_nmembers(struct acct *a);
+/* Peak memory, each page once (kB), or -1 where the backend does not count memory (no ACCT_MEM). */
+long acct_mem_peak_kb(const struct acct *a);
+/* Peak task count: sampled, or the backend's own peak (ACCT_TASKS: pids.peak, between samples too)
+ * when larger. */
+int acct_threads_peak(const struct acct *a);
 /* Peak process count: sampled, or pids.peak (exact, between samples too) when every sample found
  * the tree single-threaded, so that tasks are processes (a fork server's children). */
 int acct_procs_peak(const struct acct *a);

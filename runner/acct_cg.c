@@ -202,6 +202,7 @@ static int cg_close(struct acct *a)
 
 const struct acct_ops acct_cgroup_ops = {
     .name = "cgroup",
+    .flags = ACCT_MEM | ACCT_TASKS,
     .open = cg_open,
     .attach = cg_attach,
     .members = cg_members,

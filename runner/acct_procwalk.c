@@ -86,6 +86,7 @@ static int pw_close(struct acct *a)
 
 const struct acct_ops acct_proc_ops = {
     .name = "proc",
+    .flags = 0, /* no tree-wide counters: only what the per-process scan finds */
     .open = pw_open,
     .attach = pw_attach,
     .members = pw_members,

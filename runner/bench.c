@@ -3,6 +3,7 @@
  * 128+signal when interrupted (complete rows kept, nothing left running). */
 #include "acct.h"
 #include "cfg.h"
+#include "child.h"
 #include "extsrv.h"
 #include "loader.h"
 #include "plan.h"
@@ -198,7 +199,7 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
     spawn_nice = getpriority(PRIO_PROCESS, 0);
     if (setpriority(PRIO_PROCESS, 0, spawn_nice - 10) < 0)
         ut_log(UT_DEBUG, "runner priority unchanged: %s", strerror(errno));
-    if ((e.sigfd = run_signals_init(err, sizeof err)) < 0) {
+    if ((e.sigfd = child_signals_init(err, sizeof err)) < 0) {
         fprintf(stderr, "bench: %s\n", err);
         return 1;
     }

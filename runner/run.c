@@ -1,6 +1,8 @@
-/* run.c - one row, start to stop. Every wait goes through rl_pump, so Ctrl-C is seen at once;
- * every exit path leaves no process of the run behind. */
+/* run.c - the script of one row: start the server, wait until it is ready, load it, stop it and
+ * collect the row. Process control (waiting, stopping, killing) is child.c's, and every wait goes
+ * through rl_pump, so Ctrl-C is seen at once; every exit path leaves no process of the run behind. */
 #include "run.h"
+#include "child.h"
 #include "extsrv.h"
 #include "json.h"
 #include "loader.h"
@@ -8,20 +10,14 @@
 #include "runloop.h"
 #include "spawn.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <math.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* --- command lines ---------------------------------------------------------------------- */
+/* --- start --------------------------------------------------------------------------------- */
 
 static void server_argv(struct run_env *e, const struct plan_row *pr, const char *stats, struct spawn_argv *a)
 {
@@ -52,118 +48,61 @@ static void server_argv(struct run_env *e, const struct plan_row *pr, const char
         spawn_arg(a, "%s", s->args[i]);
 }
 
-/* --- waiting ------------------------------------------------------------------------------- */
-
-/* Can a listener bind host:port now? (SO_REUSEADDR, as servers set it: TIME_WAIT is no obstacle.) */
-static int port_free(const char *host, int port)
+/* Start: the port free, the accounting open, the server spawned into it (one of ours with its
+ * --stats file; an external one on a port chosen here, its files in extdir), the sampling clock
+ * running. Returns why it failed or NULL. */
+static const char *start(struct run *r, const char *stats, const char *extdir, char *why, size_t len)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-        return 1; /* not IPv4: cannot check, do not block the run */
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-    if (fd < 0)
-        return 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    int ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 || errno != EADDRINUSE;
-    close(fd);
-    return ok;
-}
+    struct run_env *e = r->e;
+    const struct cfg *c = e->c;
+    const struct plan_row *pr = r->pr;
+    const struct cfg_server *sv = &c->srv[pr->srv];
+    char err[UT_ERRLEN], cmd[4096], tag[32];
+    int external = cfg_srv_external(sv);
 
-static int wait_port(struct run *r, int port, double seconds)
-{
-    double end = ut_now() + seconds;
-    while (!port_free(r->e->c->d.host, port)) {
-        if (ut_now() >= end || r->e->interrupted)
-            return -1;
-        rl_pump(r, ut_now() + 0.1);
+    if (c->d.port && child_wait_port(r, (int)c->d.port, 5) < 0) {
+        snprintf(why, len, "port %ld is in use (another server still running?)", c->d.port);
+        return why;
     }
-    return 0;
-}
+    snprintf(tag, sizeof tag, "%d", pr->order);
+    if (acct_open(&r->acct, tag, e->use_cgroup, err, sizeof err) < 0) {
+        snprintf(why, len, "accounting: %s", err);
+        return why;
+    }
+    r->acct_on = 1;
+    e->accounting = r->acct.ops->name;
 
-/* Interrupt or failure: TERM both groups, a short grace, then KILL; bounded well under 2 s. */
-static void kill_all(struct run *r, double grace)
-{
-    double t = ut_now();
-    if (r->lg.alive)
-        kill(-r->lg.pid, SIGTERM);
-    if (r->srv.alive)
-        kill(r->srv.pid, SIGTERM);
-    while ((r->lg.alive || r->srv.alive) && ut_now() < t + grace)
-        rl_pump(r, t + grace);
-    if (r->lg.pid)
-        kill(-r->lg.pid, SIGKILL);
-    if (r->acct_on)
-        acct_kill(&r->acct, SIGKILL);
-    else if (r->srv.pid)
-        kill(-r->srv.pid, SIGKILL);
-    t = ut_now();
-    while (!rl_tree_empty(r) && ut_now() < t + 1.0)
-        rl_pump(r, t + 1.0);
-}
-
-/* SIGTERM, the configured grace, SIGKILL for the group; then children that outlived it. */
-static void stop_server(struct run *r)
-{
-    double grace = r->e->c->d.stop_grace, t = ut_now();
-    if (r->srv.alive) {
-        kill(r->srv.pid, SIGTERM);
-        while (r->srv.alive && ut_now() < t + grace && !(r->e->interrupted && ut_now() > t + 0.6))
-            rl_pump(r, t + grace);
-        if (r->srv.alive) {
-            rl_note(r, "server still running %.1f s after SIGTERM: killed", ut_now() - t);
-            acct_kill(&r->acct, SIGKILL);
+    struct spawn_argv a = {0};
+    if (external) {
+        /* Its port is chosen here (it prints none), its files go to a private directory. */
+        struct ext_vars v;
+        r->port = c->d.port ? (int)c->d.port : ext_free_port(c->d.host, err, sizeof err);
+        ext_vars_of(c, sv, pr->ax, e->sys->nofile_soft, extdir, r->port, &v);
+        if (r->port < 0 || ext_prepare(sv, &v, &a, err, sizeof err) < 0) {
+            r->port = 0;
+            spawn_argv_free(&a);
+            snprintf(why, len, "%s", err);
+            return why;
         }
+    } else {
+        server_argv(e, pr, stats, &a);
     }
-    t = ut_now();
-    while (!rl_tree_empty(r) && ut_now() < t + 0.5)
-        rl_pump(r, t + 0.5);
-    if (!rl_tree_empty(r)) {
-        int n = acct_kill(&r->acct, SIGKILL);
-        rl_note(r, "%d process(es) outlived the server: killed", n);
-        t = ut_now();
-        while (!rl_tree_empty(r) && ut_now() < t + 2)
-            rl_pump(r, t + 2);
-        if (!rl_tree_empty(r))
-            ut_log(UT_ERROR, "%s: processes of the server survive SIGKILL (uninterruptible?)", r->pr->key);
+    spawn_cmdline(a.v, cmd, sizeof cmd);
+    ut_log(UT_DEBUG, "server: %s", cmd);
+    struct spawn_opts so = {.cpus = &e->server_cpus, .stdout_pipe = !external, .log_fd = ut_log_fd(), .acct = &r->acct};
+    pid_t pid = spawn_start(a.v, &so, &r->out_fd, err, sizeof err);
+    spawn_argv_free(&a);
+    if (pid < 0) {
+        snprintf(why, len, "%s", err);
+        return why;
     }
+    r->srv = (struct kid){.pid = pid, .alive = 1, .t_start = ut_now()};
+    r->sampling = 1;
+    rl_sample(r, 0);
+    return NULL;
 }
 
-/* --- one row -------------------------------------------------------------------------------- */
-
-int run_pause(struct run_env *e, double s)
-{
-    struct run r = {.e = e, .out_fd = -1};
-    double end = ut_now() + s;
-    while (ut_now() < end && !e->interrupted)
-        rl_pump(&r, end);
-    return e->interrupted ? -1 : 0;
-}
-
-/* Wait for the ready line (an external server: the port accepting a connection, probed every
- * 20 ms), the server's death or the timeout; returns why it failed or NULL. */
-static const char *await_ready(struct run *r, int external, char *why, size_t len)
-{
-    double end = ut_now() + r->e->c->d.ready_timeout;
-    while (!r->ready && r->srv.alive && !r->e->interrupted && ut_now() < end) {
-        if (external && ext_accepts(r->e->c->d.host, r->port)) {
-            r->ready = 1;
-            break;
-        }
-        rl_pump(r, external ? ut_now() + 0.02 : end);
-    }
-    if (r->ready || r->e->interrupted)
-        return NULL;
-    char st[64];
-    if (!r->srv.alive)
-        snprintf(why, len, "server exited (%s) before %s", rl_status_str(r->srv.status, st, sizeof st),
-                 external ? "accepting connections (its stderr is in the log)" : "its ready line");
-    else if (external)
-        snprintf(why, len, "the server did not accept connections on %s:%d within %g s", r->e->c->d.host, r->port,
-                 r->e->c->d.ready_timeout);
-    else
-        snprintf(why, len, "no ready line from the server within %g s", r->e->c->d.ready_timeout);
-    return why;
-}
+/* --- load ---------------------------------------------------------------------------------- */
 
 /* A wrk or h2load summary (<work>.out) into the loadgen's JSON (<work>.lg.json), its text copied
  * to the log. Returns why it failed or NULL. */
@@ -245,17 +184,12 @@ static const char *invoke(struct run *r, const struct loader *ld, const char *wo
     r->nedges = 0;
     if (r->e->interrupted)
         return NULL;
-    /* Its worker processes (--procs) end with it; any left in its group would be a leak. */
-    double t = ut_now();
-    while (!r->lg.alive && kill(-r->lg.pid, 0) == 0 && ut_now() < t + 0.5 && !r->e->interrupted)
-        rl_pump(r, t + 0.5);
-    if (!r->lg.alive && kill(-r->lg.pid, SIGKILL) == 0)
-        rl_note(r, "the %s left processes behind: killed", ld->name);
     if (r->lg.alive) {
-        kill_all(r, 0.5);
+        child_kill_all(r, 0.5);
         snprintf(why, len, "%s still running %.0f s after its start: killed", ld->name, limit);
         return why;
     }
+    child_sweep_loadgen(r, ld->name);
     return measured && ld->to_json ? convert(r, ld, work, why, len) : NULL;
 }
 
@@ -287,6 +221,8 @@ static const char *load(struct run *r, const char *work, int *iws, int *iwe, cha
         rl_note(r, "server CPU window sampled %.2f s late (machine overloaded?): CPU columns approximate", late);
     return fail;
 }
+
+/* --- collect ------------------------------------------------------------------------------- */
 
 /* The files of one run in .work/: outputs of the loader and the server. */
 static void unlink_temps(const char *work)
@@ -332,9 +268,8 @@ static void collect(struct run *r, const char *fail, const char *work, int iws, 
         f.host_busy_s = b->host_busy_s - a->host_busy_s;
         f.window_s = b->t - a->t;
         f.rss_peak_kb = r->acct.rss_peak_kb;
-        f.mem_peak_kb = r->acct.ops == &acct_cgroup_ops ? r->acct.mem_peak_kb : -1;
-        /* pids.peak counts every task the cgroup ever held at once, between samples too. */
-        f.threads_peak = r->acct.threads_peak > r->acct.tasks_peak ? r->acct.threads_peak : (int)r->acct.tasks_peak;
+        f.mem_peak_kb = acct_mem_peak_kb(&r->acct);
+        f.threads_peak = acct_threads_peak(&r->acct);
         f.procs_peak = acct_procs_peak(&r->acct);
         f.fds_peak = r->acct.fds_peak;
         acct_ctxsw(&r->acct, &f.vcsw, &f.ivcsw);
@@ -368,14 +303,13 @@ static void collect(struct run *r, const char *fail, const char *work, int iws, 
     json_free(stats);
 }
 
+/* --- the row, and the pause between rows ------------------------------------------------ */
+
 int run_row(struct run_env *e, const struct plan_row *pr, struct res_row *row, struct ut_str *ts)
 {
-    const struct cfg *c = e->c;
     struct run r = {.e = e, .pr = pr, .out_fd = -1};
-    const struct cfg_server *sv = &c->srv[pr->srv];
-    char work[1300], stats[1400], err[UT_ERRLEN], why[2 * UT_ERRLEN], cmd[4096], tag[32], extdir[1400];
-    const char *fail = NULL;
-    int iws = -1, iwe = -1, rc = 0, external = cfg_srv_external(sv);
+    char work[1300], stats[1400], why[2 * UT_ERRLEN], extdir[1400];
+    int iws = -1, iwe = -1, rc = 0, external = cfg_srv_external(&e->c->srv[pr->srv]);
     snprintf(work, sizeof work, "%s/.work/%s", e->res->dir, pr->key);
     /* Absolute: an external program resolves its own relative paths (nginx: against -p). */
     char cwd[512] = "";
@@ -385,75 +319,25 @@ int run_row(struct run_env *e, const struct plan_row *pr, struct res_row *row, s
     snprintf(stats, sizeof stats, "%s.stats.json", work);
     unlink(stats); /* a stale file from an interrupted attempt would pass for this run's */
 
-    if (c->d.port && wait_port(&r, (int)c->d.port, 5) < 0) {
-        snprintf(why, sizeof why, "port %ld is in use (another server still running?)", c->d.port);
-        fail = why;
-        goto done;
-    }
-    snprintf(tag, sizeof tag, "%d", pr->order);
-    if (acct_open(&r.acct, tag, e->use_cgroup, err, sizeof err) < 0) {
-        snprintf(why, sizeof why, "accounting: %s", err);
-        fail = why;
-        goto done;
-    }
-    r.acct_on = 1;
-    e->accounting = r.acct.ops->name;
-
-    struct spawn_argv a = {0};
-    if (external) {
-        /* Its port is chosen here (it prints none), its files go to a private directory. */
-        struct ext_vars v;
-        r.port = c->d.port ? (int)c->d.port : ext_free_port(c->d.host, err, sizeof err);
-        ext_vars_of(c, sv, pr->ax, e->sys->nofile_soft, extdir, r.port, &v);
-        if (r.port < 0 || ext_prepare(sv, &v, &a, err, sizeof err) < 0) {
-            r.port = 0;
-            spawn_argv_free(&a);
-            snprintf(why, sizeof why, "%s", err);
-            fail = why;
-            goto done;
-        }
-    } else {
-        server_argv(e, pr, stats, &a);
-    }
-    spawn_cmdline(a.v, cmd, sizeof cmd);
-    ut_log(UT_DEBUG, "server: %s", cmd);
-    struct spawn_opts so = {.cpus = &e->server_cpus, .stdout_pipe = !external, .log_fd = ut_log_fd(), .acct = &r.acct};
-    pid_t pid = spawn_start(a.v, &so, &r.out_fd, err, sizeof err);
-    spawn_argv_free(&a);
-    if (pid < 0) {
-        snprintf(why, sizeof why, "%s", err);
-        fail = why;
-        goto done;
-    }
-    r.srv = (struct kid){.pid = pid, .alive = 1, .t_start = ut_now()};
-    r.sampling = 1;
-    rl_sample(&r, 0);
-
-    if ((fail = await_ready(&r, external, why, sizeof why)) || e->interrupted)
-        goto done;
-    fail = load(&r, work, &iws, &iwe, why, sizeof why);
+    /* Each step runs only if the ones before succeeded and no interrupt came. */
+    const char *fail = start(&r, stats, extdir, why, sizeof why);
+    if (!fail && !e->interrupted)
+        fail = child_await_ready(&r, external, why, sizeof why);
+    if (!fail && !e->interrupted)
+        fail = load(&r, work, &iws, &iwe, why, sizeof why);
     if (!fail && !e->interrupted && !r.srv.alive) {
         char st[64];
         snprintf(why, sizeof why, "server exited (%s) during the run", rl_status_str(r.srv.status, st, sizeof st));
         fail = why;
     }
-done:
-    if (e->interrupted) {
-        kill_all(&r, 0.6);
-        rc = -1;
+    /* A failed run is a row too; an interrupted one is not. */
+    if (child_stop(&r) == 0) {
+        collect(&r, fail, work, iws, iwe, row, ts);
+        /* The next run must find the port free: a listener left behind would be a leak. */
+        if (r.port > 0 && child_wait_port(&r, r.port, 2) < 0)
+            ut_log(UT_WARN, "%s: port %d still bound after the server stopped", pr->key, r.port);
     } else {
-        r.sampling = 0;
-        if (r.srv.pid)
-            stop_server(&r);
-        if (e->interrupted) { /* Ctrl-C while stopping: the row is discarded like any other */
-            kill_all(&r, 0.3);
-            rc = -1;
-        } else {
-            collect(&r, fail, work, iws, iwe, row, ts);
-            /* The next run must find the port free: a listener left behind would be a leak. */
-            if (r.port > 0 && wait_port(&r, r.port, 2) < 0)
-                ut_log(UT_WARN, "%s: port %d still bound after the server stopped", pr->key, r.port);
-        }
+        rc = -1;
     }
     if (r.out_fd >= 0)
         close(r.out_fd);
@@ -466,4 +350,13 @@ done:
     free(r.smp);
     ut_str_free(&r.notes);
     return rc;
+}
+
+int run_pause(struct run_env *e, double s)
+{
+    struct run r = {.e = e, .out_fd = -1};
+    double end = ut_now() + s;
+    while (ut_now() < end && !e->interrupted)
+        rl_pump(&r, end);
+    return e->interrupted ? -1 : 0;
 }

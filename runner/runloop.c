@@ -1,5 +1,6 @@
 /* runloop.c - signalfd, reaping (the server, the loadgen, and orphans of either, which come to us
- * because the runner is a child subreaper), server output and the sampling clock. */
+ * because the runner is a child subreaper: child_signals_init), server output and the sampling
+ * clock. */
 #include "runloop.h"
 #include "acct_proc.h"
 #include "progress.h"
@@ -11,34 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-int run_signals_init(char *err, size_t errlen)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    /* Blocked and read from a signalfd: no handler runs in the middle of the runner's work. */
-    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
-        snprintf(err, errlen, "sigprocmask: %s", strerror(errno));
-        return -1;
-    }
-    signal(SIGPIPE, SIG_IGN);
-    /* Orphans of a server (children it did not wait for) are reparented to us, not to init, so
-     * they are reaped here, their rusage counted and none is left behind. */
-    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-        ut_log(UT_WARN, "PR_SET_CHILD_SUBREAPER: %s (orphans of a server go to init)", strerror(errno));
-    int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (fd < 0)
-        snprintf(err, errlen, "signalfd: %s", strerror(errno));
-    return fd;
-}
+#define SAMPLE_S 0.1 /* the sampling clock's period, stretched on a big tree (rl_sample) */
 
 const char *rl_status_str(int status, char *buf, size_t len)
 {
@@ -199,7 +177,7 @@ int rl_sample(struct run *r, double deadline)
     /* Sampling a big tree (10k processes) is not free: keep its CPU cost under a tenth of a
      * CPU by stretching the interval. CPU time, not wall time: on a loaded machine a sample
      * waits for a CPU without costing anything, and should not make sampling sparse. */
-    r->interval = s->cost_s * 10 > RUN_SAMPLE_S ? s->cost_s * 10 : RUN_SAMPLE_S;
+    r->interval = s->cost_s * 10 > SAMPLE_S ? s->cost_s * 10 : SAMPLE_S;
     r->next_sample = s->t + r->interval;
     return r->nsmp++;
 }
@@ -240,22 +218,4 @@ void rl_pump(struct run *r, double until)
         on_output(r);
     sample_due(r);
     prog_tick();
-}
-
-static int group_alive(pid_t pg)
-{
-    return pg > 0 && (kill(-pg, 0) == 0 || errno != ESRCH);
-}
-
-int rl_tree_empty(struct run *r)
-{
-    if (r->srv.alive || r->lg.alive || group_alive(r->srv.pid) || group_alive(r->lg.pid))
-        return 0;
-    if (r->acct_on) {
-        pid_t *pids = NULL;
-        int n = r->acct.ops->members(&r->acct, &pids);
-        free(pids);
-        return n == 0;
-    }
-    return 1;
 }
