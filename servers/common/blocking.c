@@ -168,7 +168,7 @@ void srv_serve_io(struct srv *s, int fd, struct srv_stats *st, const struct srv_
             break; /* the peer is done (or half-closed): everything it sent is answered */
         } else if ((errno == EAGAIN || errno == ETIMEDOUT) && !srv_stopping() &&
                    wait_more(s, &pc, inlen, read_timeout, &waited)) {
-            continue; /* the read period is the shorter --keepalive-timeout: not yet idle that long */
+            continue; /* one read period, shorter than this state's timeout: wait on */
         } else if (errno != EINTR || srv_stopping()) {
             count_failure(errno, st);
             break;
@@ -199,7 +199,8 @@ static const struct srv_io blocking_io = {
 void srv_serve_blocking(struct srv *s, int fd, struct srv_stats *st)
 {
     srv_track(fd);
-    /* Reads time out after the shorter of the two timeouts; wait_more() tells them apart. */
+    /* Reads time out after the shorter of the two timeouts; wait_more() tells them apart (the
+     * longer one is then served in whole periods of the shorter, rounded up). */
     unsigned idle = s->opt.idle_timeout, ka = s->opt.keepalive.timeout;
     unsigned period = ka && (idle == 0 || ka < idle) ? ka : idle;
     set_timeout(fd, SO_RCVTIMEO, period);

@@ -448,8 +448,6 @@ static long find_block_end(struct proto_conn *c, const char *p, size_t n)
     return 0;
 }
 
-/* ---- the step function ------------------------------------------------------------------------------ */
-
 /* ---- connection-level keep-alive limits ------------------------------------------------------------- */
 
 static int64_t coarse_now_ns(void)
@@ -470,6 +468,8 @@ static int keepalive_spent(struct proto_conn *c)
     return cfg->keepalive_time &&
            coarse_now_ns() - c->born_ns >= (int64_t)cfg->keepalive_time * 1000000000;
 }
+
+/* ---- the step function ------------------------------------------------------------------------------ */
 
 static enum proto_result echo_step(struct proto_conn *c, const char *in, size_t n, size_t *used,
                                    struct proto_out *out)
