@@ -6,6 +6,12 @@ $(BIN)/test-proto: $(OBJ)/tests/unit/test_proto.o $(OBJ)/servers/common/proto.o 
 
 TEST_BINS += $(BIN)/test-proto
 
+$(BIN)/test-keepalive: $(OBJ)/tests/unit/test_keepalive.o $(OBJ)/servers/common/proto.o \
+                       $(OBJ)/servers/common/static.o
+	$(call link)
+
+TEST_BINS += $(BIN)/test-keepalive
+
 # The thread sanitizer on what has threads: the threaded servers (and the process models, whose
 # shared code is the same) under the conformance tests, the engine, and the multi-threaded load
 # generator. CI runs it; the event-loop servers are single-threaded and covered by SAN=address.

@@ -122,7 +122,7 @@ static const struct srv_io coro_io = {
 static void conn_main(void *arg)
 {
     struct task *t = arg;
-    srv_serve_io(sched.srv, t->fd, &sched.st, &coro_io, t);
+    srv_serve_io(sched.srv, t->fd, &sched.st, &coro_io, t, sched.srv->opt.idle_timeout);
     close(t->fd); /* also leaves the epoll set */
     sched.st.closed++;
     srv_conn_release();
@@ -319,5 +319,6 @@ const struct srv_model srv_model = {
     .name = "coroutine",
     .summary = "Coroutine: a stackful coroutine per connection in blocking style, scheduled over epoll.",
     .flags = SRV_F_EVENTS | SRV_F_SPAWNS,
+    .keepalive = { .requests = 1000, .time = 3600 }, /* nginx keepalive_requests, keepalive_time */
     .run = run,
 };

@@ -20,5 +20,6 @@ const struct srv_model srv_model = {
     .name = "iterative",
     .summary = "Iterative: one client at a time, served to the end before the next is accepted.",
     .flags = SRV_F_BLOCKING,
+    .keepalive = { .requests = 1 },  /* one client at a time: a kept connection locks out the rest */
     .run = run,
 };

@@ -158,5 +158,6 @@ const struct srv_model srv_model = {
     .summary = "Prefork: N worker processes forked at start, each blocking in accept().",
     .flags = SRV_F_BLOCKING | SRV_F_SPAWNS | SRV_F_WORKERS,
     .default_workers = 8,
+    .keepalive = { .requests = 100, .timeout = 5 }, /* Apache prefork: a worker is freed */
     .run = run,
 };

@@ -139,5 +139,6 @@ const struct srv_model srv_model = {
     .summary = "Threadpool: N threads started at once, fed accepted connections over a bounded queue.",
     .flags = SRV_F_BLOCKING | SRV_F_SPAWNS | SRV_F_WORKERS,
     .default_workers = 16,
+    .keepalive = { .requests = 100, .timeout = 5 }, /* Apache worker MPM: a thread is freed */
     .run = run,
 };

@@ -1,9 +1,18 @@
 #!/usr/bin/python3
-"""clients.t: the everyday HTTP clients against every server (issue 2): curl, ab (ApacheBench, with and
-without -k) and h2load --h1. Every request must come back 2xx with nothing failed, and the server's
---stats must count exactly the requests the three clients made. The counts each tool printed are
-shown as TAP diagnostics. The iterative server gets one connection at a time (its nature: a second
-keep-alive connection would wait for the first to leave); every other server gets CONC at once.
+"""clients.t: the everyday HTTP clients against every server, with its default keep-alive limits:
+curl, ab (ApacheBench, with and without -k) and h2load --h1. Every request must come back 2xx with
+nothing failed, and the server's --stats must count exactly the requests the three clients made. The
+counts each tool printed are shown as TAP diagnostics.
+
+More clients than workers: a pool (prefork, threadpool) gets its worker count plus CONC clients at
+once, the iterative server two, every other server CONC. They complete because the servers close
+kept-alive connections as real servers of their kind do (the defaults in each --help: the iterative
+server answers one request per connection; the pools close after 100 answers and 5 s without a next
+request). One thing ab does that no server can avoid: once it has sent its last request it keeps
+its other kept-alive connections open without using them, so the last requests queued for a pool
+wait until the pool's --keepalive-timeout closes those, and ab counts each such close as a failed
+request ("Length"). Against a pool the ab -k check therefore allows Length failures, each matched
+by a keep-alive timeout the server counted, and nothing else.
 
     SERVERS=fork,pthread tests/clients.t     narrows the servers; N=5000 CONC=16 scale the load"""
 
@@ -14,10 +23,10 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from cmbtest import Server, Tap, run_main, server_models  # noqa: E402
+from cmbtest import BIN, Server, Tap, run_main, server_models  # noqa: E402
 
 N = int(os.environ.get("N", "2000"))           # requests for ab and for h2load
-CONC = int(os.environ.get("CONC", "8"))        # concurrent connections (iterative: 1)
+CONC = int(os.environ.get("CONC", "8"))        # concurrent connections (pools: workers + CONC)
 N_CLOSE = int(os.environ.get("N_CLOSE", "500"))   # ab without -k: one connection per request
 CURL_N = 10                                    # URLs on one curl command line (one connection)
 TOOL_TIMEOUT = 120                             # seconds; a hung client fails the test, not CI
@@ -55,24 +64,47 @@ def check_curl(t, model, url):
     return CURL_N + 1
 
 
-def check_ab(t, model, url, conc, keepalive=True):
+def defaults(model):
+    """(workers or None, --keepalive-requests default) from the model's --help."""
+    out = subprocess.run([os.path.join(BIN, "server-" + model), "--help"], stdout=subprocess.PIPE,
+                         check=True).stdout.decode()
+    workers = field(r"number of workers \(default (\d+)\)", out)
+    limit = field(r"the close \(default for this model (\d+);", out)
+    return workers, limit
+
+
+def kept_alive_ok(keep, n, failed, limit):
+    """ab's Keep-Alive count: every answer but the ones that closed (each the limit-th on its
+    connection, so at most n // limit of them) and the ones ab counted as failed."""
+    if limit == 1:
+        return keep == 0
+    return n - (n // limit if limit else 0) - failed <= keep <= n
+
+
+def check_ab(t, model, url, conc, limit, keepalive=True, held=False):
     """ab sends HTTP/1.0: with -k it asks for keep-alive, without it each request has its own
-    connection, which the server must close after the answer."""
+    connection, which the server must close after the answer. held: a pool with more clients than
+    workers, where ab's unused kept-alive connections are closed by --keepalive-timeout (see the
+    top). Returns (requests, ab's Length failures)."""
     n = N if keepalive else N_CLOSE
     flag = ["-k"] if keepalive else []
     rc, out = run(["ab"] + flag + ["-q", "-n", str(n), "-c", str(conc), url])
     done = field(r"^Complete requests:\s+(\d+)", out)
     failed = field(r"^Failed requests:\s+(\d+)", out)
+    length = field(r"Length: (\d+)", out, 0)                  # the breakdown, when failed > 0
     non2xx = field(r"^Non-2xx responses:\s+(\d+)", out, 0)     # ab prints it only when non-zero
     keep = field(r"^Keep-Alive requests:\s+(\d+)", out, 0)  # printed only with -k
     name = "ab%s -n %d -c %d" % (" -k" if keepalive else "", n, conc)
-    t.ok(rc == 0 and done == n and failed == 0 and non2xx == 0 and keep == (n if keepalive else 0),
-         "%s: %s: all complete, 0 failed, 0 non-2xx, %s" % (model, name, "all kept alive" if keepalive
-                                                             else "a connection each"),
+    allowed = length if held and keepalive else 0
+    t.ok(rc == 0 and done == n and failed is not None and failed == allowed and non2xx == 0
+         and (kept_alive_ok(keep, n, failed, limit) if keepalive else keep == 0),
+         "%s: %s: all complete, 0 non-2xx, %s, %s" % (
+             model, name, "failed only where ab's unused connections were closed" if allowed
+             else "0 failed", "kept alive up to the limit" if keepalive else "a connection each"),
          "exit %s, output:\n%s" % (rc, out))
-    t.diag("%s %s: complete %s, failed %s, non-2xx %s, keep-alive %s"
-           % (model, name, done, failed, non2xx, keep))
-    return done or 0
+    t.diag("%s %s: complete %s, failed %s (length %s), non-2xx %s, keep-alive %s"
+           % (model, name, done, failed, length, non2xx, keep))
+    return done or 0, allowed
 
 
 def check_h2load(t, model, url, conc):
@@ -97,21 +129,27 @@ def main():
         t.ok(False, "clients installed (make deps)", "missing: %s" % " ".join(tools))
         return t.done()
     for model in server_models():
-        conc = 1 if model == "iterative" else CONC
+        workers, limit = defaults(model)
+        pool = workers is not None and model != "reuseport"  # reuseport's workers are event loops
+        conc = 2 if model == "iterative" else workers + CONC if pool else CONC
         srv = Server(model, "--proto", "http")
         try:
             url = "http://127.0.0.1:%d/" % srv.port
             sent = check_curl(t, model, url)
-            sent += check_ab(t, model, url, conc)
-            sent += check_ab(t, model, url, conc, keepalive=False)
+            done, closed_unused = check_ab(t, model, url, conc, limit, held=pool)
+            sent += done
+            sent += check_ab(t, model, url, conc, limit, keepalive=False)[0]
             sent += check_h2load(t, model, url, conc)
             t.ok(srv.alive(), "%s: alive after the three clients" % model)
             rc, _ = srv.stop()
             t.ok(rc == 0, "%s: SIGTERM, exit 0" % model, "exit %s; stderr:\n%s" % (rc, srv.stderr_text()))
             st = srv.stats()
-            t.ok(st.get("requests") == sent and st.get("errors") == 0,
-                 "%s: --stats counts the %d requests the clients made, 0 errors" % (model, sent),
-                 "stats: %s" % st)
+            # ab leaves with up to one unread answer per failure it counted: those may end in resets.
+            t.ok(st.get("requests") == sent and st.get("errors", 1) <= closed_unused
+                 and st.get("timeouts", 0) >= closed_unused,
+                 "%s: --stats counts the %d requests the clients made, %s" % (
+                     model, sent, "a keep-alive timeout for each ab failure" if closed_unused
+                     else "0 errors"), "stats: %s" % st)
             report = srv.sanitizer_report()
             t.ok(not report, "%s: no sanitizer report" % model, report)
         finally:

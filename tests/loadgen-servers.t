@@ -21,8 +21,9 @@ one() {
     local name="$model-$proto-$c" workers=()
     # Models that serve one connection per worker need a worker for each connection.
     case $model in threadpool|prefork) workers=(--workers $((c + 8))) ;; esac
+    # No keep-alive request limit: the connections counted are the ones asked for.
     start_server "$name" "$BIN/server-$model" --port 0 --proto "$proto" --stats "$LG_TMP/$name.srv.json" \
-        "${workers[@]}" || { ok 1 "$name: server started"; return; }
+        --keepalive-requests 0 "${workers[@]}" || { ok 1 "$name: server started"; return; }
     timeout 60 "$BIN/loadgen" --target "127.0.0.1:$SRV_PORT" --proto "$proto" -c "$c" -q \
         --json "$LG_TMP/$name.json" "$@" > "$LG_TMP/$name.out" 2>&1
     local rc=$?

@@ -5,8 +5,9 @@
  * loop too, with reads and writes that yield to its scheduler instead of blocking the thread.
  *
  * Timeouts: SO_RCVTIMEO and SO_SNDTIMEO make a silent client or a reader that never reads release its
- * worker after --idle-timeout. Stop: the connection is tracked, so the stop handler's shutdown() ends a
- * read or write blocked on it. */
+ * worker after --idle-timeout, and a kept-alive client that sends no next request after
+ * --keepalive-timeout (Apache's KeepAliveTimeout: a pool worker is not held by an idle client). Stop:
+ * the connection is tracked, so the stop handler's shutdown() ends a read or write blocked on it. */
 #include "server.h"
 
 #include <errno.h>
@@ -87,17 +88,29 @@ static int write_all(const struct srv_io *io, void *ctx, int fd, const char *buf
     return 0;
 }
 
-static void set_timeouts(int fd, unsigned secs)
+static void set_timeout(int fd, int opt, unsigned secs)
 {
     struct timeval tv = { .tv_sec = (time_t)secs, .tv_usec = 0 };
-    if (secs == 0)
-        return;
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (secs != 0)
+        (void)setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof tv);
 }
 
-void srv_serve_io(struct srv *s, int fd, struct srv_stats *st, const struct srv_io *io, void *ctx)
+/* A timed-out read: 1 to read again, 0 when the connection has waited long enough. *waited: seconds
+ * of timed-out reads in a row. A connection waiting for its next request gets --keepalive-timeout
+ * (when set), one in the middle of a request --idle-timeout (0: forever). */
+static int wait_more(const struct srv *s, const struct proto_conn *pc, size_t inlen, unsigned period,
+                     unsigned *waited)
 {
+    unsigned ka = s->opt.keepalive.timeout;
+    unsigned limit = ka && inlen == 0 && proto_awaits_request(pc) ? ka : s->opt.idle_timeout;
+    *waited += period;
+    return limit == 0 || *waited < limit;
+}
+
+void srv_serve_io(struct srv *s, int fd, struct srv_stats *st, const struct srv_io *io, void *ctx,
+                  unsigned read_timeout)
+{
+    unsigned waited = 0; /* seconds of timed-out reads in a row */
     char *in = malloc(SRV_IN_CAP + SRV_OUT_CAP);
     struct proto_conn pc;
     size_t inlen = 0;
@@ -150,8 +163,12 @@ void srv_serve_io(struct srv *s, int fd, struct srv_stats *st, const struct srv_
         if (n > 0) {
             inlen += (size_t)n;
             st->bytes_in += (uint64_t)n;
+            waited = 0;
         } else if (n == 0) {
             break; /* the peer is done (or half-closed): everything it sent is answered */
+        } else if ((errno == EAGAIN || errno == ETIMEDOUT) && !srv_stopping() &&
+                   wait_more(s, &pc, inlen, read_timeout, &waited)) {
+            continue; /* one read period, shorter than this state's timeout: wait on */
         } else if (errno != EINTR || srv_stopping()) {
             count_failure(errno, st);
             break;
@@ -182,8 +199,13 @@ static const struct srv_io blocking_io = {
 void srv_serve_blocking(struct srv *s, int fd, struct srv_stats *st)
 {
     srv_track(fd);
-    set_timeouts(fd, s->opt.idle_timeout);
-    srv_serve_io(s, fd, st, &blocking_io, NULL);
+    /* Reads time out after the shorter of the two timeouts; wait_more() tells them apart (the
+     * longer one is then served in whole periods of the shorter, rounded up). */
+    unsigned idle = s->opt.idle_timeout, ka = s->opt.keepalive.timeout;
+    unsigned period = ka && (idle == 0 || ka < idle) ? ka : idle;
+    set_timeout(fd, SO_RCVTIMEO, period);
+    set_timeout(fd, SO_SNDTIMEO, idle);
+    srv_serve_io(s, fd, st, &blocking_io, NULL, period);
     srv_untrack(fd);
     close(fd);
     st->closed++;

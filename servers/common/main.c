@@ -20,6 +20,12 @@ static void usage(FILE *f)
 {
     const struct srv_model *m = &srv_model;
     char workers[96] = "accepted and ignored by this model";
+    char ka_timeout[160] = "accepted and ignored by this model (its --idle-timeout applies)";
+    if (m->flags & SRV_F_BLOCKING)
+        snprintf(ka_timeout, sizeof ka_timeout,
+                 "close a kept-alive connection that waits this long for its next\n"
+                 "                      request (default %u; 0 = --idle-timeout applies)",
+                 m->keepalive.timeout);
     if (m->flags & SRV_F_WORKERS)
         snprintf(workers, sizeof workers, "number of workers (default %d)",
                  m->default_workers > 0 ? m->default_workers : cpus_allowed());
@@ -36,13 +42,23 @@ static void usage(FILE *f)
             "                      loop stalls for every connection meanwhile)\n"
             "  --idle-timeout SEC  close a connection that makes no progress this long (default 60;\n"
             "                      0 = never); bytes of an unfinished request are not progress\n"
+            "  --keepalive-requests N\n"
+            "                      HTTP: a connection's Nth response carries Connection: close, then\n"
+            "                      the close (default for this model %u; 0 = no limit)\n"
+            "  --keepalive-time SEC\n"
+            "                      HTTP: a request started on a connection SEC seconds old is its last,\n"
+            "                      answered with Connection: close (default %u; 0 = no limit)\n"
+            "  --keepalive-timeout SEC\n"
+            "                      HTTP: %s\n"
             "  --max-conns N       refuse connections beyond N open ones (default 0 = no limit)\n"
             "  --backlog N         listen backlog (default 4096)\n"
             "  --stats FILE        write counters as JSON to FILE at exit\n"
             "  --help              this text\n\n"
             "Prints 'ready %s port=<port> pid=<pid>' once it accepts connections; SIGTERM or SIGINT\n"
             "stop it (exit 0). HTTP: GET/HEAD of /, /bytes/N (N <= %llu) and --docroot files.\n",
-            m->name, m->summary, workers, m->name, (unsigned long long)PROTO_BYTES_MAX);
+            m->name, m->summary, workers, m->keepalive.requests, m->keepalive.time, ka_timeout,
+            m->name,
+            (unsigned long long)PROTO_BYTES_MAX);
 }
 
 /* Parse a decimal integer in [lo, hi]; exit 2 with a message naming the option otherwise. */
@@ -77,12 +93,16 @@ static void parse_args(int argc, char **argv, struct srv_opts *o)
         { "wait-us", required_argument, 0, 'W' },  { "idle-timeout", required_argument, 0, 'i' },
         { "max-conns", required_argument, 0, 'm' }, { "backlog", required_argument, 0, 'b' },
         { "stats", required_argument, 0, 's' },    { "help", no_argument, 0, 'h' },
+        { "keepalive-requests", required_argument, 0, 'k' },
+        { "keepalive-time", required_argument, 0, 'K' },
+        { "keepalive-timeout", required_argument, 0, 'T' },
         { 0, 0, 0, 0 },
     };
     int c;
 
     *o = (struct srv_opts){ .host = "127.0.0.1", .port = 8080, .proto = PROTO_HTTP,
-                            .idle_timeout = 60, .backlog = 4096 };
+                            .idle_timeout = 60, .backlog = 4096,
+                            .keepalive = srv_model.keepalive };
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'H': o->host = optarg; break;
@@ -104,6 +124,15 @@ static void parse_args(int argc, char **argv, struct srv_opts *o)
         case 'W': o->wait_us = (unsigned)parse_num("wait-us", optarg, 0, 10000000); break;
         case 'i': o->idle_timeout = (unsigned)parse_num("idle-timeout", optarg, 0, 86400); break;
         case 'm': o->max_conns = (unsigned)parse_num("max-conns", optarg, 0, INT_MAX); break;
+        case 'k':
+            o->keepalive.requests = (unsigned)parse_num("keepalive-requests", optarg, 0, INT_MAX);
+            break;
+        case 'K':
+            o->keepalive.time = (unsigned)parse_num("keepalive-time", optarg, 0, 86400 * 365);
+            break;
+        case 'T':
+            o->keepalive.timeout = (unsigned)parse_num("keepalive-timeout", optarg, 0, 86400);
+            break;
         case 'b': o->backlog = (int)parse_num("backlog", optarg, 1, INT_MAX); break;
         case 's': o->stats_path = optarg; break;
         case 'h': usage(stdout); exit(0);
@@ -125,7 +154,9 @@ int main(int argc, char **argv)
 
     parse_args(argc, argv, &s.opt);
     s.proto = (struct proto_cfg){ .kind = s.opt.proto, .docroot_fd = -1, .work_us = s.opt.work_us,
-                                  .wait_us = s.opt.wait_us };
+                                  .wait_us = s.opt.wait_us,
+                                  .keepalive_requests = s.opt.keepalive.requests,
+                                  .keepalive_time = s.opt.keepalive.time };
     if (s.opt.docroot) {
         s.proto.docroot_fd = open(s.opt.docroot, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (s.proto.docroot_fd < 0) {

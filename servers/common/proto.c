@@ -405,6 +405,7 @@ static int http_request(struct proto_conn *c, const char *p, size_t end, struct 
         return 405;
 
     int keep = r.minor >= 1 ? !r.conn_close : (r.conn_keepalive && !r.conn_close);
+    keep = keep && !c->close_after; /* a keep-alive limit makes this response the last */
     int conn = !keep ? CONN_CLOSE : r.minor == 0 ? CONN_KEEPALIVE : CONN_NONE;
     if (r.expect_continue && r.clen > 0 && r.minor >= 1)
         out->len = (size_t)(PUTS(out->buf + out->len, "HTTP/1.1 100 Continue\r\n\r\n") - out->buf);
@@ -445,6 +446,27 @@ static long find_block_end(struct proto_conn *c, const char *p, size_t n)
             return -431;
     }
     return 0;
+}
+
+/* ---- connection-level keep-alive limits ------------------------------------------------------------- */
+
+static int64_t coarse_now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &t); /* vDSO, a few ns: the limit is in whole seconds */
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* A complete request is about to be answered (whatever its status): count it, and say whether
+ * --keepalive-requests or --keepalive-time makes its response the connection's last. */
+static int keepalive_spent(struct proto_conn *c)
+{
+    const struct proto_cfg *cfg = c->cfg;
+    c->responses++;
+    if (cfg->keepalive_requests && c->responses >= cfg->keepalive_requests)
+        return 1;
+    return cfg->keepalive_time &&
+           coarse_now_ns() - c->born_ns >= (int64_t)cfg->keepalive_time * 1000000000;
 }
 
 /* ---- the step function ------------------------------------------------------------------------------ */
@@ -517,6 +539,7 @@ enum proto_result proto_step(struct proto_conn *c, const char *in, size_t n, siz
         long end = find_block_end(c, in + pos, n - pos);
         if (end == 0)
             break;
+        c->close_after = keepalive_spent(c);
         int head = 0, status = end < 0 ? (int)-end : 0;
         if (status == 0 && (status = http_request(c, in + pos, (size_t)end, out, &head)) == 0) {
             pos += (size_t)end;
@@ -535,6 +558,8 @@ void proto_init(struct proto_conn *c, const struct proto_cfg *cfg)
     memset(c, 0, sizeof *c);
     c->cfg = cfg;
     c->file_fd = -1;
+    if (cfg->keepalive_time)
+        c->born_ns = coarse_now_ns();
 }
 
 void proto_fini(struct proto_conn *c)

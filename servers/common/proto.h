@@ -37,7 +37,8 @@ enum proto_kind { PROTO_ECHO, PROTO_HTTP };
 enum proto_result {
     PROTO_NEED_INPUT, /* consumed all it could; progress needs more bytes from the peer */
     PROTO_NEED_ROOM,  /* out is full (or a response body is pending): drain out, then step again */
-    PROTO_CLOSE,      /* close after out is written; set for errors, Connection: close, HTTP/1.0 */
+    PROTO_CLOSE,      /* close after out is written; set for errors, Connection: close, HTTP/1.0,
+                         the keep-alive limits */
 };
 
 /* Shared, read-only configuration (one per server). */
@@ -46,6 +47,11 @@ struct proto_cfg {
     int docroot_fd;   /* O_PATH directory fd of --docroot, or -1: then only / and /bytes/N exist */
     unsigned work_us; /* CPU microseconds burned per request (echo: per step that consumed input) */
     unsigned wait_us; /* microseconds slept per request, after work_us: a blocking call's wait */
+    /* Keep-alive limits (HTTP; 0 = none). The response that is the connection's keepalive_requests-th,
+     * or that answers a request started once the connection is keepalive_time seconds old, is its
+     * last: it carries Connection: close and nothing behind it is answered. */
+    unsigned keepalive_requests;
+    unsigned keepalive_time;
 };
 
 /* Output buffer the engine appends to; the caller owns the memory and empties it by writing. */
@@ -63,6 +69,8 @@ struct proto_conn {
     uint64_t resp_off;   /* offset of the next response body byte (file offset or pattern index) */
     uint32_t scan;       /* bytes of the pending header block already searched for its end */
     uint32_t requests;   /* requests answered since the last proto_take_requests() */
+    uint32_t responses;  /* requests answered on this connection (for keepalive_requests) */
+    int64_t born_ns;     /* CLOCK_MONOTONIC_COARSE at proto_init, when keepalive_time is set */
     int file_fd;         /* file whose body is being sent, or -1 */
     uint8_t close_after; /* close once the current response is out */
     uint8_t closed;      /* PROTO_CLOSE was returned: consume nothing more */
@@ -86,6 +94,14 @@ static inline unsigned proto_take_requests(struct proto_conn *c)
     unsigned r = c->requests;
     c->requests = 0;
     return r;
+}
+
+/* Nonzero when the connection waits for its next request: a response is complete and nothing of a
+ * next request has been taken (the caller adds: and none is in its input buffer). --keepalive-timeout
+ * applies then. */
+static inline int proto_awaits_request(const struct proto_conn *c)
+{
+    return c->responses > 0 && c->body_left == 0 && c->resp_left == 0 && c->scan == 0 && !c->closed;
 }
 
 /* Burn `us` microseconds of this thread's CPU time (the --work-us model of request work). */

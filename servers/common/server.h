@@ -40,6 +40,13 @@ struct srv_stats {
 #undef SRV_FIELD
 };
 
+/* Keep-alive limits of HTTP connections, both 0 = none (proto.h, struct proto_cfg). */
+struct srv_keepalive {
+    unsigned requests; /* --keepalive-requests: the Nth response on a connection closes it */
+    unsigned time;     /* --keepalive-time seconds: a request started later than that is the last */
+    unsigned timeout;  /* --keepalive-timeout seconds waiting for the next request (blocking models) */
+};
+
 struct srv_opts {
     const char *host;      /* --host (default 127.0.0.1) */
     int port;              /* --port (0: any free port, reported on the ready line) */
@@ -50,6 +57,7 @@ struct srv_opts {
     unsigned wait_us;      /* --wait-us */
     unsigned idle_timeout; /* --idle-timeout seconds; 0: never */
     unsigned max_conns;    /* --max-conns; 0: no limit */
+    struct srv_keepalive keepalive; /* --keepalive-requests, --keepalive-time, or the model's */
     int backlog;           /* --backlog */
     const char *stats_path;/* --stats */
 };
@@ -70,6 +78,7 @@ struct srv_model {
     const char *summary; /* one line for --help */
     unsigned flags;      /* enum srv_model_flags */
     int default_workers; /* --workers default when SRV_F_WORKERS (0: one per CPU we may run on) */
+    struct srv_keepalive keepalive; /* the keep-alive limits a real server of this model applies */
     int (*run)(struct srv *s); /* serve until srv_stopping(); flush counters; return the exit code */
 };
 
@@ -155,8 +164,11 @@ struct srv_io {
 };
 
 /* The connection loop itself: drive the engine over fd through io until the peer leaves, an I/O call
- * fails, or the engine says close. Counts into *st; does not close fd or flush *st. */
-void srv_serve_io(struct srv *s, int fd, struct srv_stats *st, const struct srv_io *io, void *ctx);
+ * fails, or the engine says close. read_timeout: the seconds after which io->read times out (0:
+ * never); a timed-out read is retried until --idle-timeout, or --keepalive-timeout while the
+ * connection waits for its next request, is used up. Counts into *st; does not close fd or flush *st. */
+void srv_serve_io(struct srv *s, int fd, struct srv_stats *st, const struct srv_io *io, void *ctx,
+                  unsigned read_timeout);
 
 /* Sleep with exponential back-off after a resource failure: 10 ms doubling to 320 ms; *step counts the
  * consecutive failures, reset it to 0 on success. */

@@ -314,6 +314,10 @@ class Instance:
     def __init__(self, model, proto, docroot):
         self.model, self.proto, self.docroot = model, proto, docroot
         args = ["--proto", proto, "--idle-timeout", str(IDLE)]
+        if proto == "http":
+            # The cases send several requests per connection and time out on --idle-timeout alone:
+            # the keep-alive limits are off (tests/keepalive.t checks them).
+            args += ["--keepalive-requests", "0", "--keepalive-time", "0", "--keepalive-timeout", "0"]
         if proto == "http" and docroot:
             args += ["--docroot", docroot.root]
         self.srv = Server(model, *args)

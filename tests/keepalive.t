@@ -1,0 +1,97 @@
+#!/usr/bin/python3
+"""keepalive.t: the keep-alive limits against every server binary. With --keepalive-requests 3 the
+third response on a connection carries Connection: close and the server closes after it, whether the
+requests come one after the other or pipelined (the fourth and fifth are not answered). Where the
+--help says the model applies --keepalive-timeout (the blocking models), a connection that has had
+an answer and sends nothing more is closed after it, while a connection that has not sent its first
+request yet is left to --idle-timeout. The unit tests of the same rules are tests/keepalive-unit.t.
+
+    SERVERS=fork,pthread tests/keepalive.t     narrows the servers"""
+
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from cmbtest import BIN, HttpReader, Server, Tap, run_main, server_models  # noqa: E402
+
+GET = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"
+KA_TIMEOUT = 1  # --keepalive-timeout of the timeout check; --idle-timeout is 60 meanwhile
+
+
+def applies_keepalive_timeout(model):
+    out = subprocess.run([os.path.join(BIN, "server-" + model), "--help"], stdout=subprocess.PIPE,
+                         check=True).stdout.decode()
+    return "close a kept-alive connection that waits" in out
+
+
+def check_requests(t, model):
+    srv = Server(model, "--proto", "http", "--keepalive-requests", "3")
+    try:
+        with srv.connect() as s:
+            r = HttpReader(s)
+            got = []
+            for _ in range(3):
+                s.sendall(GET)
+                got.append(r.response())
+            conn = [g[1].get("connection") for g in got]
+            t.ok([g[0] for g in got] == [200] * 3 and conn == [None, None, "close"] and r.at_eof(),
+                 "%s: --keepalive-requests 3: the third answer says Connection: close, then the close"
+                 % model, repr(conn))
+        with srv.connect() as s:
+            s.sendall(GET * 5)
+            r = HttpReader(s)
+            got = [r.response() for _ in range(3)]
+            t.ok([g[1].get("connection") for g in got] == [None, None, "close"] and r.at_eof()
+                 and r.buf == b"",
+                 "%s: five pipelined requests: three answers, the third closing, nothing after it"
+                 % model, repr(r.buf[:200]))
+        rc, _ = srv.stop()
+        st = srv.stats()
+        t.ok(rc == 0 and st.get("requests") == 6 and st.get("errors") == 0,
+             "%s: --stats counts the 6 answers, 0 errors" % model, repr(st))
+    finally:
+        srv.kill()
+        report = srv.sanitizer_report()
+        t.ok(not report, "%s: no sanitizer report" % model, report)
+
+
+def check_timeout(t, model):
+    srv = Server(model, "--proto", "http", "--keepalive-timeout", str(KA_TIMEOUT),
+                 "--keepalive-requests", "0", "--idle-timeout", "60", "--workers", "2")
+    try:
+        with srv.connect() as s:
+            s.sendall(GET)
+            r = HttpReader(s)
+            status = r.response()[0]
+            # A closed connection shows within the read timeout; --idle-timeout would take 60 s.
+            t.ok(status == 200 and r.at_eof(timeout=10 * KA_TIMEOUT),
+                 "%s: --keepalive-timeout %d closes a connection idle after its answer"
+                 % (model, KA_TIMEOUT))
+        with srv.connect() as silent:  # opened after the other left: the iterative server takes it
+            time.sleep(KA_TIMEOUT + 0.5)
+            silent.sendall(GET)
+            rs = HttpReader(silent)
+            t.ok(rs.response()[0] == 200,
+                 "%s: a connection silent since it opened is not closed by --keepalive-timeout"
+                 % model)
+        rc, _ = srv.stop()
+        st = srv.stats()
+        t.ok(rc == 0 and st.get("timeouts", 0) >= 1,
+             "%s: --stats counts the keep-alive close as a timeout" % model, repr(st))
+    finally:
+        srv.kill()
+
+
+def main():
+    t = Tap()
+    for model in server_models():
+        check_requests(t, model)
+        if applies_keepalive_timeout(model):
+            check_timeout(t, model)
+    return t.done()
+
+
+if __name__ == "__main__":
+    run_main(main)
