@@ -31,3 +31,9 @@ LDLIBS_peers-test := -lyaml -lm
 $(BIN)/runner-test/peers-test: $(OBJ)/tests/runner/peers_test.o $(filter-out $(OBJ)/runner/bench.o,$(RUNNER_OBJ))
 	$(call link)
 TEST_BINS += $(BIN)/runner-test/peers-test
+
+# The config's copy in meta.json, printed without a run (tests/runner-plans.t).
+LDLIBS_cfg-json := -lyaml -lm
+$(BIN)/runner-test/cfg-json: $(OBJ)/tests/runner/cfg_json.o $(filter-out $(OBJ)/runner/bench.o,$(RUNNER_OBJ))
+	$(call link)
+TEST_BINS += $(BIN)/runner-test/cfg-json
