@@ -11,10 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The project's concurrency models (docs/DESIGN.md), in the order plans list them. */
-const char *const cfg_models[] = {"iterative", "fork",     "pthread",  "prefork", "threadpool",
-                                  "busypoll",  "select",   "poll",     "epoll-lt", "epoll-et",
-                                  "libevent",  "coroutine", "uring",   "reuseport", NULL};
+/* The project's concurrency models, in the order plans list them: servers/models.tsv. */
+const char *const cfg_models[] = {
+#include "models.h"
+    NULL,
+};
 
 int cfg_model_known(const char *model, const char *bindir)
 {
