@@ -72,7 +72,7 @@ static void params(const struct run_facts *f, struct res_row *r)
     const struct plan_row *p = f->pr;
     const struct cfg_server *s = &c->srv[p->srv];
     char mode[32];
-    long workers = s->workers ? s->workers : c->d.workers;
+    long workers = cfg_srv_effective(c, s).workers;
     res_set(r, RC_run, "%s", p->key);
     res_set(r, RC_server, "%s", s->name);
     res_set(r, RC_model, "%s", s->model);
