@@ -40,15 +40,16 @@ for f in configs/*.yaml configs/claims/*.yaml; do
 done
 
 # Every key with wrong and edge values: bench --check's whole answer and exit status, and for a
-# valid config its copy in meta.json.
+# valid config its copy in meta.json. --bin is relative (and empty), so messages name no path
+# of this checkout.
 cd "$T" || exit 1
 : > "$T/got"
 answer() { # answer DESCRIPTION  (config on stdin)
     cat > case.yaml
-    out=$("$BIN/bench" --config case.yaml --check 2>&1)
+    out=$("$BIN/bench" --config case.yaml --check --bin bin 2>&1)
     rc=$?
     printf '%s: exit %d: %s\n' "$1" $rc "$out" >> "$T/got"
-    [ $rc -eq 0 ] && "$BIN/runner-test/cfg-json" case.yaml "$BIN" | "$PYTHON" -c \
+    [ $rc -eq 0 ] && "$BIN/runner-test/cfg-json" case.yaml bin | "$PYTHON" -c \
         'import json, sys; print(json.dumps(json.load(sys.stdin), sort_keys=True))' >> "$T/got"
 }
 # One value a line (some hold spaces).
