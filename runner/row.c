@@ -80,7 +80,7 @@ static void params(const struct run_facts *f, struct res_row *r)
         res_set(r, RC_workers, "%ld", workers);
     res_set(r, RC_repeat, "%d", p->repeat);
     res_set(r, RC_order, "%d", p->order);
-    res_set(r, RC_proto, "%s", c->d.proto == CFG_HTTP ? "http" : "echo");
+    res_set(r, RC_proto, "%s", cfg_proto_names[c->d.proto]);
     res_set(r, RC_connections, "%ld", p->ax[CFG_CONNECTIONS]);
     res_set(r, RC_idle, "%ld", p->ax[CFG_IDLE]);
     res_set(r, RC_size, "%ld", p->ax[CFG_SIZE]);
