@@ -28,7 +28,8 @@ const struct cfg_key cfg_top_keys[] = {
     {"name", CT_NAME, T(name), .json = "name", .doc = "results folder prefix; default: the file name"},
     {"description", CT_STR, T(description), .json = "description", .doc = "free text, kept in meta.json"},
     {"defaults", CT_DEFAULTS, .json = "defaults", .doc = "settings of every row: the keys of `defaults` below"},
-    {"servers", CT_SERVERS, .json = "servers", .doc = "required: a list of servers (a server's keys below), or the word all"},
+    {"servers", CT_SERVERS, .json = "servers",
+     .doc = "required: a list of servers (a server's keys below), or the word all"},
     {"matrix", CT_MATRIX, .json = "matrix",
      .doc = "the cross product of the axes given (a value or a list each); a list of them: their union"},
 };
