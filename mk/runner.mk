@@ -9,6 +9,16 @@ LDLIBS_bench := -lyaml -lm
 CFLAGS_runmeta = -DCMB_CC='"$(CC)"' -DCMB_CFLAGS='"$(strip $(CFLAGS))"'
 
 all: $(BIN)/bench
+
+# The project's models (cfg_models[]) from servers/models.tsv: one C string per model line. The
+# header is rewritten whenever the list changes, and the objects that include it rebuild.
+$(OBJ)/gen/models.h: servers/models.tsv mk/runner.mk
+	@mkdir -p $(@D)
+	@echo "  GEN     $@"
+	$(Q)awk -F'\t' 'BEGIN { print "/* generated from servers/models.tsv by mk/runner.mk: do not edit */" } \
+	    !/^#/ && NF { printf "\"%s\",\n", $$1 }' $< > $@.tmp && mv $@.tmp $@
+$(OBJ)/runner/cfg_servers.o: $(OBJ)/gen/models.h
+CFLAGS_cfg_servers = -I$(OBJ)/gen
 $(BIN)/bench: $(RUNNER_OBJ)
 	$(call link)
 
@@ -31,3 +41,9 @@ LDLIBS_peers-test := -lyaml -lm
 $(BIN)/runner-test/peers-test: $(OBJ)/tests/runner/peers_test.o $(filter-out $(OBJ)/runner/bench.o,$(RUNNER_OBJ))
 	$(call link)
 TEST_BINS += $(BIN)/runner-test/peers-test
+
+# The config's copy in meta.json, printed without a run (tests/runner-plans.t).
+LDLIBS_cfg-json := -lyaml -lm
+$(BIN)/runner-test/cfg-json: $(OBJ)/tests/runner/cfg_json.o $(filter-out $(OBJ)/runner/bench.o,$(RUNNER_OBJ))
+	$(call link)
+TEST_BINS += $(BIN)/runner-test/cfg-json

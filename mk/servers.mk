@@ -1,9 +1,15 @@
-# servers.mk: bin/server-<model> for every servers/<model>.c, each linked with servers/common/.
+# servers.mk: bin/server-<model> for every model of servers/models.tsv, each linked with servers/common/.
 # A model with extra libraries or flags sets LDLIBS_server-<model> / CFLAGS_<model> here.
 
 SRV_COMMON_SRCS := $(wildcard servers/common/*.c)
 SRV_COMMON_OBJS := $(SRV_COMMON_SRCS:%.c=$(OBJ)/%.o)
-SRV_MODELS      := $(basename $(notdir $(wildcard servers/*.c)))
+# The models are those of servers/models.tsv (the one list, which the runner and the report read
+# too); a servers/<model>.c it does not list, or a listed model without its file, stops the build.
+SRV_MODELS      := $(shell awk -F'\t' '!/^\#/ && NF { print $$1 }' servers/models.tsv)
+SRV_UNLISTED    := $(filter-out $(SRV_MODELS),$(basename $(notdir $(wildcard servers/*.c))))
+SRV_MISSING     := $(filter-out $(basename $(notdir $(wildcard servers/*.c))),$(SRV_MODELS))
+$(if $(SRV_UNLISTED),$(error $(SRV_UNLISTED:%=servers/%.c) not listed in servers/models.tsv: add a line for each model))
+$(if $(SRV_MISSING),$(error servers/models.tsv lists $(SRV_MISSING), but $(SRV_MISSING:%=servers/%.c) does not exist))
 SRV_BINS        := $(SRV_MODELS:%=$(BIN)/server-%)
 
 all: $(SRV_BINS)
@@ -17,8 +23,6 @@ CFLAGS_select := -O2 -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
 
 # libevent 2.1 (Debian libevent-dev): only the core (event loop, listener), no extras.
 LDLIBS_server-libevent := $(shell pkg-config --libs libevent_core 2>/dev/null || echo -levent_core)
-
-# ---- issue 4: coroutine, uring, reuseport ----
 
 # coroutine: the context switch is chosen at build time (servers/common/coro.h): CORO=asm (the x86-64
 # switch; other machines fall back to ucontext by themselves) or CORO=ucontext. obj/<variant>/coro.impl

@@ -27,7 +27,7 @@
 
 struct opts {
     const char *config, *only, *resume, *out, *bindir;
-    int dry_run, check, no_cgroup, quiet;
+    int dry_run, check, no_cgroup, quiet, schema;
 };
 
 static void usage(FILE *f)
@@ -36,6 +36,7 @@ static void usage(FILE *f)
           "  --config FILE   experiment (YAML, schema in configs/README.md)\n"
           "  --dry-run       print the plan and its estimated duration, run nothing\n"
           "  --check         validate the config and exit\n"
+          "  --schema        print every config key (markdown, the Keys section of configs/README.md)\n"
           "  --only S1,S2    run only these servers (names or models)\n"
           "  --resume DIR    continue an interrupted run in DIR: complete rows are kept, failed ones rerun\n"
           "                  (the config defaults to DIR/config.yaml)\n"
@@ -55,6 +56,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"resume", required_argument, 0, 'r'}, {"out", required_argument, 0, 'd'},
         {"bin", required_argument, 0, 'b'},   {"no-cgroup", no_argument, 0, 'g'},
         {"quiet", no_argument, 0, 'q'},       {"help", no_argument, 0, 'h'},
+        {"schema", no_argument, 0, 's'},
         {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
@@ -70,6 +72,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'b': o->bindir = optarg; break;
         case 'g': o->no_cgroup = 1; break;
         case 'q': o->quiet = 1; break;
+        case 's': o->schema = 1; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }
@@ -78,7 +81,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         fprintf(stderr, "bench: unexpected argument '%s'\n", argv[optind]);
         return -1;
     }
-    if (!o->config && !o->resume) {
+    if (!o->config && !o->resume && !o->schema) {
         fputs("bench: --config FILE is required\n", stderr);
         usage(stderr);
         return -1;
@@ -242,6 +245,10 @@ int main(int argc, char **argv)
     char err[UT_ERRLEN] = "", bindir[PATH_MAX], cfgpath[PATH_MAX];
     if (parse_opts(argc, argv, &o) < 0)
         return 2;
+    if (o.schema) {
+        cfg_schema(stdout);
+        return 0;
+    }
     if (o.bindir)
         snprintf(bindir, sizeof bindir, "%s", o.bindir);
     else

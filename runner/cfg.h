@@ -1,20 +1,32 @@
 /* cfg.h - the experiment configuration: the YAML schema of configs/README.md parsed into plain
- * structs. Every error names file:line:column and what was expected; callers exit 2 on it. */
+ * structs, driven by one table of keys (cfg_keys.c). Every error names file:line:column and what
+ * was expected; callers exit 2 on it. */
 #ifndef RUNNER_CFG_H
 #define RUNNER_CFG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
-/* The matrix axes, in the order rows and keys print them. */
+/* The matrix axes, in the order rows and keys print them: name, how a value is read (cfg_int.h),
+ * its range, its words, its default and its line of doc (configs/README.md). The enum, the names
+ * and the axes' entries of the table of keys (cfg_keys.c) all come from this one list. loader is
+ * last, so that points differing only in the loader are neighbours in a plan. */
+#define CFG_AXES(X)                                                                                          \
+    X(CONNECTIONS, connections, CT_LONG_K, 1, 1000000, NULL, "10", "active connections (k suffix: 10k)")    \
+    X(IDLE, idle, CT_LONG_K, 0, 1000000, NULL, "0", "extra connections held open and silent")               \
+    X(SIZE, size, CT_LONG_KIB, 1, 1L << 30, NULL, "64", "echo message bytes (k/m/g are powers of 1024)")     \
+    X(RATE, rate, CT_LONG_K, 0, 100000000, NULL, "0", "requests/s in total, 0 = closed loop (k suffix: 10k)") \
+    X(PIPELINE, pipeline, CT_LONG, 1, 1024, NULL, "1", "requests in flight per connection")                 \
+    X(CONN_MODE, conn_mode, CT_CONN_MODE, 0, 0, NULL, "keepalive",                                           \
+      "keepalive, close (a new connection every request) or reqs=N (every N requests)")                     \
+    X(WORK_US, work_us, CT_LONG, 0, 10000000, NULL, "0", "CPU microseconds the server burns per request")   \
+    X(LOADER, loader, CT_ENUM, 0, 0, cfg_loader_names, "loadgen",                                            \
+      "who measures: loadgen, wrk or h2load (closed-loop keep-alive HTTP only)")
+
 enum cfg_axis {
-    CFG_CONNECTIONS,
-    CFG_IDLE,
-    CFG_SIZE,
-    CFG_RATE,
-    CFG_PIPELINE,
-    CFG_CONN_MODE,
-    CFG_WORK_US,
-    CFG_LOADER,   /* last, so that points differing only in the loader are neighbours in a plan */
+#define CFG_AXIS_ENUM(id, ...) CFG_##id,
+    CFG_AXES(CFG_AXIS_ENUM)
+#undef CFG_AXIS_ENUM
     CFG_NAXES
 };
 extern const char *const cfg_axis_names[CFG_NAXES];
@@ -29,6 +41,7 @@ enum cfg_loader { CFG_LOADGEN, CFG_WRK, CFG_H2LOAD, CFG_NLOADERS };
 extern const char *const cfg_loader_names[CFG_NLOADERS + 1]; /* NULL-terminated */
 
 enum cfg_proto { CFG_ECHO, CFG_HTTP };
+extern const char *const cfg_proto_names[]; /* by enum cfg_proto, NULL-terminated */
 
 struct cfg_values {
     int n;        /* 0: the axis is not set here (the default applies) */
@@ -50,12 +63,12 @@ struct cfg_excl {
 struct cfg_server {
     char *name;          /* label in results (default: the model, or model-wN with workers) */
     char *model;         /* bin/server-<model> */
-    int workers;         /* 0: server default */
+    long workers;        /* 0: the defaults' */
     long work_us;        /* -1: from the matrix */
-    long idle_timeout;   /* -1: defaults */
-    long max_conns;      /* -1: defaults (0 there: not passed) */
-    long backlog;        /* -1: defaults */
-    char *docroot;
+    long idle_timeout;   /* -1: the defaults' */
+    long max_conns;      /* -1: the defaults' (0 there: not passed) */
+    long backlog;        /* -1: the defaults' */
+    char *docroot;       /* NULL: the defaults' */
     char **args;         /* extra server arguments, appended last */
     int nargs;
     struct cfg_excl *excl;
@@ -74,7 +87,7 @@ struct cfg_defaults {
     double duration, warmup, timeout, cooldown, ready_timeout, stop_grace;
     long repeats;
     char *server_cpus, *loadgen_cpus;
-    char *runner_cpus;     /* where bench itself runs (samples, bookkeeping); NULL: loadgen_cpus */
+    char *runner_cpus;     /* where bench itself runs (samples, bookkeeping); loadgen_cpus if not given */
     long loadgen_threads;  /* 0: one per loadgen CPU */
     long loadgen_procs;    /* 0: auto (preflight decides) */
     long source_ips;       /* 0: auto; else that many addresses 127.0.0.1.. */
@@ -114,15 +127,20 @@ void cfg_free(struct cfg *c);
 int cfg_model_known(const char *model, const char *bindir);
 extern const char *const cfg_models[];
 
-/* The server's effective settings after defaults. */
 static inline int cfg_srv_external(const struct cfg_server *s)
 {
     return s->command != NULL;
 }
+/* s as it runs: each setting it leaves out (workers, idle_timeout, max_conns, backlog, docroot)
+ * is the defaults'. A shallow copy, sharing s's strings; idle_timeout may still be 0 (auto). */
+struct cfg_server cfg_srv_effective(const struct cfg *c, const struct cfg_server *s);
+/* The idle timeout s runs with, auto resolved (longer than a whole row). */
 long cfg_srv_idle_timeout(const struct cfg *c, const struct cfg_server *s);
 
 /* Normalized JSON of the parsed config, for meta.json. */
 struct ut_str;
 void cfg_to_json(const struct cfg *c, struct ut_str *out);
+/* The table of keys as markdown: the "Keys" section of configs/README.md (bench --schema). */
+void cfg_schema(FILE *f);
 
 #endif

@@ -1,25 +1,29 @@
-/* cfg_out.c - what the rest of the runner asks of a parsed config: effective per-server settings,
- * the normalized JSON kept in meta.json, and freeing. */
-#include "cfg.h"
+/* cfg_out.c - what the table of keys writes out: a parsed config as the JSON copy kept in
+ * meta.json (each key under its .json name), and the table itself as the markdown schema of
+ * configs/README.md (bench --schema; tests/runner-config.t checks the README holds it). */
+#include "cfg_int.h"
 #include "util.h"
 
-#include <math.h>
-#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
 
-long cfg_srv_idle_timeout(const struct cfg *c, const struct cfg_server *s)
+/* --- the JSON copy ---------------------------------------------------------------------------- */
+
+/* A number-valued key's value v (an axis value, a default). */
+static void json_number(struct ut_str *o, const struct cfg_key *k, long v)
 {
-    if (s->idle_timeout > 0)
-        return s->idle_timeout;
-    if (c->d.idle_timeout > 0)
-        return c->d.idle_timeout;
-    /* auto: idle connections must outlive the whole run, or the idle experiment measures the
-     * server's timer instead of its cost of holding them. */
-    return (long)ceil(c->d.warmup + c->d.duration + c->d.timeout) + 30;
+    char buf[32];
+    if (k->type == CT_CONN_MODE)
+        ut_str_json(o, cfg_conn_mode_str(v, buf, sizeof buf));
+    else if (k->type == CT_ENUM)
+        ut_str_json(o, k->words[v]);
+    else
+        ut_str_addf(o, "%ld", v);
 }
 
-static void json_strs(struct ut_str *o, const char *key, char **v, int n)
+static void json_strs(struct ut_str *o, char *const *v, int n)
 {
-    ut_str_addf(o, ",\"%s\":[", key);
+    ut_str_add(o, "[");
     for (int i = 0; i < n; i++) {
         if (i)
             ut_str_add(o, ",");
@@ -28,116 +32,127 @@ static void json_strs(struct ut_str *o, const char *key, char **v, int n)
     ut_str_add(o, "]");
 }
 
-static void json_values(struct ut_str *o, const struct cfg_values *v, int axis)
+static void json_section(struct ut_str *o, const struct cfg *c, const struct cfg_key *k, const void *base);
+
+/* The keys of t that are copied, as "name":value pairs of the struct at base; eff is the same
+ * struct as it runs (CK_EFFECTIVE), external whether CK_EXTERNAL keys are copied. */
+static void json_keys(struct ut_str *o, const struct cfg *c, const struct cfg_key *t, int n, const void *base,
+                      const void *eff, int external, int first)
 {
-    char buf[32];
-    ut_str_add(o, "[");
-    for (int i = 0; i < v->n; i++) {
-        if (axis == CFG_CONN_MODE)
-            ut_str_addf(o, "%s\"%s\"", i ? "," : "", cfg_conn_mode_str(v->v[i], buf, sizeof buf));
-        else if (axis == CFG_LOADER)
-            ut_str_addf(o, "%s\"%s\"", i ? "," : "", cfg_loader_names[v->v[i]]);
-        else
-            ut_str_addf(o, "%s%ld", i ? "," : "", v->v[i]);
+    for (const struct cfg_key *k = t; k < t + n; k++) {
+        if (!k->json || ((k->flags & CK_EXTERNAL) && !external))
+            continue;
+        const char *b = (k->flags & CK_EFFECTIVE) ? eff : base, *f = b + k->off;
+        ut_str_addf(o, "%s\"%s\":", first ? "" : ",", k->json);
+        first = 0;
+        switch (k->type) {
+        case CT_STR: case CT_NAME: case CT_CPUS: case CT_WORD:
+            ut_str_json(o, *(char *const *)f ? *(char *const *)f : "");
+            break;
+        case CT_STRS:
+            json_strs(o, *(char **const *)f, *(const int *)(b + k->noff));
+            break;
+        case CT_DUR:
+            ut_str_addf(o, "%g", *(const double *)f);
+            break;
+        case CT_ENUM:
+            json_number(o, k, *(const int *)f); /* an axis's is a long: written by CT_DEFAULTS */
+            break;
+        case CT_DEFAULTS: case CT_SERVERS: case CT_MATRIX: case CT_EXCLUDE:
+            json_section(o, c, k, base);
+            break;
+        default:
+            json_number(o, k, *(const long *)f);
+        }
     }
-    ut_str_add(o, "]");
+}
+
+static void json_section(struct ut_str *o, const struct cfg *c, const struct cfg_key *k, const void *base)
+{
+    switch (k->type) {
+    case CT_DEFAULTS:
+        ut_str_add(o, "{");
+        json_keys(o, c, cfg_defaults_keys, cfg_ndefaults_keys, &c->d, &c->d, 0, 1);
+        for (int a = 0; a < CFG_NAXES; a++) {
+            ut_str_addf(o, ",\"%s\":", cfg_axis_keys[a].json);
+            json_number(o, &cfg_axis_keys[a], c->axis_default[a]);
+        }
+        ut_str_add(o, "}");
+        break;
+    case CT_SERVERS:
+        ut_str_add(o, "[");
+        for (int i = 0; i < c->nsrv; i++) {
+            const struct cfg_server *s = &c->srv[i];
+            struct cfg_server e = cfg_srv_effective(c, s);
+            ut_str_add(o, i ? ",{" : "{");
+            json_keys(o, c, cfg_server_keys, cfg_nserver_keys, s, &e, cfg_srv_external(s), 1);
+            ut_str_add(o, "}");
+        }
+        ut_str_add(o, "]");
+        break;
+    case CT_MATRIX:
+        ut_str_add(o, "[");
+        for (int b = 0; b < c->nblk; b++) {
+            ut_str_add(o, b ? ",{" : "{");
+            for (int a = 0, first = 1; a < CFG_NAXES; a++) {
+                const struct cfg_values *v = &c->blk[b].ax[a];
+                if (!v->n)
+                    continue;
+                ut_str_addf(o, "%s\"%s\":[", first ? "" : ",", cfg_axis_keys[a].json);
+                for (int i = 0; i < v->n; i++) {
+                    ut_str_add(o, i ? "," : "");
+                    json_number(o, &cfg_axis_keys[a], v->v[i]);
+                }
+                ut_str_add(o, "]");
+                first = 0;
+            }
+            ut_str_add(o, "}");
+        }
+        ut_str_add(o, "]");
+        break;
+    default: /* CT_EXCLUDE: how many */
+        ut_str_addf(o, "%d", ((const struct cfg_server *)base)->nexcl);
+    }
 }
 
 void cfg_to_json(const struct cfg *c, struct ut_str *o)
 {
-    const struct cfg_defaults *d = &c->d;
-    char buf[32];
-    ut_str_add(o, "{\"name\":");
-    ut_str_json(o, c->name);
-    ut_str_add(o, ",\"description\":");
-    ut_str_json(o, c->description ? c->description : "");
-    ut_str_addf(o, ",\"file\":");
+    ut_str_add(o, "{\"file\":");
     ut_str_json(o, c->path);
-    ut_str_addf(o, ",\"defaults\":{\"proto\":\"%s\",\"path\":", d->proto == CFG_HTTP ? "http" : "echo");
-    ut_str_json(o, d->path);
-    ut_str_addf(o, ",\"duration_s\":%g,\"warmup_s\":%g,\"timeout_s\":%g,\"cooldown_s\":%g,"
-                   "\"ready_timeout_s\":%g,\"stop_grace_s\":%g,\"repeats\":%ld,",
-                d->duration, d->warmup, d->timeout, d->cooldown, d->ready_timeout, d->stop_grace, d->repeats);
-    ut_str_addf(o, "\"runner_cpus\":\"%s\",", d->runner_cpus ? d->runner_cpus : d->loadgen_cpus);
-    ut_str_addf(o, "\"server_cpus\":\"%s\",\"loadgen_cpus\":\"%s\",\"loadgen_threads\":%ld,"
-                   "\"loadgen_procs\":%ld,\"source_ips\":%ld,\"arrival\":\"%s\",\"connect_rate\":%ld,",
-                d->server_cpus, d->loadgen_cpus, d->loadgen_threads, d->loadgen_procs, d->source_ips,
-                d->arrival, d->connect_rate);
-    ut_str_add(o, "\"host\":");
-    ut_str_json(o, d->host);
-    ut_str_addf(o, ",\"port\":%ld,\"workers\":%ld,\"idle_timeout\":%ld,\"max_conns\":%ld,\"backlog\":%ld",
-                d->port, d->workers, d->idle_timeout, d->max_conns, d->backlog);
-    json_strs(o, "server_args", d->server_args, d->nserver_args);
-    json_strs(o, "loadgen_args", d->loadgen_args, d->nloadgen_args);
-    for (int a = 0; a < CFG_NAXES; a++) {
-        if (a == CFG_CONN_MODE)
-            ut_str_addf(o, ",\"%s\":\"%s\"", cfg_axis_names[a], cfg_conn_mode_str(c->axis_default[a], buf, sizeof buf));
-        else if (a == CFG_LOADER)
-            ut_str_addf(o, ",\"%s\":\"%s\"", cfg_axis_names[a], cfg_loader_names[c->axis_default[a]]);
-        else
-            ut_str_addf(o, ",\"%s\":%ld", cfg_axis_names[a], c->axis_default[a]);
-    }
-    ut_str_add(o, "},\"servers\":[");
-    for (int i = 0; i < c->nsrv; i++) {
-        const struct cfg_server *s = &c->srv[i];
-        ut_str_add(o, i ? ",{\"name\":" : "{\"name\":");
-        ut_str_json(o, s->name);
-        ut_str_add(o, ",\"model\":");
-        ut_str_json(o, s->model);
-        ut_str_addf(o, ",\"workers\":%d,\"work_us\":%ld,\"idle_timeout\":%ld,\"exclusions\":%d", s->workers,
-                    s->work_us, cfg_srv_idle_timeout(c, s), s->nexcl);
-        json_strs(o, "args", s->args, s->nargs);
-        if (cfg_srv_external(s)) {
-            json_strs(o, "command", s->command, s->ncommand);
-            ut_str_add(o, ",\"config\":");
-            ut_str_json(o, s->config ? s->config : "");
-        }
-        ut_str_add(o, "}");
-    }
-    ut_str_add(o, "],\"matrix\":[");
-    for (int b = 0; b < c->nblk; b++) {
-        ut_str_add(o, b ? ",{" : "{");
-        int first = 1;
-        for (int a = 0; a < CFG_NAXES; a++) {
-            if (!c->blk[b].ax[a].n)
-                continue;
-            ut_str_addf(o, "%s\"%s\":", first ? "" : ",", cfg_axis_names[a]);
-            json_values(o, &c->blk[b].ax[a], a);
-            first = 0;
-        }
-        ut_str_add(o, "}");
-    }
-    ut_str_add(o, "]}");
+    json_keys(o, c, cfg_top_keys, cfg_ntop_keys, c, c, 0, 0);
+    ut_str_add(o, "}");
 }
 
-static void free_strs(char **v, int n)
+/* --- the schema ------------------------------------------------------------------------------- */
+
+static void schema_table(FILE *f, const char *title, const struct cfg_key *t, int n)
 {
-    for (int i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
+    fprintf(f, "\n%s\n\n| key | type | default | values | meaning |\n|---|---|---|---|---|\n", title);
+    for (const struct cfg_key *k = t; k < t + n; k++) {
+        char range[128] = "";
+        if (k->words)
+            for (int i = 0; k->words[i]; i++)
+                snprintf(range + strlen(range), sizeof range - strlen(range), "%s%s", i ? ", " : "", k->words[i]);
+        else if (k->type == CT_CONN_MODE)
+            snprintf(range, sizeof range, "keepalive, close, reqs=N");
+        else if (k->type == CT_DUR)
+            snprintf(range, sizeof range, "%g .. %g", k->min, k->max);
+        else if (k->type >= CT_LONG && k->type <= CT_AUTO)
+            snprintf(range, sizeof range, "%.0f .. %.0f", k->min, k->max);
+        fprintf(f, "| `%s` | %s | %s | %s | %s |\n", k->name, cfg_type_names[k->type],
+                k->def ? k->def : (k->flags & CK_INHERIT) ? "from `defaults`" : "", range, k->doc);
+    }
 }
 
-void cfg_free(struct cfg *c)
+void cfg_schema(FILE *f)
 {
-    struct cfg_defaults *d = &c->d;
-    free(d->path), free(d->server_cpus), free(d->loadgen_cpus), free(d->runner_cpus), free(d->arrival), free(d->host);
-    free(d->docroot);
-    free_strs(d->server_args, d->nserver_args);
-    free_strs(d->loadgen_args, d->nloadgen_args);
-    for (int i = 0; i < c->nsrv; i++) {
-        struct cfg_server *s = &c->srv[i];
-        free(s->name), free(s->model), free(s->docroot), free(s->config);
-        free_strs(s->args, s->nargs);
-        free_strs(s->command, s->ncommand);
-        for (int e = 0; e < s->nexcl; e++)
-            for (int a = 0; a < CFG_NAXES; a++)
-                free(s->excl[e].ax[a].vals);
-        free(s->excl);
-    }
-    free(c->srv);
-    for (int b = 0; b < c->nblk; b++)
-        for (int a = 0; a < CFG_NAXES; a++)
-            free(c->blk[b].ax[a].v);
-    free(c->blk);
-    free(c->path), free(c->name), free(c->description);
+    fputs("Generated from the table of keys (runner/cfg_keys.c) by `bin/bench --schema`; a test checks\n"
+          "that this section is what it prints.\n",
+          f);
+    schema_table(f, "**The top level.**", cfg_top_keys, cfg_ntop_keys);
+    schema_table(f, "**`defaults:`**, and a matrix axis there gives its value where the matrix omits it.",
+                 cfg_defaults_keys, cfg_ndefaults_keys);
+    schema_table(f, "**A server**, an entry of `servers:` (a model's name alone is `model:`).", cfg_server_keys,
+                 cfg_nserver_keys);
+    schema_table(f, "**The matrix axes**, in `matrix:`, `exclude:` and `defaults:`.", cfg_axis_keys, CFG_NAXES);
 }

@@ -1,8 +1,7 @@
 /* cfg_servers.c - the servers list of a config: models (known from the project's list or a built
  * binary), per-server options, and the exclusions that take matrix points away from one server. */
-#include "cfg.h"
 #include "cfg_int.h"
-#include "cfg_yaml.h"
+#include "extpreset.h"
 #include "extsrv.h"
 #include "util.h"
 
@@ -11,10 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The project's concurrency models (docs/DESIGN.md), in the order plans list them. */
-const char *const cfg_models[] = {"iterative", "fork",     "pthread",  "prefork", "threadpool",
-                                  "busypoll",  "select",   "poll",     "epoll-lt", "epoll-et",
-                                  "libevent",  "coroutine", "uring",   "reuseport", NULL};
+/* The project's concurrency models, in the order plans list them: servers/models.tsv. */
+const char *const cfg_models[] = {
+#include "models.h"
+    NULL,
+};
 
 int cfg_model_known(const char *model, const char *bindir)
 {
@@ -45,9 +45,12 @@ static int match_minmax(struct cy *y, const char *key, yaml_node_t *k, yaml_node
 static int excl_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     struct cfg_parse *p = arg;
-    int a = cfg_axis_index(key);
-    if (a < 0)
-        return cy_fail(y, k, "unknown key '%s' in exclude (expected a matrix axis: %s)", key, cfg_axis_list);
+    const struct cfg_key *ck = cfg_key_find(cfg_axis_keys, CFG_NAXES, key);
+    char axes[256];
+    if (!ck)
+        return cy_fail(y, k, "unknown key '%s' in exclude (expected a matrix axis: %s)", key,
+                       cfg_key_names(cfg_axis_keys, CFG_NAXES, axes, sizeof axes));
+    int a = (int)(ck - cfg_axis_keys);
     struct cfg_match *m = &p->e->ax[a];
     if (v->type == YAML_MAPPING_NODE) {
         p->range_axis = a;
@@ -71,23 +74,14 @@ static int excl_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t 
 static int exclusions(struct cy *y, yaml_node_t *v, struct cfg_parse *p)
 {
     struct cfg_server *s = p->s;
-    yaml_node_t *one[1] = {v};
-    yaml_node_t **items = one;
-    int n = 1;
-    if (v->type == YAML_SEQUENCE_NODE) {
-        n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
-        items = ut_calloc((size_t)n, sizeof *items);
-        for (int i = 0; i < n; i++)
-            items[i] = cy_node(y, v->data.sequence.items.start[i]);
-    }
-    int rc = 0;
-    s->excl = ut_calloc((size_t)n, sizeof *s->excl);
+    int n, rc = 0;
+    yaml_node_t **items = cfg_items(y, v, &n);
+    s->excl = ut_calloc((size_t)n + 1, sizeof *s->excl);
     for (int i = 0; i < n && rc == 0; i++) {
         p->e = &s->excl[s->nexcl++];
         rc = cy_mapping(y, items[i], "exclude", excl_pair, p);
     }
-    if (items != one)
-        free(items);
+    free(items);
     return rc;
 }
 
@@ -113,76 +107,23 @@ static int server_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_
 {
     struct cfg_parse *p = arg;
     struct cfg_server *s = p->s;
-    long w;
-    if (!strcmp(key, "model")) {
-        /* Checked after the whole entry: with a command, the model is only a label. */
-        p->model_node = v;
-        return cy_str(y, v, key, &s->model);
-    }
-    if (!strcmp(key, "command")) {
-        if (cy_strlist(y, v, key, &s->command, &s->ncommand) < 0)
-            return -1;
-        return s->ncommand ? 0 : cy_fail(y, v, "'command' is empty: give the program and its arguments");
-    }
-    if (!strcmp(key, "config"))
-        return cy_str(y, v, key, &s->config);
-    if (!strcmp(key, "name"))
-        return cy_str(y, v, key, &s->name);
-    if (!strcmp(key, "workers"))
-        return cy_long(y, v, key, 0, 4096, &w) < 0 ? -1 : ((s->workers = (int)w), 0);
-    if (!strcmp(key, "work_us")) {
-        p->work_us_node = v;
-        return cy_long(y, v, key, 0, 10000000, &s->work_us);
-    }
-    if (!strcmp(key, "idle_timeout"))
-        return cy_long(y, v, key, 1, 86400, &s->idle_timeout);
-    if (!strcmp(key, "max_conns"))
-        return cy_long(y, v, key, 0, 10000000, &s->max_conns);
-    if (!strcmp(key, "backlog"))
-        return cy_long(y, v, key, 0, 1000000, &s->backlog);
-    if (!strcmp(key, "docroot"))
-        return cy_str(y, v, key, &s->docroot);
-    if (!strcmp(key, "args"))
-        return cy_strlist(y, v, key, &s->args, &s->nargs);
-    if (!strcmp(key, "exclude"))
+    const struct cfg_key *ck = cfg_key_find(cfg_server_keys, cfg_nserver_keys, key);
+    char keys[256];
+    if (!ck)
+        return cy_fail(y, k, "unknown key '%s' in a server (expected %s)", key,
+                       cfg_key_names(cfg_server_keys, cfg_nserver_keys, keys, sizeof keys));
+    if (ck->type == CT_EXCLUDE)
         return exclusions(y, v, p);
-    return cy_fail(y, k,
-                   "unknown key '%s' in a server (expected model, name, workers, work_us, idle_timeout, "
-                   "max_conns, backlog, docroot, args, exclude, command, config)",
-                   key);
-}
-
-/* An external server: a preset fills what the entry did not give; the templates are checked and
- * the options that only our servers understand are refused. */
-static int external(struct cy *y, yaml_node_t *n, struct cfg_parse *p)
-{
-    struct cfg_server *s = p->s;
-    const struct ext_preset *pre = s->model && !s->command ? ext_preset(s->model) : NULL;
-    char err[UT_ERRLEN];
-    if (!s->command && s->config)
-        return cy_fail(y, n, "'config' is for an external server: give its 'command' too");
-    if (!s->command && !pre)
-        return 0; /* one of ours */
-    if (pre) {
-        for (const char *const *a = pre->command; *a; a++) {
-            s->command = ut_realloc(s->command, (size_t)(s->ncommand + 2) * sizeof *s->command);
-            s->command[s->ncommand++] = ut_strdup(*a);
-            s->command[s->ncommand] = NULL;
-        }
-        if (!s->config)
-            s->config = ut_strdup(pre->config);
-        s->http_only = pre->http_only;
-    }
-    if (!s->model) {
-        const char *b = strrchr(s->command[0], '/');
-        s->model = ut_strdup(b ? b + 1 : s->command[0]);
-    }
-    if (s->docroot)
-        return cy_fail(y, n, "server '%s' is external: it has no --docroot (put one in its config)", s->model);
-    if (p->work_us_node)
-        return cy_fail(y, p->work_us_node, "server '%s' is external: it cannot burn work_us", s->model);
-    if (ext_check(s, err, sizeof err) < 0)
-        return cy_fail(y, n, "server '%s': %s", s->model, err);
+    if (cfg_set(y, v, ck, s) < 0)
+        return -1;
+    /* Where model and work_us were given: checked once the whole entry is known (with a
+     * command, the model is only a label; an external server burns no work_us). */
+    if (&s->model == cfg_field(s, ck))
+        p->model_node = v;
+    if (&s->work_us == cfg_field(s, ck))
+        p->work_us_node = v;
+    if (&s->command == cfg_field(s, ck) && !s->ncommand)
+        return cy_fail(y, v, "'command' is empty: give the program and its arguments");
     return 0;
 }
 
@@ -191,7 +132,7 @@ static struct cfg_server *new_server(struct cfg *c, int line)
     c->srv = ut_realloc(c->srv, (size_t)(c->nsrv + 1) * sizeof *c->srv);
     struct cfg_server *s = &c->srv[c->nsrv++];
     memset(s, 0, sizeof *s);
-    s->work_us = s->idle_timeout = s->max_conns = s->backlog = -1;
+    cfg_set_defaults(cfg_server_keys, cfg_nserver_keys, s);
     s->line = line;
     return s;
 }
@@ -209,7 +150,7 @@ static int server_entry(struct cy *y, yaml_node_t *n, struct cfg_parse *p)
     if (n->type == YAML_SCALAR_NODE) {
         if (cy_str(y, n, "model", &p->s->model) < 0 || check_model(y, n, p, p->s->model) < 0)
             return -1;
-        return external(y, n, p);
+        return ext_resolve(y, n, p);
     }
     if (n->type != YAML_MAPPING_NODE)
         return cy_fail(y, n, "a server is a model name or a mapping with model:, got %s", cy_what(n, w, sizeof w));
@@ -219,7 +160,7 @@ static int server_entry(struct cy *y, yaml_node_t *n, struct cfg_parse *p)
         return cy_fail(y, n, "this server has no 'model' (e.g. model: threadpool) and no 'command'");
     if (!p->s->command && check_model(y, p->model_node, p, p->s->model) < 0)
         return -1;
-    if (external(y, n, p) < 0)
+    if (ext_resolve(y, n, p) < 0)
         return -1;
     if (p->work_us_node)
         for (int b = 0; b < p->c->nblk; b++)

@@ -1,6 +1,7 @@
 /* extsrv.c - external servers (extsrv.h): the nginx preset, template substitution, the private
  * directory, the port and the readiness probe. */
 #include "extsrv.h"
+#include "../servers/common/defaults.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -145,21 +146,19 @@ int ext_check(const struct cfg_server *s, char *err, size_t errlen)
 void ext_vars_of(const struct cfg *c, const struct cfg_server *s, const long ax[CFG_NAXES], long nofile,
                  const char *dir, int port, struct ext_vars *v)
 {
-    long workers = s->workers ? s->workers : c->d.workers;
-    long max_conns = s->max_conns >= 0 ? s->max_conns : c->d.max_conns;
-    long backlog = s->backlog >= 0 ? s->backlog : c->d.backlog;
+    const struct cfg_server e = cfg_srv_effective(c, s);
     memset(v, 0, sizeof *v);
     v->host = c->d.host;
     v->port = port;
     v->dir = dir;
     snprintf(v->config, sizeof v->config, "%s/server.conf", dir);
-    v->workers = workers ? workers : 1;
+    v->workers = e.workers ? e.workers : 1;
     v->connections = ax[CFG_CONNECTIONS] + ax[CFG_IDLE];
     /* Room for the readiness probe and a reconnect or two beyond what the point opens. */
-    v->max_conns = max_conns ? max_conns : v->connections + 64;
+    v->max_conns = e.max_conns ? e.max_conns : v->connections + 64;
     v->nofile = nofile;
-    v->idle_timeout = cfg_srv_idle_timeout(c, s);
-    v->backlog = backlog ? backlog : 4096;
+    v->idle_timeout = e.idle_timeout;
+    v->backlog = e.backlog ? e.backlog : SRV_DEFAULT_BACKLOG;
 }
 
 int ext_which(const char *name, char *buf, size_t len)

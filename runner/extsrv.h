@@ -34,7 +34,7 @@ struct ext_vars {
     long max_conns;       /* the server's cap: max_conns if set, else connections + 64 */
     long nofile;          /* the open-file limit the server inherits */
     long idle_timeout;    /* seconds, as our servers' --idle-timeout */
-    long backlog;         /* listen backlog: backlog if set, else our servers' default 4096 */
+    long backlog;         /* listen backlog: backlog if set, else our servers' default */
 };
 
 /* Substitute every {name} of tmpl into out. A brace not followed by lower-case letters or '_' and

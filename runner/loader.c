@@ -32,7 +32,7 @@ static void loadgen_argv(const struct loader_ctx *x, struct spawn_argv *a)
     char mode[32];
     spawn_arg(a, "%s/loadgen", x->bindir);
     spawn_arg(a, "--target"), spawn_arg(a, "%s:%d", c->d.host, x->port);
-    spawn_arg(a, "--proto"), spawn_arg(a, "%s", c->d.proto == CFG_HTTP ? "http" : "echo");
+    spawn_arg(a, "--proto"), spawn_arg(a, "%s", cfg_proto_names[c->d.proto]);
     if (c->d.proto == CFG_HTTP)
         spawn_arg(a, "--path"), spawn_arg(a, "%s", c->d.path);
     spawn_arg(a, "--connections"), spawn_arg(a, "%ld", pr->ax[CFG_CONNECTIONS]);

@@ -72,7 +72,7 @@ static void params(const struct run_facts *f, struct res_row *r)
     const struct plan_row *p = f->pr;
     const struct cfg_server *s = &c->srv[p->srv];
     char mode[32];
-    long workers = s->workers ? s->workers : c->d.workers;
+    long workers = cfg_srv_effective(c, s).workers;
     res_set(r, RC_run, "%s", p->key);
     res_set(r, RC_server, "%s", s->name);
     res_set(r, RC_model, "%s", s->model);
@@ -80,7 +80,7 @@ static void params(const struct run_facts *f, struct res_row *r)
         res_set(r, RC_workers, "%ld", workers);
     res_set(r, RC_repeat, "%d", p->repeat);
     res_set(r, RC_order, "%d", p->order);
-    res_set(r, RC_proto, "%s", c->d.proto == CFG_HTTP ? "http" : "echo");
+    res_set(r, RC_proto, "%s", cfg_proto_names[c->d.proto]);
     res_set(r, RC_connections, "%ld", p->ax[CFG_CONNECTIONS]);
     res_set(r, RC_idle, "%ld", p->ax[CFG_IDLE]);
     res_set(r, RC_size, "%ld", p->ax[CFG_SIZE]);

@@ -23,10 +23,9 @@ static void server_argv(struct run_env *e, const struct plan_row *pr, const char
 {
     const struct cfg *c = e->c;
     const struct cfg_server *s = &c->srv[pr->srv];
-    long workers = s->workers ? s->workers : c->d.workers;
-    long max_conns = s->max_conns >= 0 ? s->max_conns : c->d.max_conns;
-    long backlog = s->backlog >= 0 ? s->backlog : c->d.backlog;
-    const char *docroot = s->docroot ? s->docroot : c->d.docroot;
+    const struct cfg_server eff = cfg_srv_effective(c, s);
+    long workers = eff.workers, max_conns = eff.max_conns, backlog = eff.backlog;
+    const char *docroot = eff.docroot;
     spawn_arg(a, "%s/server-%s", e->bindir, s->model);
     spawn_arg(a, "--host"), spawn_arg(a, "%s", c->d.host);
     spawn_arg(a, "--port"), spawn_arg(a, "%ld", c->d.port);

@@ -173,6 +173,17 @@ print(open(sys.argv[1]).read().split("```yaml\n")[1].split("```")[0])' "$ROOT/co
 ok $? "the schema example of configs/README.md is valid"
 [ -s "$T/check.err" ] && diag "$(cat "$T/check.err")"
 
+# The Keys section of configs/README.md is the table of keys as bench prints it.
+"$BIN/bench" --schema > "$T/schema.md"
+ok $? "bench --schema prints the table of keys"
+"$PYTHON" -c '
+import sys
+print(open(sys.argv[1]).read().split("\n## Keys\n\n", 1)[1].split("\n## ", 1)[0], end="")' \
+    "$ROOT/configs/README.md" > "$T/readme-keys.md"
+diff -u "$T/readme-keys.md" "$T/schema.md" > "$T/schema.diff"
+ok $? "configs/README.md's Keys section is what bench --schema prints (else paste it there)"
+[ -s "$T/schema.diff" ] && diag "$(head -20 "$T/schema.diff")"
+
 # Shipped configs all parse (servers not yet built are still known models).
 for f in "$ROOT"/configs/*.yaml "$ROOT"/configs/claims/*.yaml; do
     [ -f "$f" ] || continue

@@ -1,6 +1,7 @@
 /* main.c: the common command line and life cycle of every server binary: parse, listen, run the
  * model, write --stats, exit. A model only supplies `srv_model`. */
 #include "server.h"
+#include "defaults.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,7 +52,7 @@ static void usage(FILE *f)
             "  --keepalive-timeout SEC\n"
             "                      HTTP: %s\n"
             "  --max-conns N       refuse connections beyond N open ones (default 0 = no limit)\n"
-            "  --backlog N         listen backlog (default 4096)\n"
+            "  --backlog N         listen backlog (default " SRV_STR(SRV_DEFAULT_BACKLOG) ")\n"
             "  --stats FILE        write counters as JSON to FILE at exit\n"
             "  --help              this text\n\n"
             "Prints 'ready %s port=<port> pid=<pid>' once it accepts connections; SIGTERM or SIGINT\n"
@@ -101,7 +102,7 @@ static void parse_args(int argc, char **argv, struct srv_opts *o)
     int c;
 
     *o = (struct srv_opts){ .host = "127.0.0.1", .port = 8080, .proto = PROTO_HTTP,
-                            .idle_timeout = 60, .backlog = 4096,
+                            .idle_timeout = 60, .backlog = SRV_DEFAULT_BACKLOG,
                             .keepalive = srv_model.keepalive };
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {

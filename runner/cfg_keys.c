@@ -1,0 +1,186 @@
+/* cfg_keys.c - the table of keys (cfg_int.h): every key a config may write, one entry each, and
+ * what follows from the entries alone: names, lookups, and the settings a server runs with. A new
+ * key is one entry here plus its use. */
+#include "cfg_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const cfg_proto_names[] = {[CFG_ECHO] = "echo", [CFG_HTTP] = "http", NULL};
+const char *const cfg_loader_names[CFG_NLOADERS + 1] = {
+    [CFG_LOADGEN] = "loadgen", [CFG_WRK] = "wrk", [CFG_H2LOAD] = "h2load", [CFG_NLOADERS] = NULL,
+};
+static const char *const arrivals[] = {"constant", "poisson", NULL};
+
+const char *const cfg_type_names[CT_NTYPES] = {
+    [CT_STR] = "string",          [CT_NAME] = "name",          [CT_CPUS] = "CPU list",
+    [CT_WORD] = "word",           [CT_ENUM] = "word",          [CT_STRS] = "string list",
+    [CT_LONG] = "integer",        [CT_LONG_K] = "integer (k)", [CT_LONG_KIB] = "bytes (k/m/g)",
+    [CT_AUTO] = "integer or auto", [CT_DUR] = "seconds",       [CT_CONN_MODE] = "connection mode",
+    [CT_DEFAULTS] = "mapping",    [CT_SERVERS] = "list",       [CT_MATRIX] = "mapping or list",
+    [CT_EXCLUDE] = "mapping or list",
+};
+
+#define T(field) offsetof(struct cfg, field)
+const struct cfg_key cfg_top_keys[] = {
+    {"name", CT_NAME, T(name), .json = "name", .doc = "results folder prefix; default: the file name"},
+    {"description", CT_STR, T(description), .json = "description", .doc = "free text, kept in meta.json"},
+    {"defaults", CT_DEFAULTS, .json = "defaults", .doc = "settings of every row: the keys of `defaults` below"},
+    {"servers", CT_SERVERS, .json = "servers",
+     .doc = "required: a list of servers (a server's keys below), or the word all"},
+    {"matrix", CT_MATRIX, .json = "matrix",
+     .doc = "the cross product of the axes given (a value or a list each); a list of them: their union"},
+};
+const int cfg_ntop_keys = sizeof cfg_top_keys / sizeof cfg_top_keys[0];
+
+#define D(field) offsetof(struct cfg_defaults, field)
+const struct cfg_key cfg_defaults_keys[] = {
+    {"proto", CT_ENUM, D(proto), .words = cfg_proto_names, .def = "http", .json = "proto", .doc = "http or echo"},
+    {"path", CT_STR, D(path), .def = "/", .json = "path", .doc = "http request target"},
+    {"duration", CT_DUR, D(duration), .min = 0.1, .max = 86400, .def = "5", .json = "duration_s",
+     .doc = "measured seconds per row: 5, 2.5, 500ms, 1m"},
+    {"warmup", CT_DUR, D(warmup), .min = 0, .max = 3600, .def = "1", .json = "warmup_s",
+     .doc = "seconds run before measuring (connects happen here)"},
+    {"repeats", CT_LONG, D(repeats), .min = 1, .max = 1000, .def = "1", .json = "repeats",
+     .doc = "each row this many times; see \"Order\" below"},
+    {"timeout", CT_DUR, D(timeout), .min = 0.001, .max = 3600, .def = "5", .json = "timeout_s",
+     .doc = "loadgen: connect/answer timeout, and its drain at the end of a run"},
+    {"cooldown", CT_DUR, D(cooldown), .min = 0, .max = 600, .def = "0.2", .json = "cooldown_s",
+     .doc = "pause between rows"},
+    {"ready_timeout", CT_DUR, D(ready_timeout), .min = 0.1, .max = 600, .def = "5", .json = "ready_timeout_s",
+     .doc = "the server must print its ready line (an external one: accept) within this"},
+    {"stop_grace", CT_DUR, D(stop_grace), .min = 0.1, .max = 60, .def = "2", .json = "stop_grace_s",
+     .doc = "SIGTERM, then this long, then SIGKILL to the server's process group"},
+    {"server_cpus", CT_CPUS, D(server_cpus), .def = "0", .json = "server_cpus",
+     .doc = "CPUs the server (and all its children) is pinned to: 0, 0-1, 0,2"},
+    {"loadgen_cpus", CT_CPUS, D(loadgen_cpus), .def = "1", .json = "loadgen_cpus",
+     .doc = "CPUs of the load generator (0 on a machine of one CPU)"},
+    {"runner_cpus", CT_CPUS, D(runner_cpus), .json = "runner_cpus",
+     .doc = "CPUs of bench itself (sampling); default: loadgen_cpus, so the server's CPUs run only the server"},
+    {"loadgen_threads", CT_AUTO, D(loadgen_threads), .min = 1, .max = 1024, .def = "auto", .json = "loadgen_threads",
+     .doc = "loadgen threads in total; auto: one per loadgen CPU"},
+    {"loadgen_procs", CT_AUTO, D(loadgen_procs), .min = 1, .max = 64, .def = "auto", .json = "loadgen_procs",
+     .doc = "loadgen processes; auto: as many as the open-file limit requires"},
+    {"source_ips", CT_AUTO, D(source_ips), .min = 1, .max = 250, .def = "auto", .json = "source_ips",
+     .doc = "client addresses 127.0.0.1..N; auto: as many as the port range requires"},
+    {"arrival", CT_WORD, D(arrival), .words = arrivals, .def = "constant", .json = "arrival",
+     .doc = "open loop (rate > 0): constant or poisson"},
+    {"connect_rate", CT_LONG_K, D(connect_rate), .min = 0, .max = 100000000, .def = "0", .json = "connect_rate",
+     .doc = "new connections per second in total; 0: unlimited"},
+    {"host", CT_STR, D(host), .def = "127.0.0.1", .json = "host", .doc = "where the servers listen"},
+    {"port", CT_LONG, D(port), .min = 0, .max = 65535, .def = "0", .json = "port",
+     .doc = "0: the server picks a free port and prints it; else a fixed port, checked free before each row"},
+    {"workers", CT_LONG, D(workers), .min = 0, .max = 4096, .def = "0", .json = "workers",
+     .doc = "server --workers for every server (0: the server's default)"},
+    {"idle_timeout", CT_AUTO, D(idle_timeout), .min = 1, .max = 86400, .def = "auto", .json = "idle_timeout",
+     .doc = "server --idle-timeout in seconds; auto: longer than a whole row"},
+    {"max_conns", CT_LONG, D(max_conns), .min = 0, .max = 10000000, .def = "0", .json = "max_conns",
+     .doc = "server --max-conns (0: not passed)"},
+    {"backlog", CT_LONG, D(backlog), .min = 0, .max = 1000000, .def = "0", .json = "backlog",
+     .doc = "server --backlog (0: not passed, the server's default)"},
+    {"docroot", CT_STR, D(docroot), .doc = "server --docroot (not passed unless set)"},
+    {"server_args", CT_STRS, D(server_args), D(nserver_args), .json = "server_args",
+     .doc = "extra arguments for every server of ours, appended last"},
+    {"loadgen_args", CT_STRS, D(loadgen_args), D(nloadgen_args), .json = "loadgen_args",
+     .doc = "extra arguments for our load generator (not wrk or h2load)"},
+};
+const int cfg_ndefaults_keys = sizeof cfg_defaults_keys / sizeof cfg_defaults_keys[0];
+
+/* A server's keys that inherit start unset and take the defaults' key of the same name. */
+#define S(field) offsetof(struct cfg_server, field)
+const struct cfg_key cfg_server_keys[] = {
+    {"model", CT_STR, S(model), .json = "model",
+     .doc = "runs `bin/server-<model>`; an external server's label (default: its program's name)"},
+    {"name", CT_STR, S(name), .json = "name",
+     .doc = "label in the results, unique (default: the model, or `<model>-w<workers>`)"},
+    {"workers", CT_LONG, S(workers), .min = 0, .max = 4096, .unset = 0, .json = "workers", .flags = CK_INHERIT,
+     .doc = "--workers"},
+    {"work_us", CT_LONG, S(work_us), .min = 0, .max = 10000000, .unset = -1, .json = "work_us",
+     .doc = "--work-us for this server (then work_us must not be a matrix axis)"},
+    {"idle_timeout", CT_LONG, S(idle_timeout), .min = 1, .max = 86400, .unset = -1, .json = "idle_timeout",
+     .flags = CK_INHERIT | CK_EFFECTIVE, .doc = "--idle-timeout"},
+    {"max_conns", CT_LONG, S(max_conns), .min = 0, .max = 10000000, .unset = -1, .flags = CK_INHERIT,
+     .doc = "--max-conns"},
+    {"backlog", CT_LONG, S(backlog), .min = 0, .max = 1000000, .unset = -1, .flags = CK_INHERIT, .doc = "--backlog"},
+    {"docroot", CT_STR, S(docroot), .flags = CK_INHERIT, .doc = "--docroot"},
+    {"args", CT_STRS, S(args), S(nargs), .json = "args", .doc = "extra arguments, appended last"},
+    {"exclude", CT_EXCLUDE, .json = "exclusions",
+     .doc = "matrix points it skips: axes, each a value, a list or {min, max}; or a list of them"},
+    {"command", CT_STRS, S(command), S(ncommand), .json = "command", .flags = CK_EXTERNAL,
+     .doc = "an external server: its argv, {placeholders} substituted (\"External servers\")"},
+    {"config", CT_STR, S(config), .json = "config", .flags = CK_EXTERNAL,
+     .doc = "an external server's config file, written to {config}"},
+};
+const int cfg_nserver_keys = sizeof cfg_server_keys / sizeof cfg_server_keys[0];
+
+/* The axes, from CFG_AXES; a field is one of a long[CFG_NAXES] (cfg.axis_default). */
+const struct cfg_key cfg_axis_keys[CFG_NAXES] = {
+#define AXIS_KEY(id, nm, ty, lo, hi, w, d, text)                                                               \
+    [CFG_##id] = {#nm, ty, CFG_##id * sizeof(long), .min = lo, .max = hi, .words = w, .def = d, .json = #nm,    \
+                  .doc = text},
+    CFG_AXES(AXIS_KEY)
+#undef AXIS_KEY
+};
+const char *const cfg_axis_names[CFG_NAXES] = {
+#define AXIS_NAME(id, nm, ...) [CFG_##id] = #nm,
+    CFG_AXES(AXIS_NAME)
+#undef AXIS_NAME
+};
+
+const struct cfg_key *cfg_key_find(const struct cfg_key *t, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(t[i].name, name))
+            return &t[i];
+    return NULL;
+}
+
+const char *cfg_key_names(const struct cfg_key *t, int n, char *buf, size_t len)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && at < len; i++)
+        at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? ", " : "", t[i].name);
+    return buf;
+}
+
+const char *cfg_conn_mode_str(long mode, char *buf, size_t len)
+{
+    if (mode == CFG_KEEPALIVE)
+        return "keepalive";
+    if (mode == CFG_CLOSE)
+        return "close";
+    snprintf(buf, len, "reqs=%ld", mode);
+    return buf;
+}
+
+struct cfg_server cfg_srv_effective(const struct cfg *c, const struct cfg_server *s)
+{
+    struct cfg_server e = *s;
+    for (const struct cfg_key *k = cfg_server_keys; k < cfg_server_keys + cfg_nserver_keys; k++) {
+        if (!(k->flags & CK_INHERIT))
+            continue;
+        /* The defaults' key of the same name, of the same C type (a string or a long). */
+        const struct cfg_key *dk = cfg_key_find(cfg_defaults_keys, cfg_ndefaults_keys, k->name);
+        if (!dk || (dk->type == CT_STR) != (k->type == CT_STR))
+            abort(); /* a wrong table: every run would fail, the tests at once */
+        const char *from = (const char *)&c->d + dk->off;
+        void *to = cfg_field(&e, k);
+        if (k->type == CT_STR && !*(char **)to)
+            *(char **)to = *(char *const *)from;
+        else if (k->type != CT_STR && *(long *)to == k->unset)
+            *(long *)to = *(const long *)from;
+    }
+    /* auto: idle connections must outlive the whole run, or the idle experiment measures the
+     * server's timer instead of its cost of holding them. */
+    if (e.idle_timeout <= 0)
+        e.idle_timeout = (long)ceil(c->d.warmup + c->d.duration + c->d.timeout) + 30;
+    return e;
+}
+
+long cfg_srv_idle_timeout(const struct cfg *c, const struct cfg_server *s)
+{
+    return cfg_srv_effective(c, s).idle_timeout;
+}
