@@ -10,6 +10,7 @@ import re
 import textwrap
 
 import criteria as K
+import metrics as M
 import plots
 import results as R
 from style import MODEL_ORDER, server_styles
@@ -36,8 +37,8 @@ def bars_of(rows, metric, at=None):
     """[(server, spread, loadgen bound)] of a metric per server, in model order."""
     out = []
     for server in R.servers_in_order(rows, MODEL_ORDER):
-        s = K.measure(rows, metric, server=server, at=at)
-        mine = K.rows_of(rows, server=server, **(at or {}))
+        s = M.measure(rows, metric, server=server, at=at)
+        mine = M.rows_of(rows, server=server, **(at or {}))
         if s:
             out.append((server, s, any(R.loadgen_bound(r) for r in mine if R.usable(r))))
     return out
@@ -64,7 +65,7 @@ def plot_bars(panels, heading, path):
                hatch=["//" if b[2] else "" for b in bars], edgecolor="black", linewidth=0.5,
                yerr=[[b[1][0] - b[1][1] for b in bars], [b[1][2] - b[1][0] for b in bars]], capsize=4)
         for x, b in zip(xs, bars):  # the median written on its bar: small ones stay readable
-            ax.annotate(K.fmt(b[1][0]), (x, b[1][0]), xytext=(4, 3), textcoords="offset points", fontsize=8)
+            ax.annotate(M.fmt(b[1][0]), (x, b[1][0]), xytext=(4, 3), textcoords="offset points", fontsize=8)
         ax.set_xticks(list(xs), [b[0] for b in bars], rotation=20, ha="right")
         for y, text in lines:
             ax.axhline(y, color="black", linestyle=":", linewidth=1)
@@ -92,15 +93,15 @@ def plot_relative(claim, rows, metric, axis, base, title, ylabel, xlabel, path):
     fig, (ax,) = plots.new_figure()
     handles, lg = {}, False
     for server in R.servers_in_order(rows, MODEL_ORDER):
-        mine = K.rows_of(rows, server=server)
-        ref = K.median(K.measure(mine, metric, at=base))
+        mine = M.rows_of(rows, server=server)
+        ref = M.median(M.measure(mine, metric, at=base))
         if not ref:
             continue
         pts = []
         for x in sorted({r.get(axis) for r in mine}):
-            at = K.rows_of(mine, **{axis: x})
-            s = R.summarize(at, lambda r: K.METRICS[metric]["row"](r) / ref
-                            if K.METRICS[metric]["row"](r) is not None else None)
+            at = M.rows_of(mine, **{axis: x})
+            s = R.summarize(at, lambda r: M.METRICS[metric]["row"](r) / ref
+                            if M.METRICS[metric]["row"](r) is not None else None)
             if s:
                 pts.append((x, s, any(R.loadgen_bound(r) for r in at if R.usable(r))))
         st = styles[server]
@@ -160,8 +161,8 @@ def request_work_text(rows):
     """What each request of rows cost the server: '10 ms of waiting in a blocking call' or of CPU."""
     work = max((R.num(r, "work_us") or 0 for r in rows), default=0)
     wait = max((wait_us(r) for r in rows), default=0)
-    parts = (["%s ms of CPU" % K.fmt(work / 1000)] if work else []) + \
-            (["%s ms of waiting in a blocking call" % K.fmt(wait / 1000)] if wait else [])
+    parts = (["%s ms of CPU" % M.fmt(work / 1000)] if work else []) + \
+            (["%s ms of waiting in a blocking call" % M.fmt(wait / 1000)] if wait else [])
     return " + ".join(parts) or "no modelled work"
 
 

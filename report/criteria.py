@@ -1,19 +1,22 @@
 """criteria.py - a claim's criteria as data, and everything derived from them: the verdict, the
 reason it gives, the figures behind it, the sentence "reproduced when ..." and the line a plot draws.
 
-A criterion (criterion()) is what is measured (a metric of METRICS, by name), the models it is read
-on, the point of the run it reads, what the value is taken relative to (the same model at another
-point, or another model), a comparison (<=, >=, between) and a bound. read() turns it and a run's
-rows into readings, one per model and reference, each met, missed or unknown, with the reasons a
-reading cannot decide (voids: a saturated load generator, contended CPUs, connections not held,
-work no server could do on the CPUs it had). judge() turns a claim's readings into its verdict:
-reproduced when every reading meets its criterion, not reproduced when one misses it cleanly,
-inconclusive otherwise. Nothing here runs, writes or draws.
+A criterion (criterion()) is what is measured (a metric of metrics.METRICS, by name), the models
+it is read on, the point of the run it reads, what the value is taken relative to (the same model
+at another point, or another model), a comparison (<=, >=, between) and a bound. read() turns it
+and a run's rows into readings, one per model and reference, each met, missed or unknown, with
+what voids it (a saturated load generator, contended CPUs, idle connections not held, CPU work no
+server could do on the CPUs it had). evaluate() turns a claim's readings into its verdict:
+reproduced when every reading meets its criterion, not reproduced when one misses it with nothing
+voiding it, inconclusive otherwise. A reading's value is the median of the repeats; a confidence
+interval would make judge_one()'s comparison three-way (met, missed, straddling: unknown) and
+change nothing else. Nothing here runs, writes or draws.
 """
 
 import os
 
 import results as R
+from metrics import METRICS, fmt, measure, median, rows_of, size_text, spread_text
 from style import MODEL_ORDER
 
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
@@ -21,77 +24,6 @@ REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inco
 CONTENDED = 0.1  # cores others took from the server's CPUs (median of a point) that void a reading:
                  # the runner's own threshold for noting it; above it busypoll could not reach 0.9 core
 
-
-# --- what can be measured --------------------------------------------------------------------------------
-
-def runs_where(test):
-    """A model metric: how many of the runs at a point pass test(row)."""
-    def metric(rows, at):
-        mine = rows_of(rows, **at)
-        n = float(sum(1 for r in mine if test(r)))
-        return (n, n, n, 1) if mine else None
-    return metric
-
-
-def memory_per_idle(rows, at):
-    """kB per idle connection at a point: (memory there - median memory at 0 idle) / idle, per repeat."""
-    idle = float(at.get("idle") or 0)
-    base = R.summarize(rows_of(rows, idle=0), R.memory_kb)
-    if not idle or base is None:
-        return None
-    return R.spread([(R.memory_kb(r) - base[0]) / idle for r in rows_of(rows, **at)
-                     if R.usable(r) and R.memory_kb(r) is not None])
-
-
-def held_or_refused(r):
-    held = R.served_connections(r)
-    return held + R.refused_connections(r) if held is not None else None
-
-
-def per_request(column):
-    """A server counter per request answered in the measured window."""
-    def metric(r):
-        value, n = R.num(r, column), R.num(r, "requests")
-        return value / n if value is not None and n else None
-    return metric
-
-
-def cpu_per_connection(r):
-    cpu, n = R.server_cpu_s(r), R.num(r, "connects")
-    return cpu * 1e6 / n if cpu is not None and n else None
-
-
-# name -> what it is: "row" a function of one row (a point reads the median of its repeats) or "model"
-# a function (the model's rows, the point) -> spread; its label and unit; "cpu": others taking the
-# server's CPUs lower it (contention voids a reading); "loadgen": a saturated load generator caps it.
-METRICS = {
-    "throughput": dict(row=lambda r: R.num(r, "throughput_rps"), label="throughput", unit="req/s",
-                       cpu=True, loadgen=True),
-    "connection rate": dict(row=lambda r: R.num(r, "throughput_rps"), label="connections/s", unit="",
-                            cpu=True, loadgen=True),
-    "server CPU": dict(row=lambda r: R.num(r, "server_cpu_cores"), label="server CPU", unit="cores",
-                       cpu=True, loadgen=False),
-    "CPU per connection": dict(row=cpu_per_connection, label="server CPU per connection", unit="µs",
-                               cpu=False, loadgen=False),
-    "connections held": dict(row=R.served_connections, label="connections held at once", unit="",
-                             cpu=False, loadgen=False),
-    "connections held or refused": dict(row=held_or_refused, label="connections held or refused", unit="",
-                                        cpu=False, loadgen=False),
-    "connections refused": dict(row=R.refused_connections, label="connections refused", unit="",
-                                cpu=False, loadgen=False),
-    "loadgen errors": dict(row=lambda r: R.num(r, "errors_total"), label="loadgen errors", unit="",
-                           cpu=False, loadgen=False),
-    "failed runs": dict(model=runs_where(lambda r: r.get("status") == "failed"), label="runs failed", unit="", cpu=False, loadgen=False),
-    "runs not ok": dict(model=runs_where(lambda r: r.get("status") != "ok"), label="runs not ok", unit="", cpu=False, loadgen=False),
-    "memory per idle connection": dict(model=memory_per_idle, label="memory per idle connection", unit="kB",
-                                       cpu=False, loadgen=False),
-    "RSS peak": dict(row=lambda r: R.num(r, "server_rss_peak_kb"), label="RSS peak",
-                     unit="kB, summed over the tree", cpu=False, loadgen=False),
-    "events per request": dict(row=per_request("srv_events"), label="events per request", unit="",
-                               cpu=False, loadgen=False),
-    "wait returns per request": dict(row=per_request("srv_wait_calls"), label="epoll_wait returns per request",
-                                     unit="", cpu=False, loadgen=False),
-}
 
 OPS = {
     "<=": lambda value, bound: value <= bound,
@@ -130,43 +62,6 @@ def figure(metric, models=None, points=None, base=None, versus=None, run=None):
 
 # --- rows and words ----------------------------------------------------------------------------------------
 
-def rows_of(rows, model=None, server=None, **axes):
-    """The rows of one model (or server name) at the given axis values."""
-    out = []
-    for r in rows:
-        if model is not None and r.get("model") != model:
-            continue
-        if server is not None and r["server"] != server:
-            continue
-        if all(r.get(a) == (v if isinstance(v, str) else float(v)) for a, v in axes.items()):
-            out.append(r)
-    return out
-
-
-def fmt(value):
-    if value is None:
-        return "n/a"
-    if float(value).is_integer() or abs(value) >= 1000:
-        return "{:,.0f}".format(value)
-    if abs(value) >= 10:
-        return "%.1f" % value
-    return "%.3g" % value
-
-
-def spread_text(s):
-    """'median [min..max] (n repeats)' of a spread, for the figures."""
-    if s is None:
-        return "not measured"
-    if s[3] < 2:
-        return fmt(s[0])
-    return "%s [%s..%s] (%d repeats)" % (fmt(s[0]), fmt(s[1]), fmt(s[2]), s[3])
-
-
-def size_text(size):
-    size = float(size)
-    return "%s KiB" % fmt(size / 1024) if size >= 1024 and size % 1024 == 0 else "%s B" % fmt(size)
-
-
 def point_words(at):
     """A point in words: {'idle': 10000} -> 'at 10,000 idle'; '' for the whole run."""
     parts = []
@@ -196,17 +91,18 @@ def and_join(names):
     return names[0] if len(names) == 1 else "%s and %s" % (", ".join(names[:-1]), names[-1])
 
 
-def subject(item, model, ref=None):
-    """What a reading measures, in words: 'poll / epoll-lt throughput at 0 idle'."""
+def subject(item, model, ref=None, with_unit=True):
+    """What a reading measures, in words: 'poll / epoll-lt throughput at 0 idle'. model and ref
+    may name several ('epoll-lt and epoll-et')."""
     m = METRICS[item["metric"]]
-    at = point_words(item["at"]) if "at" in item else ""
+    at = point_words(item.get("at", {}))
     if item.get("base"):
         text = "%s %s %s / %s" % (model, m["label"], at, point_words(item["base"]))
     elif ref:
         text = "%s / %s %s %s" % (model, ref, m["label"], at)
     else:
         text = "%s %s %s" % (model, m["label"], at)
-        if m["unit"]:
+        if m["unit"] and with_unit:
             text += " (%s)" % m["unit"]
     return " ".join(text.split())
 
@@ -222,16 +118,8 @@ def bound_text(c, with_unit=True):
 
 def sentence(c):
     """A criterion as the page states it: 'epoll-lt and epoll-et throughput at 10,000 idle / at 0 idle >= 0.8'."""
-    m = METRICS[c["metric"]]
-    models = and_join(c["models"] + c["also"])
-    at = point_words(c["at"])
-    if c["base"]:
-        what = "%s %s %s / %s" % (models, m["label"], at, point_words(c["base"]))
-    elif c["versus"]:
-        what = "%s / %s %s %s" % (models, and_join(c["versus"]), m["label"], at)
-    else:
-        what = "%s %s %s" % (models, m["label"], at)
-    return "%s %s" % (" ".join(what.split()), bound_text(c))
+    refs = and_join(c["versus"]) if c["versus"] else None
+    return "%s %s" % (subject(c, and_join(c["models"] + c["also"]), refs, with_unit=False), bound_text(c))
 
 
 def criteria_text(claim):
@@ -252,19 +140,6 @@ def line_label(c, op, bound, ref=None):
 
 # --- reading a run ---------------------------------------------------------------------------------------------
 
-def measure(rows, metric, model=None, server=None, at=None):
-    """spread() of a metric on one model (or server) at a point; None when nothing was measured."""
-    m, at = METRICS[metric], at or {}
-    mine = rows_of(rows, model=model, server=server)
-    if "model" in m:
-        return m["model"](mine, at) if mine else None
-    return R.summarize(rows_of(mine, **at), m["row"])
-
-
-def median(s):
-    return s[0] if s else None
-
-
 def ratio(a, b):
     return a / b if a is not None and b is not None and b > 0 else None
 
@@ -274,14 +149,10 @@ def read_one(item, rows, model, ref=None, server=None):
     at = item.get("at", {})
     s = measure(rows, item["metric"], model, server, at)
     num_rows = rows_of(rows, model=model, server=server, **at)
-    if item.get("base"):
-        den = measure(rows, item["metric"], model, server, item["base"])
-        den_rows = rows_of(rows, model=model, server=server, **item["base"])
-        value = ratio(median(s), median(den))
-        text = fmt(value)
-    elif ref:
-        den = measure(rows, item["metric"], ref, None, at)
-        den_rows = rows_of(rows, model=ref, **at)
+    if item.get("base") or ref:  # the same model at the base point, or the reference at this one
+        den_of = dict(model=model, server=server, at=item["base"]) if item.get("base") else dict(model=ref, at=at)
+        den = measure(rows, item["metric"], **den_of)
+        den_rows = rows_of(rows, model=den_of["model"], server=den_of.get("server"), **den_of["at"])
         value = ratio(median(s), median(den))
         text = fmt(value)
     else:
@@ -311,12 +182,12 @@ def loadgen_bound(rows):
 def contended(rows):
     """Points whose median of other processes' CPU on the server's CPUs is >= CONTENDED: there the
     server had less CPU than it was given, and its throughput and CPU say as much about the
-    neighbours as about the model. [(text, median)]."""
+    neighbours as about the model. ['<server> <point>: <median>']."""
     out = []
     for key, members in R.group_points([r for r in rows if R.usable(r)]).items():
         s = R.summarize(members, R.other_cpu)
         if s and s[0] >= CONTENDED:
-            out.append(("%s %s: %.2f" % (key[0], point_text(members[0]), s[0]), s[0]))
+            out.append("%s %s: %.2f" % (key[0], point_text(members[0]), s[0]))
     return sorted(out)
 
 
@@ -449,6 +320,15 @@ def unique(items):
     return out
 
 
+def busy_text(readings):
+    """The points where others took the server's CPUs under readings, in words ('' when none)."""
+    busy = sorted(unique(s for r in readings for kind, v in r["voids"] if kind == "contended" for s in v))
+    if not busy:
+        return ""
+    return "other processes took >= %.2f CPU of the server's CPUs (median over the repeats) at %s" % (
+        CONTENDED, ", ".join(busy))
+
+
 def decide(readings, ignore=()):
     """(verdict, reason) of readings, leaving out voids of the kinds in ignore: not reproduced when
     one is missed with nothing voiding it, inconclusive when one is unknown or void, else reproduced."""
@@ -462,10 +342,9 @@ def decide(readings, ignore=()):
     if short:
         why.append("the idle connections were not all held: " + "; ".join(short[:4]))
     why += unique(v for r in readings for kind, v in voids(r) if kind in ("saturated", "unreachable"))
-    busy = unique(s for r in readings for kind, v in voids(r) if kind == "contended" for s, _ in v)
+    busy = busy_text([r for r in readings if "contended" not in ignore])
     if busy:
-        why.append("other processes took >= %.2f CPU of the server's CPUs (median over the repeats) at %s" % (
-            CONTENDED, ", ".join(sorted(busy))))
+        why.append(busy)
     return (INCONCLUSIVE, "; ".join(why)) if why else (REPRODUCED, "")
 
 
@@ -478,10 +357,8 @@ def judge_run(readings):
     as_measured, why = decide(readings, ignore=("contended",))
     if as_measured == INCONCLUSIVE:
         return as_measured, why
-    busy = ", ".join(sorted(unique(s for r in readings for kind, v in r["voids"] if kind == "contended" for s, _ in v)))
-    return INCONCLUSIVE, ("other processes took >= %.2f CPU of the server's CPUs (median over the repeats) at %s; "
-                          "as measured the criterion reads: %s%s" % (CONTENDED, busy, as_measured,
-                                                                     " (%s)" % why if why else ""))
+    return INCONCLUSIVE, "%s; as measured the criterion reads: %s%s" % (
+        busy_text(readings), as_measured, " (%s)" % why if why else "")
 
 
 def run_names(claim):
@@ -514,10 +391,9 @@ def evaluate(claim, runs, bin_dir):
 
 def plot_lines(claim, metric, rows, at=None, base=None):
     """The thresholds a plot of metric draws, from the claim's criteria at point at (any when None):
-    [(y, label, model)]. A plot
-    of values relative to the same model at base draws the criteria with that base; a plot of the
-    values themselves draws plain criteria at their bound and criteria versus another model at the
-    bound times that model's median."""
+    [(y, label, model)]. A plot of values relative to the same model at base draws the criteria with
+    that base; a plot of the values themselves draws plain criteria at their bound and criteria
+    versus another model at the bound times that model's median."""
     lines = []
     for c in claim["criteria"]:
         if c["metric"] != metric or (at is not None and c["at"] != at) or (c["base"] or None) != (base or None):
