@@ -177,17 +177,19 @@ def iterative(claim, runs, path):
 
 
 def memory(claim, runs, path):
+    """Memory per idle connection at the point the claim's criteria read (log y when it spans 30 x)."""
     rows = rows_for(claim, runs)
+    at = claim["criteria"][0]["at"]
+    idle = M.fmt(at["idle"])
     src = R.memory_source([r for r in rows if R.usable(r)])
-    title, _, bars, lines, _ = panel(claim, rows, "memory per idle connection", "", "memory per idle connection",
-                                     {"idle": 5000})
+    title, _, bars, lines, _ = panel(claim, rows, "memory per idle connection", "", "memory per idle connection", at)
     values = [b[1][0] for b in bars]
     log = bool(values) and min(values) > 0 and max(values) / min(values) > 30
     if not plot_bars([(title, "kB per connection (%s)" % src, bars, lines, log)],
-                     "Memory of 5,000 idle connections", path):
+                     "Memory of %s idle connections" % idle, path):
         return None
-    return ("(memory at 5,000 idle connections - memory at 0) / 5,000 for the server's whole process tree "
-            "(%s); bars are medians, whiskers min..max over the repeats." % src)
+    return ("(memory at %s idle connections - memory at 0) / %s for the server's whole process tree "
+            "(%s); bars are medians, whiskers min..max over the repeats." % (idle, idle, src))
 
 
 def bars(heading, caption, *panels):
