@@ -23,11 +23,11 @@ compare:
 # Every claim config goes through the runner (a server that is not built gives failed rows, which
 # the verdicts call "inconclusive: server not built"), then the verdicts are written.
 claims: all
-	@$(PYTHON) report/claims.py run --bench $(BIN)/bench --bin $(BIN) --results $(CLAIMS_RUNS) \
+	@$(PYTHON) report/check_claims.py run --bench $(BIN)/bench --bin $(BIN) --results $(CLAIMS_RUNS) \
 	  $(CLAIMS_FLAGS) $(CLAIMS)
 
 claims-report:
-	@$(PYTHON) report/claims.py verdicts --bin $(BIN) --results $(CLAIMS_RUNS) $(CLAIMS_FLAGS) $(CLAIMS)
+	@$(PYTHON) report/check_claims.py verdicts --bin $(BIN) --results $(CLAIMS_RUNS) $(CLAIMS_FLAGS) $(CLAIMS)
 
 # The report tests read tests/report/fixture/, a real small run: this reruns it and replaces it.
 .PHONY: report-fixture

@@ -1,201 +1,170 @@
-#!/usr/bin/python3
-"""claims.py - check the course's claims about concurrency models by measurement.
+"""claims.py - the course's claims about concurrency models, declared once as data: for each, its
+words, its experiment (configs/claims/<config>.yaml), the criteria fixed before anything was
+measured, the figures shown beside its verdict, and its plot.
 
-    claims.py run --bench bin/bench --bin bin configs/claims/*.yaml   run each, then write verdicts
-    claims.py verdicts --bin bin configs/claims/*.yaml                verdicts from the newest runs
-
-Each claim names its experiment by the file stem of a config in configs/claims/ (idle.yaml: "idle";
-its `name:` is "claim-idle", the prefix of its results folder, apart from the runner's own
-configs/idle.yaml) and a criterion fixed before anything was measured (issue 7). A
-verdict is "reproduced" when the criterion holds on the medians of the repeats, "not reproduced"
-when it does not, and "inconclusive" with the reason when the measurement cannot decide: a server
-is not built or its runs failed, the load generator was the bottleneck where the criterion needs the
-server's limit, or the experiment could not hold the load it asked for. Criteria are never tuned
-to the data; the figures behind every verdict are printed beside it.
+criteria.py derives from these the verdict, its reason, the "reproduced when" sentence and the
+plots' threshold lines; claim_plots.py draws; check_claims.py runs the experiments and writes the page.
 """
 
-import argparse
-import glob
-import os
-import re
-import subprocess
-import sys
-import time
+import claim_plots as P
+from criteria import CONTENDED, criterion as C, figure as F
 
-import page
-import results as R
-from checks import CLAIMS, CONTENDED, INCONCLUSIVE, NOT_REPRODUCED, READING, REPRODUCED, verdict
+EPOLL = ["epoll-lt"]   # the epoll server every readiness claim needs ...
+ALSO = ["epoll-et"]    # ... and the one it reads as well where the run measured it
+READINESS = ["select", "poll"] + EPOLL + ALSO
 
-# --- finding and running the experiments -----------------------------------------------------------
+CLAIMS = [
+    {"id": "select-1024", "config": "fdlimit", "words": "select watches at most 1024 descriptors",
+     "experiment": "1,100 connections to select, poll, epoll",
+     "criteria": [
+         C("connections held", "select", "<=", 1021),  # FD_SETSIZE less stdin, stdout, stderr
+         C("connections held or refused", "select", ">=", 1100),  # the rest is refused ...
+         C("failed runs", "select", "<=", 0),  # ... without crashing
+         C("connections held", ["poll"] + EPOLL, ">=", 1100, also=ALSO),  # the others serve all
+         C("loadgen errors", ["poll"] + EPOLL, "<=", 0, also=ALSO),
+         C("runs not ok", ["poll"] + EPOLL, "<=", 0, also=ALSO),
+     ],
+     "figures": [F("connections refused", ["select"])],
+     "plot": P.connection_outcome},
 
-def stem(path):
-    """The experiment a config is for, as claims name it: its file stem."""
-    return os.path.splitext(os.path.basename(path))[0]
+    {"id": "idle-cost", "config": "idle", "words": "select/poll cost grows with idle connections; epoll's does not",
+     "experiment": "100 active clients, idle 0 to 10,000 (select to 1,000)",
+     "criteria": [
+         C("throughput", "poll", "<=", 0.6, at={"idle": 10000}, base={"idle": 0}),
+         C("throughput", EPOLL, ">=", 0.8, at={"idle": 10000}, base={"idle": 0}, also=ALSO),
+     ],
+     "figures": [F("throughput", READINESS, [{"idle": n} for n in (0, 900, 1000, 10000)]),
+                 F("throughput", ["select"], [{"idle": 900}], base={"idle": 0})],
+     "plot": P.idle_cost},
 
+    {"id": "comparable", "config": "idle", "words": "without idle connections select/poll/epoll are comparable",
+     "experiment": "100 active, 0 idle",
+     "criteria": [C("throughput", "poll", "between", (0.75, 1.25), at={"idle": 0}, versus=EPOLL + ALSO)],
+     "figures": [F("throughput", READINESS, [{"idle": 0}]),
+                 F("throughput", ["select"], [{"idle": 0}], versus=EPOLL)],
+     "plot": P.bars("100 active clients, no idle connections",
+                    "Throughput of each readiness server with 100 active clients and no idle ones "
+                    "(hatched: loadgen-bound).",
+                    ("throughput at 0 idle", "requests/s", "throughput", {"idle": 0}))},
 
-def config_name(path):
-    """The results prefix of a config: its `name:` line (else its stem, as the runner does)."""
-    with open(path) as f:
-        for line in f:
-            m = re.match(r"name:\s*['\"]?([A-Za-z0-9_.-]+)", line)
-            if m:
-                return m.group(1)
-    return stem(path)
+    {"id": "iterative", "config": "iterative", "words": "the iterative server serves one client at a time",
+     "experiment": "1, 2, 8, 32 clients, 10 ms of work each: a blocking wait (--wait-us 10000), as for a disk "
+                   "read or a database query",
+     "criteria": [
+         C("throughput", "iterative", "<=", 1.2, at={"connections": 8}, base={"connections": 1}),
+         C("throughput", ["fork", "pthread"], ">=", 4, at={"connections": 8}, base={"connections": 1}),
+     ],
+     "figures": [F("throughput", ["iterative", "fork", "pthread"], [{"connections": n} for n in (1, 2, 8, 32)]),
+                 F("server CPU", ["fork", "pthread"], [{"connections": 8}])],
+     "plot": P.iterative},
 
+    {"id": "churn", "config": "churn", "words": "per-connection processes cost more than threads; pools cut the cost",
+     "experiment": "new connection per request",
+     "criteria": [
+         C("connection rate", "prefork", ">=", 1.5, versus="fork"),
+         C("connection rate", "pthread", ">=", 1.0, versus="fork"),
+         C("CPU per connection", "fork", ">=", 3, versus="prefork"),
+     ],
+     "figures": [F("connection rate"), F("CPU per connection")],
+     "plot": P.bars("A new connection for every request (8 clients)",
+                    "Connections served per second and server CPU per connection (hatched: loadgen-bound).",
+                    ("connections per second", "connections/s", "connection rate"),
+                    ("server CPU per connection", "µs (user + sys, whole tree)", "CPU per connection"))},
 
-def newest_run(results_dir, name):
-    """The newest results/<name>-YYYYmmdd-HHMMSS folder with a runs.csv, or None."""
-    found = [d for d in glob.glob(os.path.join(results_dir, "%s-*" % name))
-             if re.search(r"-\d{8}-\d{6}$", d) and os.path.exists(os.path.join(d, "runs.csv"))]
-    return max(found) if found else None
+    {"id": "memory", "config": "memory",
+     "words": "threads and processes use more memory per connection than an event loop",
+     "experiment": "5,000 idle connections, memory of the whole process tree (cgroup where available)",
+     "criteria": [
+         C("memory per idle connection", "fork", ">=", 10, at={"idle": 5000}, versus=EPOLL),
+         C("memory per idle connection", "pthread", ">=", 2, at={"idle": 5000}, versus=EPOLL),
+     ],
+     "figures": [F("memory per idle connection", ["fork", "pthread"] + EPOLL, [{"idle": 5000}]),
+                 F("RSS peak", ["fork", "pthread"] + EPOLL, [{"idle": 5000}])],
+     "plot": P.memory},
 
+    {"id": "event-loop-cpu", "config": "cpuwork", "words": "an event loop uses one core and stalls on CPU work",
+     "experiment": "--work-us 1000",
+     "criteria": [
+         C("server CPU", EPOLL, "<=", 1.1),
+         C("throughput", ["reuseport", "threadpool"], ">=", 1.6, versus=EPOLL),  # 2 workers each
+     ],
+     "figures": [F("throughput"), F("server CPU")],
+     "plot": P.bars("1 ms of CPU per request, 32 clients, server on 2 CPUs",
+                    "Throughput and CPU cores used under CPU-bound work (hatched: loadgen-bound).",
+                    ("throughput", "requests/s", "throughput"), ("server CPU", "cores (of 2)", "server CPU"))},
 
-def run_configs(bench, bin_dir, results_dir, configs):
-    """Run every config through the runner; returns {config name: its new results folder}."""
-    done = {}
-    for path in configs:
-        name = config_name(path)
-        before = newest_run(results_dir, name)
-        start = time.monotonic()
-        print("claims: running %s (load average %.2f)" % (path, os.getloadavg()[0]), file=sys.stderr)
-        rc = subprocess.call([bench, "--config", path, "--bin", bin_dir, "--out", results_dir, "--quiet"])
-        after = newest_run(results_dir, name)
-        if rc != 0:
-            print("claims: %s: bench exited %d" % (path, rc), file=sys.stderr)
-        if after and after != before:
-            done[name] = after
-        print("claims: %s done in %.0f s" % (path, time.monotonic() - start), file=sys.stderr)
-    return done
+    {"id": "edge-triggered", "config": "edge", "words": "edge-triggered saves notifications",
+     "experiment": "100 active, 64 B and 64 KiB messages",
+     "criteria": [
+         C("throughput", "epoll-et", "between", (0.9, 1.1), at={"size": 64}, versus="epoll-lt"),  # within 10 %
+         C("events per request", "epoll-lt", ">=", 2, at={"size": 65536}, versus="epoll-et"),
+     ],
+     "figures": [F(metric, ["epoll-lt", "epoll-et"], [{"size": 64}, {"size": 65536}])
+                 for metric in ("throughput", "events per request", "wait returns per request")],
+     "plot": P.bars("epoll level- vs edge-triggered, 100 echo clients",
+                    "Throughput at 64 B and 64 KiB, and epoll events delivered per request at 64 KiB.",
+                    ("throughput, 64 B", "requests/s", "throughput", {"size": 64}),
+                    ("throughput, 64 KiB", "requests/s", "throughput", {"size": 65536}),
+                    ("events per request, 64 KiB", "epoll events / request", "events per request", {"size": 65536}))},
 
+    {"id": "busypoll", "config": "busypoll", "words": "busy-polling burns CPU",
+     "experiment": "10 clients at 100 requests/s in total",
+     "criteria": [
+         C("server CPU", "busypoll", ">=", 0.9),
+         C("server CPU", EPOLL, "<=", 0.05, cpu=False),  # a server using 0.005 core is not CPU-limited
+     ],
+     "figures": [F("server CPU", ["busypoll"] + EPOLL), F("throughput", ["busypoll"] + EPOLL)],
+     "plot": P.bars("10 clients, 100 requests/s in total", "CPU cores each server used while serving 100 requests/s.",
+                    ("server CPU", "cores", "server CPU"))},
 
-def cpu_count(cpus):
-    """CPUs in a list such as '0', '0-1' or '0,2-3'; None when empty or unreadable."""
-    n = 0
-    for part in cpus.split(","):
-        lo, _, hi = part.strip().partition("-")
-        if not lo.isdigit() or (hi and not hi.isdigit()):
-            return None
-        n += int(hi) - int(lo) + 1 if hi else 1
-    return n or None
-
-
-def busy_note(rows):
-    """A warning when other processes took CPU from the server's CPUs in some runs of a claim's
-    experiments (the runner measures it per run and notes it from 0.1 core up): it does not change a
-    verdict (checks.guard() does, where the median of a point is contended), it says how far to
-    trust it. Measured during the runs, not read off the load average at start, which in `make
-    claims` mostly counts the previous experiment's own processes."""
-    worst = max((R.other_cpu(r) for r in rows if R.usable(r)), default=0.0)
-    if worst < CONTENDED:
-        return ""
-    return "other processes took up to %.2f CPU of the server's CPUs in some runs: noisy" % worst
-
-
-def load_average_text(meta):
-    la = meta.get("host", {}).get("loadavg_start")
-    return " ".join("%.2f" % x for x in la) if la else "?"
-
-
-def write_verdicts(bin_dir, results_dir, configs, out_dir):
-    """Evaluate every claim on the newest run of its config; write index.html and claims.md."""
-    os.makedirs(out_dir, exist_ok=True)
-    names = {stem(p): p for p in configs}
-    runs = {n: newest_run(results_dir, config_name(p)) for n, p in names.items()}
-    data = {n: R.read_runs(d) if d else [] for n, d in runs.items()}
-    metas = {n: R.read_meta(d) if d else {} for n, d in runs.items()}
-    for n, rows in data.items():  # criteria that depend on the server's CPU count read it per row
-        ncpu = cpu_count(metas[n].get("pinning", {}).get("server_cpus", ""))
-        args = {s.get("name"): s.get("args") or [] for s in metas[n].get("config", {}).get("servers", [])}
-        for r in rows:
-            r["_server_ncpu"] = ncpu
-            r["_server_args"] = args.get(r.get("server"), [])
-    summary, sections = [], []
-    for claim in CLAIMS:
-        wanted = claim["config"] if isinstance(claim["config"], list) else [claim["config"]]
-        absent = [n for n in wanted if n not in names]
-        empty = [n for n in wanted if n in names and not data.get(n)]
-        # A claim over one experiment gets its rows; over several, {experiment: rows}.
-        rows = data.get(wanted[0], []) if len(wanted) == 1 else {n: data.get(n, []) for n in wanted}
-        if absent:
-            v = verdict(INCONCLUSIVE, "experiment %s not run (not given)" % ", ".join(
-                "configs/claims/%s.yaml" % n for n in absent), [])
-        elif empty:
-            v = verdict(INCONCLUSIVE, "no results for %s under %s/ (run `make claims`)" % (
-                ", ".join(empty), results_dir), [])
-        else:
-            v = claim["evaluate"](rows, bin_dir)
-            busy = busy_note([r for n in wanted for r in data.get(n, [])])
-            if busy:
-                v["reason"] = "; ".join(x for x in (v["reason"], busy) if x)
-        claim_v = dict(claim, result=v, runs=[runs.get(n) for n in wanted], configs=wanted)
-        summary.append([claim["words"], claim["criterion"], v["verdict"], v["reason"]])
-        sections += claim_section(claim_v, rows, out_dir)
-    blocks = [("p", "Each claim of the course is checked by an experiment in configs/claims/ run through "
-                    "bin/bench, against a criterion fixed in issue 7 before measuring. Verdicts: "
-                    "reproduced, not reproduced, or inconclusive with the reason."),
-              ("toc",), ("h", 2, "How the criteria read the measurements")]
-    blocks += [("p", "- " + line) for line in READING]
-    blocks.append(("h", 2, "Verdicts"))
-    blocks.append(("table", ["claim", "reproduced when", "verdict", "why"], summary,
-                   [row_class(s[2]) for s in summary]))
-    blocks.append(("h", 2, "Runs and machine load"))
-    run_rows = []
-    for n in sorted(names):
-        meta = metas.get(n, {})
-        run_rows.append([n, R.run_name(runs[n]) if runs.get(n) else "not run", meta.get("started", ""),
-                         meta.get("wall_s"), load_average_text(meta)])
-    blocks.append(("table", ["experiment", "results folder", "started", "wall s", "load average at start (1 5 15 min)"],
-                   run_rows))
-    blocks += sections
-    page.write(os.path.join(out_dir, "index.html"), page.to_html("Course claims, measured", blocks))
-    page.write(os.path.join(out_dir, "claims.md"), page.to_markdown("Course claims, measured", blocks))
-    return summary
+    {"id": "coroutine", "config": ["memory", "cpuwork"], "words": "coroutines are cheap but use one core",
+     "experiment": "coroutine vs pthread, 5,000 connections; --work-us 1000",
+     "criteria": [
+         C("memory per idle connection", "coroutine", "<=", 0.5, at={"idle": 5000}, versus="pthread", run="memory"),
+         C("server CPU", "coroutine", "<=", 1.1, run="cpuwork"),
+     ],
+     "figures": [F("memory per idle connection", ["coroutine", "pthread"], [{"idle": 5000}], run="memory"),
+                 F("RSS peak", ["coroutine", "pthread"], [{"idle": 5000}], run="memory"),
+                 F("throughput", ["coroutine"], run="cpuwork")],
+     "plot": P.bars("Coroutines: memory per connection and cores used",
+                    "Memory per idle connection of coroutine vs pthread, and the cores the coroutine server used.",
+                    ("memory per idle connection", "kB per connection", "memory per idle connection", {"idle": 5000},
+                     "memory"),
+                    ("server CPU under 1 ms of work per request", "cores (of 2)", "server CPU", {}, "cpuwork"))},
+]
 
 
-def row_class(kind):
-    return {REPRODUCED: "reproduced", NOT_REPRODUCED: "not", INCONCLUSIVE: "inconclusive"}.get(kind, "")
+def claim(claim_id):
+    """The claim with this id; KeyError when there is none."""
+    for c in CLAIMS:
+        if c["id"] == claim_id:
+            return c
+    raise KeyError(claim_id)
 
 
-def claim_section(claim, rows, out_dir):
-    v = claim["result"]
-    where = "; ".join("configs/claims/%s.yaml, results %s" % (n, R.run_name(d) if d else "none")
-                      for n, d in zip(claim["configs"], claim["runs"]))
-    blocks = [("h", 2, "Claim: %s" % claim["words"]),
-              ("p", "Experiment: %s (%s)." % (claim["experiment"], where)),
-              ("p", "Reproduced when: %s." % claim["criterion"]),
-              ("p", "Verdict: %s%s" % (v["verdict"].upper(), (" - " + v["reason"]) if v["reason"] else ""))]
-    if v["figures"]:
-        blocks.append(("table", ["figure", "measured"], [[a, b] for a, b in v["figures"]]))
-    all_rows = rows if isinstance(rows, list) else [r for rs in rows.values() for r in rs]
-    if any(R.usable(r) for r in all_rows):
-        name = "%s.png" % claim["id"]
-        caption = claim["plot"](rows, os.path.join(out_dir, name))
-        if caption:
-            blocks.append(("img", name, caption))
-    return blocks
-
-
-def main(argv):
-    ap = argparse.ArgumentParser(description="Run the claim experiments (configs/claims/*.yaml) and write a "
-                                             "verdict per course claim to report/claims/.")
-    ap.add_argument("mode", choices=["run", "verdicts"], help="run: run the configs first; verdicts: "
-                                                              "only evaluate the newest runs")
-    ap.add_argument("configs", nargs="+", help="claim configs (configs/claims/*.yaml)")
-    ap.add_argument("--bench", default="bin/bench", help="the runner (default bin/bench)")
-    ap.add_argument("--bin", default="bin", help="where server-<model> binaries are (default bin)")
-    ap.add_argument("--results", default="results", help="results folder of the runs (default results)")
-    ap.add_argument("--out", help="output folder (default: report/claims beside this script)")
-    args = ap.parse_args(argv)
-    out = args.out or os.path.join(os.path.dirname(os.path.abspath(__file__)), "claims")
-    start = time.monotonic()
-    if args.mode == "run":
-        run_configs(args.bench, args.bin, args.results, args.configs)
-    summary = write_verdicts(args.bin, args.results, args.configs, out)
-    for words, _, kind, reason in summary:
-        print("%-16s %s%s" % (kind, words, (" -- " + reason) if reason else ""))
-    print("claims: %s/index.html (%.0f s)" % (out, time.monotonic() - start))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+# How the criteria read the measurements, written down before the first claim run.
+READING = [
+    "Every figure is the median over the repeats of a point; [min..max] is their range. A ratio "
+    "('a / b') is of the medians.",
+    "Throughput is requests answered per second in the measured window (with a new connection per "
+    "request: connections per second). CPU is user + system time of the server's whole process tree "
+    "over the measured window, in cores (CPU seconds per second).",
+    "Connections held at once is the most the server held at once (its own peak_conns counter); "
+    "held or refused adds the connections it refused.",
+    "A criterion on several models holds only when it holds on each; epoll-et is read where the run "
+    "measured it.",
+    "Memory per idle connection is (memory at N idle - memory at 0 idle) / N for the server's "
+    "process tree: the cgroup's peak when the runner measured it, else the summed RSS peak.",
+    "Events per request are the events epoll_wait returned (the server's events counter) per request "
+    "answered; epoll_wait returns are shown beside them.",
+    "A claim is reproduced when every criterion holds, not reproduced when one misses with nothing "
+    "disturbing its figures, and inconclusive when a figure is missing or disturbed: the load "
+    "generator was saturated where a low throughput could explain the miss (for 'between', anywhere "
+    "it reads: equal numbers may be its limit), the server did not hold the idle connections asked "
+    "for, or the CPU work needs more cores than the server had, so no model could meet it.",
+    "A criterion on throughput or CPU is inconclusive when other processes took %.2f CPU or more of "
+    "the server's CPUs at a point it reads (median over the repeats; the runner notes it in "
+    "status_reason): the server then had less CPU than it was given, whatever its model. In the "
+    "CPU-work experiment the load generator shares the server's CPUs on purpose and counts among "
+    "those others (it needs little at ~1,000 requests/s)." % CONTENDED,
+]

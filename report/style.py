@@ -1,36 +1,39 @@
 """style.py - one colour and one marker per concurrency model, the same in every plot of every run.
 
-Blocking models are warm colours, readiness loops cool ones, the rest dark; markers differ too so
-a plot still reads in grey. Two servers of the same model (e.g. reuseport with 1 and 2 workers)
+The models, their order and their styles come from servers/models.tsv, the project's one list of
+models (blocking models warm colours, readiness loops cool ones, the rest dark; markers differ too
+so a plot still reads in grey). Two servers of the same model (e.g. reuseport with 1 and 2 workers)
 share colour and marker and differ by line style.
 """
 
+import os
 import zlib
 
-# The project's models in the order of docs/DESIGN.md; tables and legends follow it.
-MODEL_ORDER = [
-    "iterative", "fork", "pthread", "prefork", "threadpool", "busypoll", "select", "poll",
-    "epoll-lt", "epoll-et", "libevent", "coroutine", "uring", "reuseport",
-]
+MODELS_TSV = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "servers", "models.tsv")
 
-MODEL_STYLE = {
-    "iterative":  ("#7f7f7f", "o"),
-    "fork":       ("#d62728", "s"),
-    "pthread":    ("#ff7f0e", "^"),
-    "prefork":    ("#8c564b", "v"),
-    "threadpool": ("#e377c2", "D"),
-    "busypoll":   ("#bcbd22", "P"),
-    "select":     ("#9467bd", "X"),
-    "poll":       ("#17becf", "h"),
-    "epoll-lt":   ("#1f77b4", "p"),
-    "epoll-et":   ("#2ca02c", "8"),
-    "libevent":   ("#393b79", ">"),
-    "coroutine":  ("#637939", "<"),
-    "uring":      ("#111111", "d"),
-    "reuseport":  ("#e6a817", "*"),
-}
 
-# For a model the table does not know (a new server): a colour picked from its name, never random.
+def read_models(path=MODELS_TSV):
+    """models.tsv as [{model, family, colour, marker, summary}] in file order; '#' lines are comments."""
+    fields = ["model", "family", "colour", "marker", "summary"]
+    models = []
+    with open(path) as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            cells = line.rstrip("\n").split("\t")
+            if len(cells) != len(fields):
+                raise ValueError("%s:%d: %d tab-separated fields, want %d (%s)" % (
+                    path, number, len(cells), len(fields), ", ".join(fields)))
+            models.append(dict(zip(fields, cells)))
+    return models
+
+
+# Read once at import: a constant of the checkout, the order tables and legends follow.
+MODELS = read_models()
+MODEL_ORDER = [m["model"] for m in MODELS]
+MODEL_STYLE = {m["model"]: (m["colour"], m["marker"]) for m in MODELS}
+
+# For a model the list does not know (a new server): a colour picked from its name, never random.
 SPARE_COLOURS = ["#843c39", "#5254a3", "#8ca252", "#bd9e39", "#7b4173", "#3182bd", "#e6550d"]
 SPARE_MARKERS = ["p", "<", ">", "d", "H", "8"]
 LINE_STYLES = ["-", "--", ":", "-."]

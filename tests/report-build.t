@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "report"))
-from reporttest import FIXTURE, Tap, html_refs, md_refs, missing_refs, png_problem, script
+from reporttest import FIXTURE, REPORT_DIR, Tap, html_refs, md_refs, missing_refs, png_problem, script
 
 # The fixture config has two slices (idle 0 and idle 50); spectra and timeseries are drawn for the
 # smallest and largest connections of each.
@@ -29,6 +29,13 @@ def main():
     try:
         r = script("report", "--help")
         t.ok(r.returncode == 0 and "usage" in r.stdout.lower(), "report.py --help exits 0 with a usage")
+
+        sys.path.insert(0, REPORT_DIR)
+        import style
+        with open(os.path.join(REPORT_DIR, "..", "servers", "models.tsv")) as f:
+            listed = [line.split("\t")[0] for line in f if line.strip() and not line.startswith("#")]
+        t.ok(style.MODEL_ORDER == listed and set(style.MODEL_STYLE) == set(listed),
+             "style.py takes the models, in order, from servers/models.tsv", style.MODEL_ORDER)
 
         r = script("report", FIXTURE, "--out", out)
         t.ok(r.returncode == 0, "report.py on the fixture exits 0", r.stderr)
