@@ -16,9 +16,10 @@
 
 /* nginx as a peer of our servers: one worker (the master only supervises it and sleeps), the same
  * answer to GET / as servers/common/proto.c (200, Content-Type: text/plain, "Hello, World!", 13
- * bytes; any other path 404 like ours without --docroot, from no file), keep-alive without a request limit (nginx closes a
- * connection after 1000 requests by default; ours never do), idle connections closed after the
- * same --idle-timeout ours get, no access log, and every file it writes (pid, temp paths) in the
+ * bytes; any other path 404 like ours without --docroot, from no file), keep-alive limited as our
+ * event loops limit it by default (keepalive_requests 1000, keepalive_time 1h: nginx's own
+ * defaults, which servers/common/proto.c follows), idle connections closed after the same
+ * --idle-timeout ours get, no access log, and every file it writes (pid, temp paths) in the
  * run's private directory, so it runs as root without touching /etc or /var. `server_tokens off`
  * keeps its Server header short, as ours is. Error messages go to stderr, i.e. the run's log. */
 static const char nginx_config[] =
@@ -35,7 +36,8 @@ static const char nginx_config[] =
     "http {\n"
     "    access_log off;\n"
     "    server_tokens off;\n"
-    "    keepalive_requests 4000000000;\n"
+    "    keepalive_requests 1000;\n"
+    "    keepalive_time 1h;\n"
     "    keepalive_timeout {idle_timeout}s;\n"
     "    client_body_temp_path \"{dir}/client_body\";\n"
     "    proxy_temp_path \"{dir}/proxy\";\n"

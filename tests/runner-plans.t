@@ -7,6 +7,10 @@
 # masked. REGEN=1 writes the expected files from the current bench instead of comparing.
 . "$(dirname "$0")/runner/lib.sh"
 PLANS=$ROOT/tests/runner/plans
+for b in bench runner-test/cfg-json; do
+    # Without its programs the test would compare (or, with REGEN=1, write) empty answers.
+    [ -x "$BIN/$b" ] || { echo "Bail out! $BIN/$b is not built (make test builds it)"; exit 1; }
+done
 
 # check NAME: compare $T/got with $PLANS/NAME.out (or write it with REGEN=1)
 check() {

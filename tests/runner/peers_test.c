@@ -160,8 +160,8 @@ static void templates(void)
     ok(has(c, "location = / {") && has(c, "default_type text/plain;") && has(c, "return 200 \"Hello, World!\";"),
        "nginx: / answers 200 text/plain 'Hello, World!' as servers/common/proto.c does");
     ok(has(c, "access_log off;") && has(c, "error_log stderr warn;"), "nginx: no access log, errors to stderr");
-    ok(has(c, "keepalive_requests 4000000000;") && has(c, "keepalive_timeout 42s;"),
-       "nginx: keep-alive without a request limit, idle timeout as ours");
+    ok(has(c, "keepalive_requests 1000;") && has(c, "keepalive_time 1h;") && has(c, "keepalive_timeout 42s;"),
+       "nginx: keep-alive limited as our event loops by default, idle timeout as ours");
     ok(has(c, "worker_connections 164;") && has(c, "worker_rlimit_nofile 20000;"),
        "nginx: connections and open files from the point and the limit");
     /* Every file it may write is inside the private directory. */
