@@ -2,11 +2,20 @@
  * then is the next client accepted. Others wait in the listen backlog meanwhile. */
 #include "common/server.h"
 
+static int listen_fd = -1;
+
+/* The next client waits in the backlog whenever one is there: this server has one worker. */
+static int clients_waiting(void)
+{
+    return srv_listener_pending(listen_fd);
+}
+
 static int run(struct srv *s)
 {
     struct srv_stats st = { 0 };
     int fd;
 
+    listen_fd = s->listen_fd;
     srv_ready(s);
     while ((fd = srv_accept_blocking(s, &st)) >= 0) {
         srv_serve_blocking(s, fd, &st);
@@ -20,6 +29,7 @@ const struct srv_model srv_model = {
     .name = "iterative",
     .summary = "Iterative: one client at a time, served to the end before the next is accepted.",
     .flags = SRV_F_BLOCKING,
-    .keepalive = { .requests = 1 },  /* one client at a time: a kept connection locks out the rest */
+    .keepalive = { .requests = 1, .yield = 1 }, /* one at a time: a kept connection locks others out */
+    .clients_waiting = clients_waiting,
     .run = run,
 };

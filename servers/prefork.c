@@ -5,6 +5,8 @@
 #include "common/server.h"
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -16,6 +18,28 @@
 #include <unistd.h>
 
 #define YOUNG_NS 1000000000LL /* a worker dying younger than this counts towards back-off */
+
+/* Workers blocked in accept(), in memory shared by the pool (--keepalive-yield): while one is, the
+ * kernel hands it any new client at once, so nobody waits and the listener need not be asked. */
+static _Atomic int *idle_workers;
+static int listen_fd = -1;
+
+static int clients_waiting(void)
+{
+    if (idle_workers && atomic_load_explicit(idle_workers, memory_order_relaxed) > 0)
+        return 0;
+    return srv_listener_pending(listen_fd);
+}
+
+static int accept_next(struct srv *s, struct srv_stats *st)
+{
+    if (idle_workers)
+        atomic_fetch_add_explicit(idle_workers, 1, memory_order_relaxed);
+    int fd = srv_accept_blocking(s, st);
+    if (idle_workers)
+        atomic_fetch_sub_explicit(idle_workers, 1, memory_order_relaxed);
+    return fd;
+}
 
 struct slot {
     pid_t pid;        /* 0: empty, to be (re)started */
@@ -33,7 +57,7 @@ static void worker(struct srv *s, pid_t parent, const sigset_t *mask, int sfd)
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent)
         _exit(0);
-    while ((fd = srv_accept_blocking(s, &st)) >= 0) {
+    while ((fd = accept_next(s, &st)) >= 0) {
         srv_serve_blocking(s, fd, &st);
         srv_conn_release();
     }
@@ -118,6 +142,15 @@ static int run(struct srv *s)
     sigset_t chld, old;
     struct slot *slots = calloc((size_t)n, sizeof *slots);
 
+    listen_fd = s->listen_fd;
+    if (s->opt.keepalive.yield) {
+        /* Without the shared count the listener is asked at every response: slower, still right. */
+        void *m = mmap(NULL, sizeof *idle_workers, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            srv_log("prefork: mmap of the idle-worker count: %s", strerror(errno));
+        else
+            idle_workers = m;
+    }
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     sigprocmask(SIG_BLOCK, &chld, &old);
@@ -158,6 +191,7 @@ const struct srv_model srv_model = {
     .summary = "Prefork: N worker processes forked at start, each blocking in accept().",
     .flags = SRV_F_BLOCKING | SRV_F_SPAWNS | SRV_F_WORKERS,
     .default_workers = 8,
-    .keepalive = { .requests = 100, .timeout = 5 }, /* Apache prefork: a worker is freed */
+    .keepalive = { .requests = 100, .timeout = 5, .yield = 1 }, /* Apache prefork; Tomcat */
+    .clients_waiting = clients_waiting,
     .run = run,
 };

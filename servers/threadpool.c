@@ -7,6 +7,7 @@
 #include "common/threads.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +25,14 @@ static struct {
         .nonfull = PTHREAD_COND_INITIALIZER };
 
 static struct srv *server;
+static _Atomic unsigned queued; /* q.count, readable without the lock (--keepalive-yield) */
+
+/* A client waits for a pool thread while the queue holds one (a full queue also means the kernel's
+ * backlog holds more). Set under the lock, read by every pool thread per response. */
+static int clients_waiting(void)
+{
+    return atomic_load_explicit(&queued, memory_order_relaxed) > 0;
+}
 
 /* Queue fd; waits while full. Returns -1 (fd not queued) when the server stops meanwhile. */
 static int push(int fd)
@@ -43,6 +52,7 @@ static int push(int fd)
     int ok = q.count < QUEUE_CAP;
     if (ok) {
         q.fds[(q.head + q.count++) % QUEUE_CAP] = fd;
+        atomic_store_explicit(&queued, q.count, memory_order_relaxed);
         pthread_cond_signal(&q.nonempty);
     }
     pthread_mutex_unlock(&q.lock);
@@ -60,6 +70,7 @@ static int pop(void)
         fd = q.fds[q.head];
         q.head = (q.head + 1) % QUEUE_CAP;
         q.count--;
+        atomic_store_explicit(&queued, q.count, memory_order_relaxed);
         pthread_cond_signal(&q.nonfull);
     }
     pthread_mutex_unlock(&q.lock);
@@ -139,6 +150,7 @@ const struct srv_model srv_model = {
     .summary = "Threadpool: N threads started at once, fed accepted connections over a bounded queue.",
     .flags = SRV_F_BLOCKING | SRV_F_SPAWNS | SRV_F_WORKERS,
     .default_workers = 16,
-    .keepalive = { .requests = 100, .timeout = 5 }, /* Apache worker MPM: a thread is freed */
+    .keepalive = { .requests = 100, .timeout = 5, .yield = 1 }, /* Apache worker MPM; Tomcat */
+    .clients_waiting = clients_waiting,
     .run = run,
 };

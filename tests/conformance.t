@@ -25,7 +25,7 @@ def check_cli(t, model):
     r = subprocess.run([exe, "--help"], capture_output=True, timeout=10)
     flags = [b"--host", b"--port", b"--proto", b"--workers", b"--docroot", b"--work-us",
              b"--idle-timeout", b"--keepalive-requests", b"--keepalive-time",
-             b"--keepalive-timeout", b"--max-conns", b"--backlog", b"--stats", b"--help"]
+             b"--keepalive-timeout", b"--keepalive-yield", b"--max-conns", b"--backlog", b"--stats", b"--help"]
     t.ok(r.returncode == 0 and all(f in r.stdout for f in flags),
          "%s: --help exits 0 and lists every common flag" % model, r.stdout.decode()[-500:])
     r = subprocess.run([exe, "--port", "notaport"], capture_output=True, timeout=10)
@@ -182,7 +182,8 @@ def make_docroot():
 def http_suite(t, model):
     root, secret = make_docroot()
     # Keep-alive limits off: this suite checks the protocol; tests/keepalive.t checks the limits.
-    srv = Server(model, "--proto", "http", "--docroot", root, "--keepalive-requests", "0")
+    srv = Server(model, "--proto", "http", "--docroot", root, "--keepalive-requests", "0",
+                 "--keepalive-yield", "0")
     requests = 0
     try:
         with srv.connect() as s:

@@ -4,7 +4,9 @@ third response on a connection carries Connection: close and the server closes a
 requests come one after the other or pipelined (the fourth and fifth are not answered). Where the
 --help says the model applies --keepalive-timeout (the blocking models), a connection that has had
 an answer and sends nothing more is closed after it, while a connection that has not sent its first
-request yet is left to --idle-timeout. The unit tests of the same rules are tests/keepalive-unit.t.
+request yet is left to --idle-timeout. Where it says the model yields (the pools and the iterative
+server, --keepalive-yield), one worker serving a kept-alive connection closes it with its next answer
+once another client waits, and does not with --keepalive-yield 0. The unit tests of the same rules are tests/keepalive-unit.t.
 
     SERVERS=fork,pthread tests/keepalive.t     narrows the servers"""
 
@@ -24,6 +26,45 @@ def applies_keepalive_timeout(model):
     out = subprocess.run([os.path.join(BIN, "server-" + model), "--help"], stdout=subprocess.PIPE,
                          check=True).stdout.decode()
     return "close a kept-alive connection that waits" in out
+
+
+def yields(model):
+    out = subprocess.run([os.path.join(BIN, "server-" + model), "--help"], stdout=subprocess.PIPE,
+                         check=True).stdout.decode()
+    return "freeing the worker" in out
+
+
+def check_yield(t, model, on):
+    srv = Server(model, "--proto", "http", "--workers", "1", "--keepalive-requests", "0",
+                 "--keepalive-timeout", "0", "--keepalive-yield", "1" if on else "0")
+    try:
+        with srv.connect() as a:
+            ra = HttpReader(a)
+            a.sendall(GET)
+            first = ra.response()
+            with srv.connect() as b:  # waits for the one worker, which serves a
+                # b is queued once the kernel (prefork) or the acceptor thread (threadpool) has it:
+                # ask again a bounded number of times rather than guess how long that takes.
+                for _ in range(40 if on else 8):
+                    time.sleep(0.05)
+                    a.sendall(GET)
+                    second = ra.response()
+                    closes = second[1].get("connection") == "close"
+                    if closes or second[0] != 200:
+                        break
+                if on:
+                    b.sendall(GET)
+                    served = HttpReader(b).response()[0] == 200
+                    t.ok(first[0] == 200 and first[1].get("connection") is None and closes
+                         and ra.at_eof() and served,
+                         "%s: --keepalive-yield 1: a client waits, so the next answer closes and the "
+                         "waiting client is served" % model, repr((first[1], second[1])))
+                else:
+                    t.ok(second[0] == 200 and not closes,
+                         "%s: --keepalive-yield 0: the waiting client does not end the kept-alive one"
+                         % model, repr(second[1]))
+    finally:
+        srv.kill()
 
 
 def check_requests(t, model):
@@ -90,6 +131,9 @@ def main():
         check_requests(t, model)
         if applies_keepalive_timeout(model):
             check_timeout(t, model)
+        if yields(model):
+            check_yield(t, model, True)
+            check_yield(t, model, False)
     return t.done()
 
 

@@ -11,6 +11,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,6 +25,12 @@ void srv_backoff(unsigned *step)
     if (*step < 5)
         (*step)++;
     nanosleep(&ts, NULL); /* EINTR is fine: the caller rechecks srv_stopping() */
+}
+
+int srv_listener_pending(int fd)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
 int srv_accept_blocking(struct srv *s, struct srv_stats *st)

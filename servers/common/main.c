@@ -22,6 +22,12 @@ static void usage(FILE *f)
     const struct srv_model *m = &srv_model;
     char workers[96] = "accepted and ignored by this model";
     char ka_timeout[160] = "accepted and ignored by this model (its --idle-timeout applies)";
+    char ka_yield[200] = "accepted and ignored by this model (no client waits for a worker)";
+    if (m->clients_waiting)
+        snprintf(ka_yield, sizeof ka_yield,
+                 "1: while a client waits for a worker, every response carries\n"
+                 "                      Connection: close, freeing the worker (default %u; 0 = off)",
+                 m->keepalive.yield);
     if (m->flags & SRV_F_BLOCKING)
         snprintf(ka_timeout, sizeof ka_timeout,
                  "close a kept-alive connection that waits this long for its next\n"
@@ -51,13 +57,15 @@ static void usage(FILE *f)
             "                      answered with Connection: close (default %u; 0 = no limit)\n"
             "  --keepalive-timeout SEC\n"
             "                      HTTP: %s\n"
+            "  --keepalive-yield 0|1\n"
+            "                      HTTP: %s\n"
             "  --max-conns N       refuse connections beyond N open ones (default 0 = no limit)\n"
             "  --backlog N         listen backlog (default " SRV_STR(SRV_DEFAULT_BACKLOG) ")\n"
             "  --stats FILE        write counters as JSON to FILE at exit\n"
             "  --help              this text\n\n"
             "Prints 'ready %s port=<port> pid=<pid>' once it accepts connections; SIGTERM or SIGINT\n"
             "stop it (exit 0). HTTP: GET/HEAD of /, /bytes/N (N <= %llu) and --docroot files.\n",
-            m->name, m->summary, workers, m->keepalive.requests, m->keepalive.time, ka_timeout,
+            m->name, m->summary, workers, m->keepalive.requests, m->keepalive.time, ka_timeout, ka_yield,
             m->name,
             (unsigned long long)PROTO_BYTES_MAX);
 }
@@ -97,6 +105,7 @@ static void parse_args(int argc, char **argv, struct srv_opts *o)
         { "keepalive-requests", required_argument, 0, 'k' },
         { "keepalive-time", required_argument, 0, 'K' },
         { "keepalive-timeout", required_argument, 0, 'T' },
+        { "keepalive-yield", required_argument, 0, 'Y' },
         { 0, 0, 0, 0 },
     };
     int c;
@@ -134,6 +143,7 @@ static void parse_args(int argc, char **argv, struct srv_opts *o)
         case 'T':
             o->keepalive.timeout = (unsigned)parse_num("keepalive-timeout", optarg, 0, 86400);
             break;
+        case 'Y': o->keepalive.yield = (unsigned)parse_num("keepalive-yield", optarg, 0, 1); break;
         case 'b': o->backlog = (int)parse_num("backlog", optarg, 1, INT_MAX); break;
         case 's': o->stats_path = optarg; break;
         case 'h': usage(stdout); exit(0);
@@ -157,7 +167,8 @@ int main(int argc, char **argv)
     s.proto = (struct proto_cfg){ .kind = s.opt.proto, .docroot_fd = -1, .work_us = s.opt.work_us,
                                   .wait_us = s.opt.wait_us,
                                   .keepalive_requests = s.opt.keepalive.requests,
-                                  .keepalive_time = s.opt.keepalive.time };
+                                  .keepalive_time = s.opt.keepalive.time,
+                                  .yield = s.opt.keepalive.yield ? srv_model.clients_waiting : NULL };
     if (s.opt.docroot) {
         s.proto.docroot_fd = open(s.opt.docroot, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (s.proto.docroot_fd < 0) {

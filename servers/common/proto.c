@@ -465,6 +465,8 @@ static int keepalive_spent(struct proto_conn *c)
     c->responses++;
     if (cfg->keepalive_requests && c->responses >= cfg->keepalive_requests)
         return 1;
+    if (cfg->yield && cfg->yield())
+        return 1;
     return cfg->keepalive_time &&
            coarse_now_ns() - c->born_ns >= (int64_t)cfg->keepalive_time * 1000000000;
 }

@@ -52,6 +52,9 @@ struct proto_cfg {
      * last: it carries Connection: close and nothing behind it is answered. */
     unsigned keepalive_requests;
     unsigned keepalive_time;
+    /* Keep-alive yields (a pool's --keepalive-yield): when set and it returns nonzero, a client
+     * waits for a worker, and the response being made is the connection's last. */
+    int (*yield)(void);
 };
 
 /* Output buffer the engine appends to; the caller owns the memory and empties it by writing. */

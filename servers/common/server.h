@@ -45,6 +45,7 @@ struct srv_keepalive {
     unsigned requests; /* --keepalive-requests: the Nth response on a connection closes it */
     unsigned time;     /* --keepalive-time seconds: a request started later than that is the last */
     unsigned timeout;  /* --keepalive-timeout seconds waiting for the next request (blocking models) */
+    unsigned yield;    /* --keepalive-yield: while a client waits for a worker, responses close */
 };
 
 struct srv_opts {
@@ -79,6 +80,9 @@ struct srv_model {
     unsigned flags;      /* enum srv_model_flags */
     int default_workers; /* --workers default when SRV_F_WORKERS (0: one per CPU we may run on) */
     struct srv_keepalive keepalive; /* the keep-alive limits a real server of this model applies */
+    /* Models whose clients can wait for a worker (the pools): nonzero while one does. Called per
+     * response when --keepalive-yield is on, so it must be cheap and thread-safe; NULL: never. */
+    int (*clients_waiting)(void);
     int (*run)(struct srv *s); /* serve until srv_stopping(); flush counters; return the exit code */
 };
 
@@ -148,6 +152,10 @@ int srv_accept_transient(int err);
 /* Accept the next connection, admitted and counted. Returns -1 when the server is stopping. Retries
  * transient errors; on fd exhaustion backs off (sleeps) instead of spinning. */
 int srv_accept_blocking(struct srv *s, struct srv_stats *st);
+
+/* Nonzero when a connection waits in the kernel's accept queue of listener fd (a poll with no
+ * wait). */
+int srv_listener_pending(int fd);
 
 /* Serve fd until the peer leaves, it idles past --idle-timeout, or the server stops; then close it and
  * flush *st. The caller then calls srv_conn_release(). */

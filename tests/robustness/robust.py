@@ -317,7 +317,8 @@ class Instance:
         if proto == "http":
             # The cases send several requests per connection and time out on --idle-timeout alone:
             # the keep-alive limits are off (tests/keepalive.t checks them).
-            args += ["--keepalive-requests", "0", "--keepalive-time", "0", "--keepalive-timeout", "0"]
+            args += ["--keepalive-requests", "0", "--keepalive-time", "0", "--keepalive-timeout", "0",
+                     "--keepalive-yield", "0"]
         if proto == "http" and docroot:
             args += ["--docroot", docroot.root]
         self.srv = Server(model, *args)

@@ -191,10 +191,42 @@ static void test_awaits_request(void)
     proto_fini(&c);
 }
 
+/* --keepalive-yield: the model says whether a client waits for a worker; the engine asks it for
+ * every answer it makes. */
+static int waiting_now;
+static int waiting_calls;
+static int clients_waiting(void)
+{
+    waiting_calls++;
+    return waiting_now;
+}
+
+static void test_yield(void)
+{
+    struct proto_cfg cfg = { .kind = PROTO_HTTP, .docroot_fd = -1, .keepalive_requests = 100,
+                             .yield = clients_waiting };
+    struct proto_conn c;
+    proto_init(&c, &cfg);
+    waiting_now = 0;
+    struct answer a = feed(&c, GET GET, 2 * strlen(GET));
+    ok(a.responses == 2 && a.closes == 0 && !a.closed && waiting_calls == 2,
+       "--keepalive-yield: nobody waiting, two answers kept alive (asked %d times)", waiting_calls);
+    waiting_now = 1;
+    a = feed(&c, GET GET, 2 * strlen(GET));
+    ok(a.responses == 1 && a.last_closes && a.closed,
+       "--keepalive-yield: a client waits, the next answer carries Connection: close and closes");
+    proto_fini(&c);
+
+    cfg.yield = NULL;
+    a = once(&cfg, GET GET);
+    ok(a.responses == 2 && a.closes == 0 && !a.closed, "without the yield a waiting client changes nothing");
+}
+
 int main(void)
 {
     test_requests();
     test_time();
+    test_yield();
     test_awaits_request();
     return done_testing();
 }
