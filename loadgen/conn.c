@@ -1,5 +1,6 @@
 /* conn.c - one connection's life: connect, write a window of requests, read and check answers,
- * classify failures, reconnect without spinning. Called only from its thread's loop (engine.c).
+ * classify failures, reconnect without spinning; in open loop, which connection takes a due request.
+ * Called only from its thread's loop (engine.c); it arms its own timer (timer.c).
  *
  * The socket is registered once, edge-triggered for IN and OUT, and never modified: a request costs
  * one send and, shared with whatever else arrived, one recv. A recv shorter than the buffer means
@@ -14,6 +15,69 @@
 #include <unistd.h>
 
 static void conn_fail(struct lg_thread *t, struct lg_conn *c, int cls, int64_t now);
+static void conn_queue(struct lg_thread *t, struct lg_conn *c, int64_t intended, int64_t now);
+static void conn_flush(struct lg_thread *t, struct lg_conn *c, int64_t now);
+
+/* ---- open loop: the connections with room for a request, oldest first -------------------- */
+
+static void free_push(struct lg_thread *t, struct lg_conn *c, int64_t now)
+{
+    if (c->in_free)
+        return;
+    c->in_free = 1;
+    c->free_since = now;
+    uint32_t i = t->free_head + t->free_len;
+    t->freering[i >= t->nactive ? i - t->nactive : i] = c;
+    t->free_len++;
+}
+
+static int has_room(const struct lg_thread *t, const struct lg_conn *c)
+{
+    uint32_t reqs = t->o->reqs_per_conn;
+    return c->inflight < t->o->pipeline && (!reqs || c->on_conn < reqs);
+}
+
+/* Entries that went stale (closed, full) are dropped on the way. */
+struct lg_conn *lg_conn_take_free(struct lg_thread *t)
+{
+    while (t->free_len) {
+        struct lg_conn *c = t->freering[t->free_head];
+        if (++t->free_head == t->nactive)
+            t->free_head = 0;
+        t->free_len--;
+        c->in_free = 0;
+        if (c->state == CS_OPEN && !c->closing && has_room(t, c))
+            return c;
+    }
+    return NULL;
+}
+
+void lg_conn_assign(struct lg_thread *t, struct lg_conn *c, int64_t intended, int64_t now)
+{
+    conn_queue(t, c, intended, now);
+    if (!c->dirty) {
+        c->dirty = 1;
+        t->dirtyv[t->ndirty++] = c;
+    }
+    if (has_room(t, c)) {
+        int64_t since = c->free_since;     /* still free since the same moment */
+        free_push(t, c, now);
+        c->free_since = since;
+    }
+}
+
+void lg_conn_flush_assigned(struct lg_thread *t, int64_t now)
+{
+    for (uint32_t i = 0; i < t->ndirty; i++) {
+        struct lg_conn *c = t->dirtyv[i];
+        c->dirty = 0;
+        if (c->state == CS_OPEN && !c->want_out)
+            conn_flush(t, c, now);
+    }
+    t->ndirty = 0;
+}
+
+/* ---- one connection ----------------------------------------------------------------------- */
 
 /* Every state change goes here: the thread counts its connects in progress, so the drain at the
  * end can wait for them and count each connection the server accepted. */
@@ -39,7 +103,7 @@ static void drop(struct lg_thread *t, struct lg_conn *c)
     c->inflight = c->unsent = c->head = c->out_off = c->on_conn = 0;
     c->want_out = c->closing = 0;
     set_state(t, c, CS_WAIT);
-    lg_timer_del(t, c);
+    lg_timer_del(&t->timers, &c->timer);
     t->proto->reset(&c->ps);
 }
 
@@ -62,14 +126,14 @@ void lg_conn_connect_at(struct lg_thread *t, struct lg_conn *c, int64_t at, int6
         t->fail_next = at + LG_FAIL_GAP;
     }
     set_state(t, c, CS_WAIT);
-    lg_timer_set(t, c, at > now ? at : now);
+    lg_timer_set(&t->timers, &c->timer, at > now ? at : now);
 }
 
 static void connected(struct lg_thread *t, struct lg_conn *c, int64_t now)
 {
     set_state(t, c, CS_OPEN);
     c->was_open = 1;
-    lg_timer_del(t, c);
+    lg_timer_del(&t->timers, &c->timer);
     t->res.c.connects_total++;
     t->res.sec[lg_sec_of(t, now)].connects++;
     if (lg_in_window(t, c->conn_start)) {
@@ -79,13 +143,12 @@ static void connected(struct lg_thread *t, struct lg_conn *c, int64_t now)
     if (c->idle)
         return;
     if (t->open) {
-        lg_free_push(t, c, now);
+        free_push(t, c, now);
         return;
     }
-    uint32_t reqs = t->o->reqs_per_conn;
-    while (c->inflight < t->o->pipeline && !t->stopping && (!reqs || c->on_conn < reqs))
-        lg_conn_queue(t, c, now, now);
-    lg_conn_flush(t, c, now);
+    while (!t->stopping && has_room(t, c))
+        conn_queue(t, c, now, now);
+    conn_flush(t, c, now);
 }
 
 static void start_connect(struct lg_thread *t, struct lg_conn *c, int64_t now)
@@ -114,7 +177,7 @@ static void start_connect(struct lg_thread *t, struct lg_conn *c, int64_t now)
     if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
         goto fail;
     set_state(t, c, CS_CONNECTING);
-    lg_timer_set(t, c, now + (int64_t)(o->timeout * LG_NS));
+    lg_timer_set(&t->timers, &c->timer, now + (int64_t)(o->timeout * LG_NS));
     if (r == 0)
         connected(t, c, lg_now());
     return;
@@ -150,7 +213,7 @@ static void conn_close_ok(struct lg_thread *t, struct lg_conn *c, int64_t now)
     lg_conn_connect_at(t, c, now, now);
 }
 
-void lg_conn_queue(struct lg_thread *t, struct lg_conn *c, int64_t intended, int64_t now)
+static void conn_queue(struct lg_thread *t, struct lg_conn *c, int64_t intended, int64_t now)
 {
     uint32_t i = c->head + c->inflight;
     if (i >= t->o->pipeline)
@@ -163,12 +226,12 @@ void lg_conn_queue(struct lg_thread *t, struct lg_conn *c, int64_t intended, int
     c->seq_next++;
     t->inflight++;
     t->res.c.requests_sent++;
-    if (c->heap_i == LG_NO_TIMER)  /* lazily armed: re-checked against the oldest when it fires */
-        lg_timer_set(t, c, now + (int64_t)(t->o->timeout * LG_NS));
+    if (!lg_timer_armed(&c->timer))  /* lazily armed: re-checked against the oldest when it fires */
+        lg_timer_set(&t->timers, &c->timer, now + (int64_t)(t->o->timeout * LG_NS));
 }
 
 /* Write the unsent requests: one send for a window of pipelined requests. */
-void lg_conn_flush(struct lg_thread *t, struct lg_conn *c, int64_t now)
+static void conn_flush(struct lg_thread *t, struct lg_conn *c, int64_t now)
 {
     uint32_t reqs = t->o->reqs_per_conn;
     while (c->unsent && c->state == CS_OPEN) {
@@ -251,9 +314,8 @@ static void complete(struct lg_thread *t, struct lg_conn *c, int64_t now)
     }
     c->backoff_ms = 0;
     t->fail_streak = 0;
-    if (t->open && !c->closing && c->inflight < t->o->pipeline &&
-        (!t->o->reqs_per_conn || c->on_conn < t->o->reqs_per_conn))
-        lg_free_push(t, c, now);
+    if (t->open && !c->closing && has_room(t, c))
+        free_push(t, c, now);
 }
 
 /* Feed received bytes to the protocol; returns -1 when the connection failed. */
@@ -315,10 +377,10 @@ static void after_answers(struct lg_thread *t, struct lg_conn *c, int64_t now)
     }
     if (t->open)
         return;
-    while (c->inflight < t->o->pipeline && !t->stopping && (!reqs || c->on_conn < reqs))
-        lg_conn_queue(t, c, now, now);
+    while (!t->stopping && has_room(t, c))
+        conn_queue(t, c, now, now);
     if (c->unsent && !c->want_out)
-        lg_conn_flush(t, c, now);
+        conn_flush(t, c, now);
 }
 
 static void on_readable(struct lg_thread *t, struct lg_conn *c)
@@ -371,7 +433,7 @@ void lg_conn_event(struct lg_thread *t, struct lg_conn *c, uint32_t events)
     if (c->state == CS_OPEN && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
         on_readable(t, c);
     if (c->state == CS_OPEN && (events & EPOLLOUT) && c->want_out) {
-        lg_conn_flush(t, c, lg_now());
+        conn_flush(t, c, lg_now());
     }
 }
 
@@ -395,7 +457,7 @@ void lg_conn_timer(struct lg_thread *t, struct lg_conn *c, int64_t now)
         if (now >= due)
             conn_fail(t, c, LG_E_TIMEOUT, now);
         else
-            lg_timer_set(t, c, due);
+            lg_timer_set(&t->timers, &c->timer, due);
         break;
     }
 }

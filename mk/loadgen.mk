@@ -1,6 +1,6 @@
 # mk/loadgen.mk - bin/loadgen, its unit tests and the echo server its tests start.
 
-LOADGEN_SRCS := loadgen/main.c loadgen/opts.c loadgen/engine.c loadgen/conn.c loadgen/proto.c \
+LOADGEN_SRCS := loadgen/main.c loadgen/opts.c loadgen/engine.c loadgen/conn.c loadgen/timer.c loadgen/proto.c \
                 loadgen/result.c loadgen/report.c loadgen/hist.c loadgen/hresp.c
 LOADGEN_OBJS := $(LOADGEN_SRCS:%.c=$(OBJ)/%.o)
 LDLIBS_loadgen := -lm
