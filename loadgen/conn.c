@@ -17,6 +17,7 @@
 static void conn_fail(struct lg_thread *t, struct lg_conn *c, int cls, int64_t now);
 static void conn_queue(struct lg_thread *t, struct lg_conn *c, int64_t intended, int64_t now);
 static void conn_flush(struct lg_thread *t, struct lg_conn *c, int64_t now);
+static void on_readable(struct lg_thread *t, struct lg_conn *c, int hup);
 
 /* ---- open loop: the connections with room for a request, oldest first -------------------- */
 
@@ -100,7 +101,7 @@ static void drop(struct lg_thread *t, struct lg_conn *c)
         close(c->fd);      /* also leaves the epoll set */
     c->fd = -1;
     t->inflight -= c->inflight;
-    c->inflight = c->unsent = c->head = c->out_off = c->on_conn = 0;
+    c->inflight = c->unsent = c->head = c->out_off = c->on_conn = c->answered = 0;
     c->want_out = c->closing = 0;
     set_state(t, c, CS_WAIT);
     lg_timer_del(&t->timers, &c->timer);
@@ -111,7 +112,7 @@ static void drop(struct lg_thread *t, struct lg_conn *c)
  * failing, by LG_FAIL_GAP per thread: a dead port costs a few syscalls per 10 ms, not a spin. */
 void lg_conn_connect_at(struct lg_thread *t, struct lg_conn *c, int64_t at, int64_t now)
 {
-    if (t->stopping) {
+    if (t->stopping && !c->inflight) {  /* requests to resend are still answered in the drain */
         set_state(t, c, CS_DOWN);
         return;
     }
@@ -142,13 +143,17 @@ static void connected(struct lg_thread *t, struct lg_conn *c, int64_t now)
     }
     if (c->idle)
         return;
+    if (c->inflight)        /* requests to resend: their timeout still runs from the first send */
+        lg_timer_set(&t->timers, &c->timer, c->ring[c->head].sent + (int64_t)(t->o->timeout * LG_NS));
     if (t->open) {
-        free_push(t, c, now);
-        return;
+        if (has_room(t, c))
+            free_push(t, c, now);
+    } else {
+        while (!t->stopping && has_room(t, c))
+            conn_queue(t, c, now, now);
     }
-    while (!t->stopping && has_room(t, c))
-        conn_queue(t, c, now, now);
-    conn_flush(t, c, now);
+    if (c->unsent)
+        conn_flush(t, c, now);
 }
 
 static void start_connect(struct lg_thread *t, struct lg_conn *c, int64_t now)
@@ -213,6 +218,29 @@ static void conn_close_ok(struct lg_thread *t, struct lg_conn *c, int64_t now)
     lg_conn_connect_at(t, c, now, now);
 }
 
+/* The server ended a keep-alive connection after a complete answer (Connection: close, HTTP/1.0,
+ * or a clean EOF) while requests were still unanswered: reconnect at once and send them again on
+ * the new connection. They keep their place in the ring and their intended and first send times,
+ * so each is counted once, and its latency includes the reconnect (no coordinated omission). */
+static void conn_resend(struct lg_thread *t, struct lg_conn *c, int64_t now)
+{
+    if (!c->inflight) {
+        conn_close_ok(t, c, now);
+        return;
+    }
+    close(c->fd);
+    c->fd = -1;
+    t->res.c.reconnects++;
+    t->res.c.resent += c->inflight;
+    c->unsent = c->on_conn = c->inflight;
+    c->out_off = c->answered = 0;
+    c->want_out = c->closing = 0;
+    set_state(t, c, CS_WAIT);
+    lg_timer_del(&t->timers, &c->timer);
+    t->proto->reset(&c->ps);
+    lg_conn_connect_at(t, c, now, now);
+}
+
 static void conn_queue(struct lg_thread *t, struct lg_conn *c, int64_t intended, int64_t now)
 {
     uint32_t i = c->head + c->inflight;
@@ -268,6 +296,14 @@ static void conn_flush(struct lg_thread *t, struct lg_conn *c, int64_t now)
                 c->want_out = 1;
                 return;
             }
+            if ((errno == EPIPE || errno == ECONNRESET) && c->answered) {
+                /* The server may have closed after a complete answer (its FIN read with that
+                 * answer): what is left to read says whether it ended cleanly. Marked closing,
+                 * nothing is written to it again. */
+                c->closing = 1;
+                on_readable(t, c, 1);
+                return;
+            }
             conn_fail(t, c, errno == EPIPE || errno == ECONNRESET ? LG_E_RESET : LG_E_WRITE, now);
             return;
         }
@@ -293,6 +329,7 @@ static void complete(struct lg_thread *t, struct lg_conn *c, int64_t now)
     if (++c->head == t->o->pipeline)
         c->head = 0;
     c->inflight--;
+    c->answered++;
     t->inflight--;
     t->res.c.requests_total++;
     if (lg_in_window(t, s->intended)) {
@@ -343,10 +380,21 @@ static int absorb(struct lg_thread *t, struct lg_conn *c, const char *buf, size_
 
 static void on_eof(struct lg_thread *t, struct lg_conn *c, int64_t now)
 {
-    if (c->inflight && t->proto->eof(&c->ps) == LG_P_DONE)
+    int r = c->inflight ? t->proto->eof(&c->ps) : LG_P_MORE;
+    if (r == LG_P_DONE)
         complete(t, c, now);          /* a close-delimited body ends here */
-    if (c->inflight) {
+    if (r == LG_P_BAD) {              /* closed in the middle of an answer */
         conn_fail(t, c, LG_E_RESET, now);
+        return;
+    }
+    /* Closed after a complete answer with requests outstanding: a keep-alive connection ended
+     * by the server, so they go again on a new one. Without any answer on this connection it
+     * is a refusal of those requests (and a server that never answers cannot make us loop). */
+    if (c->inflight) {
+        if (c->answered)
+            conn_resend(t, c, now);
+        else
+            conn_fail(t, c, LG_E_RESET, now);
         return;
     }
     /* Closed before any request and soon after the connect: a refusal (e.g. over a server's
@@ -373,6 +421,8 @@ static void after_answers(struct lg_thread *t, struct lg_conn *c, int64_t now)
     if (spent) {
         if (c->inflight == 0)
             conn_close_ok(t, c, now);
+        else if (c->closing)          /* the server closes: what it will not answer goes again */
+            conn_resend(t, c, now);
         return;
     }
     if (t->open)
@@ -383,7 +433,10 @@ static void after_answers(struct lg_thread *t, struct lg_conn *c, int64_t now)
         conn_flush(t, c, now);
 }
 
-static void on_readable(struct lg_thread *t, struct lg_conn *c)
+/* Read until drained. `hup`: the peer has closed (or failed), so read on to the EOF or the error
+ * even past a short read: its FIN may have come in the same recv as the last answer, and no new
+ * edge would report it. */
+static void on_readable(struct lg_thread *t, struct lg_conn *c, int hup)
 {
     int64_t now = 0;
     for (int full = 0;; full++) {
@@ -402,7 +455,7 @@ static void on_readable(struct lg_thread *t, struct lg_conn *c)
             t->res.c.bytes_in += (uint64_t)n;
             if (absorb(t, c, t->rbuf, (size_t)n, now) < 0)
                 return;
-            if (n < LG_RBUF)
+            if (n < LG_RBUF && !hup)
                 break;                 /* short read: drained, the next byte raises a new edge */
             continue;
         }
@@ -412,6 +465,10 @@ static void on_readable(struct lg_thread *t, struct lg_conn *c)
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             break;
+        if (errno == ECONNRESET && c->closing) {
+            conn_resend(t, c, now);   /* announced close; it reset because requests were unread */
+            return;
+        }
         conn_fail(t, c, errno == ECONNRESET ? LG_E_RESET : LG_E_READ, now);
         return;
     }
@@ -431,7 +488,7 @@ void lg_conn_event(struct lg_thread *t, struct lg_conn *c, uint32_t events)
         connected(t, c, now);
     }
     if (c->state == CS_OPEN && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
-        on_readable(t, c);
+        on_readable(t, c, (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
     if (c->state == CS_OPEN && (events & EPOLLOUT) && c->want_out) {
         conn_flush(t, c, lg_now());
     }
@@ -441,7 +498,7 @@ void lg_conn_timer(struct lg_thread *t, struct lg_conn *c, int64_t now)
 {
     switch (c->state) {
     case CS_WAIT:
-        if (t->stopping)
+        if (t->stopping && !c->inflight)
             set_state(t, c, CS_DOWN);
         else
             start_connect(t, c, now);

@@ -42,6 +42,7 @@ struct lg_conn {
     uint32_t head;              /* ring index of the oldest */
     uint32_t out_off;           /* bytes of the first unsent request already written */
     uint32_t on_conn;           /* requests handed to this connection since it opened */
+    uint32_t answered;          /* answers received on this connection since it opened */
     uint32_t backoff_ms;        /* reconnect delay after a failure; doubles, reset by an answer */
     int64_t conn_start;         /* when connect() was called */
     int64_t free_since;         /* open loop: when it last got room for a request */

@@ -73,6 +73,8 @@ struct lg_counts {
     uint64_t bytes_in, bytes_out;
     uint64_t connects;          /* established, started in the measured window */
     uint64_t connects_total;
+    uint64_t reconnects;        /* the server closed after a complete answer: reconnected, no error */
+    uint64_t resent;            /* requests sent again after such a close (counted once in _sent) */
     uint64_t err[LG_E_COUNT];
     uint64_t status[5];         /* 1xx..5xx */
     uint64_t idle_open, idle_closed;
@@ -132,7 +134,8 @@ struct lg_proto {
      * LG_P_MORE (*used = len), LG_P_BAD or LG_P_MISMATCH. */
     int (*parse)(struct lg_pstate *ps, uint32_t id, uint64_t seq, const char *buf, size_t len,
                  size_t *used);
-    /* The peer closed: LG_P_DONE completes a close-delimited answer, LG_P_MORE none started. */
+    /* The peer closed: LG_P_DONE completes a close-delimited answer, LG_P_MORE none started,
+     * LG_P_BAD one cut short. */
     int (*eof)(struct lg_pstate *ps);
     void (*reset)(struct lg_pstate *ps);
 };

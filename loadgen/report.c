@@ -132,10 +132,14 @@ void lg_print_summary(FILE *f, const struct lg_opts *o, const struct lg_result *
     fprintf(f, "Requests/sec: %10.2f\n", rps(r));
     fprintf(f, "Transfer/sec: %10s\n",
             bytes(b1, 32, wall_s > 0 ? (double)c->bytes_in / wall_s : 0));
-    fprintf(f, "  whole run: %llu sent, %llu answered, %llu failed, %llu incomplete; %llu connects\n",
+    fprintf(f, "  whole run: %llu sent, %llu answered, %llu failed, %llu incomplete; %llu connects",
             (unsigned long long)c->requests_sent, (unsigned long long)c->requests_total,
             (unsigned long long)c->failed, (unsigned long long)c->incomplete,
             (unsigned long long)c->connects_total);
+    if (c->reconnects)
+        fprintf(f, " (%llu after the server closed, %llu requests resent)", (unsigned long long)c->reconnects,
+                (unsigned long long)c->resent);
+    fputc('\n', f);
     if (o->proto == LG_HTTP)
         fprintf(f, "  status: 1xx %llu, 2xx %llu, 3xx %llu, 4xx %llu, 5xx %llu\n",
                 (unsigned long long)c->status[0], (unsigned long long)c->status[1],
@@ -247,8 +251,9 @@ int lg_write_json(const char *path, const struct lg_opts *o, const struct lg_res
     json_lat(f, "latency_us", &r->lat, 1);
     json_lat(f, "latency_uncorrected_us", &r->unc, 1);
     json_lat(f, "connect_us", &r->con, 0);
-    fprintf(f, ",\"connects\":%llu,\"connects_total\":%llu", (unsigned long long)c->connects,
-            (unsigned long long)c->connects_total);
+    fprintf(f, ",\"connects\":%llu,\"connects_total\":%llu,\"reconnects\":%llu,\"requests_resent\":%llu",
+            (unsigned long long)c->connects, (unsigned long long)c->connects_total,
+            (unsigned long long)c->reconnects, (unsigned long long)c->resent);
     fprintf(f, ",\"intended_rps\":%.2f,\"achieved_rps\":%.2f,\"scheduled\":%llu,\"unsent\":%llu",
             o->rate, rps(r), (unsigned long long)c->scheduled, (unsigned long long)c->unsent);
     fprintf(f, ",\"send_lag_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}",

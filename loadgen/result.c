@@ -78,6 +78,8 @@ void lg_result_add(struct lg_result *d, const struct lg_result *s)
     a->bytes_out += b->bytes_out;
     a->connects += b->connects;
     a->connects_total += b->connects_total;
+    a->reconnects += b->reconnects;
+    a->resent += b->resent;
     for (int i = 0; i < LG_E_COUNT; i++)
         a->err[i] += b->err[i];
     for (int i = 0; i < 5; i++)
