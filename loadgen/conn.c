@@ -334,6 +334,7 @@ static void complete(struct lg_thread *t, struct lg_conn *c, int64_t now)
     t->res.c.requests_total++;
     if (lg_in_window(t, s->intended)) {
         t->res.c.requests++;
+        t->res.per_conn[c->id]++;      /* the client slot: the same across reconnects */
         hist_record(&t->res.lat, now - s->intended);
         hist_record(&t->res.unc, now - s->sent);
     }

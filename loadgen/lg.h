@@ -102,7 +102,19 @@ struct lg_result {
     uint32_t nsec;
     struct lg_sec *sec;
     struct hist *sechist;       /* per-second latency, 2 significant digits */
+    uint64_t *per_conn;         /* answers in the window per client slot (active connection id);
+                                   every result holds all of them, so merging is exact addition */
+    uint32_t nconn;             /* = connections */
     void *block;                /* the memory behind all of it, when lg_result_init allocated it */
+};
+
+/* How evenly the answers of the window went to the client slots (a replaced connection is the
+ * same slot). */
+struct lg_fair {
+    uint64_t min, max;
+    double median;
+    double jain;                /* (sum x)^2 / (n * sum x^2); < 0 when there was no answer */
+    uint32_t starved;           /* slots without any answer in the window */
 };
 
 /* Shared between all processes: stop request and progress (written once per loop, not per request). */
@@ -158,6 +170,7 @@ int lg_result_init(struct lg_result *r, const struct lg_opts *o, void *mem);
 void lg_result_add(struct lg_result *dst, const struct lg_result *src);
 void lg_result_free(struct lg_result *r);
 uint32_t lg_result_nsec(const struct lg_opts *o);
+void lg_result_fair(const struct lg_result *r, struct lg_fair *f);
 
 /* engine.c: run process `proc`'s share of threads and connections from monotonic time t0;
  * merge into out. Return 0, or -1 with err filled. */

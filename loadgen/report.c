@@ -145,6 +145,17 @@ void lg_print_summary(FILE *f, const struct lg_opts *o, const struct lg_result *
                 (unsigned long long)c->status[0], (unsigned long long)c->status[1],
                 (unsigned long long)c->status[2], (unsigned long long)c->status[3],
                 (unsigned long long)c->status[4]);
+    struct lg_fair fr;
+    lg_result_fair(r, &fr);
+    if (o->connections) {
+        fprintf(f, "  per connection: answers min %llu, median %.1f, max %llu; Jain index ",
+                (unsigned long long)fr.min, fr.median, (unsigned long long)fr.max);
+        if (fr.jain >= 0)
+            fprintf(f, "%.3f", fr.jain);
+        else
+            fputs("-", f);
+        fprintf(f, "; %u of %u got no answer\n", fr.starved, o->connections);
+    }
     if (o->idle)
         fprintf(f, "  idle: %llu held, %llu closed by the server\n", (unsigned long long)c->idle_open,
                 (unsigned long long)c->idle_closed);
@@ -254,6 +265,15 @@ int lg_write_json(const char *path, const struct lg_opts *o, const struct lg_res
     fprintf(f, ",\"connects\":%llu,\"connects_total\":%llu,\"reconnects\":%llu,\"requests_resent\":%llu",
             (unsigned long long)c->connects, (unsigned long long)c->connects_total,
             (unsigned long long)c->reconnects, (unsigned long long)c->resent);
+    struct lg_fair fr;
+    lg_result_fair(r, &fr);
+    fprintf(f, ",\"conn_requests\":{\"min\":%llu,\"median\":%.1f,\"max\":%llu},\"fairness_jain\":",
+            (unsigned long long)fr.min, fr.median, (unsigned long long)fr.max);
+    if (fr.jain >= 0)
+        fprintf(f, "%.4f", fr.jain);
+    else
+        fputs("null", f);           /* no answer at all: evenness is not defined */
+    fprintf(f, ",\"conns_starved\":%u", fr.starved);
     fprintf(f, ",\"intended_rps\":%.2f,\"achieved_rps\":%.2f,\"scheduled\":%llu,\"unsent\":%llu",
             o->rate, rps(r), (unsigned long long)c->scheduled, (unsigned long long)c->unsent);
     fprintf(f, ",\"send_lag_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}",
@@ -293,7 +313,8 @@ static const char csv_header[] =
     "connect_max_us,connects,intended_rps,achieved_rps,send_lag_p50_us,send_lag_p99_us,"
     "send_lag_max_us,unsent,err_connect,err_connect_timeout,err_reset,err_read,err_write,"
     "err_timeout,err_bad_response,err_mismatch,err_status_4xx,err_status_5xx,errors_total,"
-    "status_1xx,status_2xx,status_3xx,status_4xx,status_5xx,idle_open,cpu_user_s,cpu_sys_s,"
+    "status_1xx,status_2xx,status_3xx,status_4xx,status_5xx,idle_open,conn_requests_min,"
+    "conn_requests_median,conn_requests_max,fairness_jain,conns_starved,cpu_user_s,cpu_sys_s,"
     "cpu_us_per_request,cpu_share,bottleneck,bottleneck_reason\n";
 
 int lg_write_csv(const char *path, const struct lg_opts *o, const struct lg_result *r,
@@ -334,8 +355,15 @@ int lg_write_csv(const char *path, const struct lg_opts *o, const struct lg_resu
     fprintf(f, "%llu,", (unsigned long long)errors_total(r));
     for (int i = 0; i < 5; i++)
         fprintf(f, "%llu,", (unsigned long long)c->status[i]);
+    struct lg_fair fr;
+    lg_result_fair(r, &fr);
+    fprintf(f, "%llu,%llu,%.1f,%llu,", (unsigned long long)c->idle_open, (unsigned long long)fr.min,
+            fr.median, (unsigned long long)fr.max);
+    if (fr.jain >= 0)
+        fprintf(f, "%.4f", fr.jain);    /* empty: no answer at all */
+    fprintf(f, ",%u,", fr.starved);
     double per = c->requests_total ? cpu_s(r) * 1e6 / (double)c->requests_total : 0;
-    fprintf(f, "%llu,%.3f,%.3f,%.3f,%.4f,%s,\"%s\"\n", (unsigned long long)c->idle_open, c->cpu_user_s,
+    fprintf(f, "%.3f,%.3f,%.3f,%.4f,%s,\"%s\"\n", c->cpu_user_s,
             c->cpu_sys_s, per, wall_s > 0 ? cpu_s(r) / (wall_s * o->threads) : 0,
             v->loadgen ? "loadgen" : "none", v->reason);
     return out_close(f, path);
