@@ -16,9 +16,9 @@ $(BIN)/loadgen-hist-test: $(OBJ)/tests/loadgen/hist_test.o $(OBJ)/loadgen/hist.o
 	$(call link)
 $(BIN)/loadgen-hresp-test: $(OBJ)/tests/loadgen/hresp_test.o $(OBJ)/loadgen/hresp.o
 	$(call link)
-$(BIN)/loadgen-echod: $(OBJ)/tests/loadgen/echod.o
+$(BIN)/loadgen-echod: $(OBJ)/tests/loadgen/echod.o $(OBJ)/tests/loadgen/testsrv.o
 	$(call link)
-$(BIN)/loadgen-closer: $(OBJ)/tests/loadgen/closer.o
+$(BIN)/loadgen-closer: $(OBJ)/tests/loadgen/closer.o $(OBJ)/tests/loadgen/testsrv.o
 	$(call link)
 
 TEST_BINS += $(BIN)/loadgen $(BIN)/loadgen-hist-test $(BIN)/loadgen-hresp-test $(BIN)/loadgen-echod \

@@ -10,27 +10,19 @@
  * EOF and never a reset, whatever it had pipelined. Project conventions: `--port 0`, a
  * `ready closer port=N pid=P` line, SIGTERM writes `--stats FILE` ({"accepted", "responses",
  * "closed": connections it ended after the Nth response}) and exits. Not a benchmark subject. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MAXFD 65536
-
-static volatile sig_atomic_t stop;
-
-static void on_term(int sig)
-{
-    stop = 1;
-}
+#include "testsrv.h"
 
 struct cl {
     unsigned answered;          /* responses on this connection */
@@ -92,48 +84,23 @@ int main(int argc, char **argv)
         fprintf(stderr, "closer: bad --every or --mode\n");
         return 1;
     }
-    struct sigaction sa = {.sa_handler = on_term};
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    int one = 1, ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    socklen_t al = sizeof a;
-    if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof a) < 0 || listen(ls, 4096) < 0 ||
-        getsockname(ls, (struct sockaddr *)&a, &al) < 0) {
-        perror("closer: listen");
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);          /* every fd is below the soft limit */
+    size_t cap = rl.rlim_cur < (1u << 20) ? (size_t)rl.rlim_cur + 16 : (1u << 20);
+    struct cl *cls = calloc(cap, sizeof *cls);
+    int ls, ep = testsrv_start("closer", INADDR_LOOPBACK, port, &ls);
+    if (ep < 0 || !cls)
         return 1;
-    }
-    int ep = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event ev = {.events = EPOLLIN, .data.fd = ls};
-    epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
-    static struct cl cls[MAXFD];
-    printf("ready closer port=%d pid=%d\n", ntohs(a.sin_port), (int)getpid());
-    fflush(stdout);
 
     unsigned long long accepted = 0, responses = 0, closed = 0;
     static char buf[65536];
     struct epoll_event evs[256];
-    while (!stop) {
+    while (!testsrv_stop) {
         int n = epoll_wait(ep, evs, 256, 200);
         for (int i = 0; i < n; i++) {
             int fd = evs[i].data.fd;
             if (fd == ls) {
-                int c;
-                while ((c = accept4(ls, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-                    if (c >= MAXFD) {
-                        close(c);
-                        continue;
-                    }
-                    accepted++;
-                    memset(&cls[c], 0, sizeof cls[c]);
-                    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-                    struct epoll_event ce = {.events = EPOLLIN, .data.fd = c};
-                    epoll_ctl(ep, EPOLL_CTL_ADD, c, &ce);
-                }
+                accepted += testsrv_accept(ep, ls, EPOLLIN);
                 continue;
             }
             struct cl *s = &cls[fd];
@@ -161,20 +128,17 @@ int main(int argc, char **argv)
                     shutdown(fd, SHUT_WR);
                 }
             }
-            if (dead)
+            if (dead) {
+                memset(s, 0, sizeof *s);    /* ready for the next connection on this fd */
                 close(fd);          /* also leaves the epoll set */
+            }
         }
     }
     if (stats) {
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s.tmp", stats);
-        FILE *f = fopen(tmp, "w");
-        if (f) {
-            fprintf(f, "{\"model\":\"closer\",\"accepted\":%llu,\"responses\":%llu,\"closed\":%llu}\n",
-                    accepted, responses, closed);
-            fclose(f);
-            rename(tmp, stats);
-        }
+        char json[256];
+        snprintf(json, sizeof json, "{\"model\":\"closer\",\"accepted\":%llu,\"responses\":%llu,"
+                 "\"closed\":%llu}\n", accepted, responses, closed);
+        testsrv_stats(stats, json);
     }
     return 0;
 }
