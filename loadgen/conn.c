@@ -17,7 +17,6 @@
 static void conn_fail(struct lg_thread *t, struct lg_conn *c, int cls, int64_t now);
 static void conn_queue(struct lg_thread *t, struct lg_conn *c, int64_t intended, int64_t now);
 static void conn_flush(struct lg_thread *t, struct lg_conn *c, int64_t now);
-static void on_readable(struct lg_thread *t, struct lg_conn *c, int hup);
 
 /* ---- open loop: the connections with room for a request, oldest first -------------------- */
 
@@ -298,10 +297,10 @@ static void conn_flush(struct lg_thread *t, struct lg_conn *c, int64_t now)
             }
             if ((errno == EPIPE || errno == ECONNRESET) && c->answered) {
                 /* The server may have closed after a complete answer (its FIN read with that
-                 * answer): what is left to read says whether it ended cleanly. Marked closing,
-                 * nothing is written to it again. */
+                 * answer) and reset what came after. The reset's hang-up event is pending: its
+                 * read finds the EOF and decides (resend, or a reset error). Until then nothing
+                 * more is written; the request timeout still covers it. */
                 c->closing = 1;
-                on_readable(t, c, 1);
                 return;
             }
             conn_fail(t, c, errno == EPIPE || errno == ECONNRESET ? LG_E_RESET : LG_E_WRITE, now);
