@@ -31,7 +31,8 @@ struct cl {
 };
 
 static const char ka[] = "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, World!";
-static const char hdr_close[] = "HTTP/1.1 200 OK\r\nContent-Length: 13\r\nConnection: close\r\n\r\nHello, World!";
+static const char hdr_close[] =
+    "HTTP/1.1 200 OK\r\nContent-Length: 13\r\nConnection: close\r\n\r\nHello, World!";
 static const char v10[] = "HTTP/1.0 200 OK\r\nContent-Length: 13\r\n\r\nHello, World!";
 static const char cut[] = "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello";
 
@@ -69,7 +70,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--mode") && i + 1 < argc)
             mode = argv[++i];
         else {
-            fprintf(stderr, "usage: closer [--port N] [--stats FILE] [--every N] [--mode header|http10|bare|cut]\n");
+            fprintf(stderr, "usage: closer [--port N] [--stats FILE] [--every N] "
+                            "[--mode header|http10|bare|cut]\n");
             return 1;
         }
     }
