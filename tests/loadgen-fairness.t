@@ -1,10 +1,10 @@
 #!/bin/bash
 # Per-connection fairness in the load generator's output: 32 keep-alive connections against the
-# prefork server with 8 workers, each worker holding one connection for as long as it stays open,
-# leave exactly 24 connections without any answer (Jain index at most 8/32); against an epoll
-# server all 32 are served, the counts merged per connection across threads and processes. They
-# appear in the JSON, the CSV and the summary. Asserts counts only; each run is bounded by
-# --duration + --timeout.
+# prefork server with 8 workers and no keep-alive limit, each worker holding one connection for
+# good, leave exactly 24 connections without any answer (Jain index at most 8/32); against prefork
+# with its default keep-alive limit, or an epoll server, all 32 are served, the counts merged per
+# connection across threads and processes. They appear in the JSON, the CSV and the summary.
+# Asserts counts only; each run is bounded by --duration + --timeout.
 cd "$(dirname "$0")/.." || exit 1
 . tests/loadgen/lib.sh
 
@@ -29,16 +29,23 @@ lg_vs() {
     diag "$name: $(grep 'per connection' "$LG_TMP/$name.out")"
 }
 
-# No --keepalive-requests: the server's default keeps a connection for good. One loadgen thread:
-# a thread whose connections were all served would end at the end of the window and close them,
-# freeing workers for the other threads' connections while those still wait in their drain.
-lg_vs prefork "$BIN/server-prefork --workers 8" "-t 1"
+# The keep-alive limits off (prefork's defaults free a worker after 100 answers or 5 idle
+# seconds), so a worker keeps its connection for good. One loadgen thread: a thread whose
+# connections were all served would end at the end of the window and close them, freeing workers
+# for the other threads' connections while those still wait in their drain.
+lg_vs prefork "$BIN/server-prefork --workers 8 --keepalive-requests 0 --keepalive-timeout 0" "-t 1"
 ok $LG_RC "prefork, 8 workers, 32 connections: exit 0"
 f="$LG_TMP/prefork.json"
 check "prefork: exactly 24 connections got no answer" jtrue "$f" 'j["conns_starved"] == 24'
 check "prefork: Jain index between 1/32 and 8/32" jtrue "$f" '1 / 32 - 1e-4 <= j["fairness_jain"] <= 8 / 32 + 1e-4'
 check "prefork: min 0, the served ones answered" jtrue "$f" \
     'j["conn_requests"]["min"] == 0 and j["conn_requests"]["median"] == 0 and j["conn_requests"]["max"] * 8 >= j["requests"] > 0'
+
+# Its defaults close a connection after its 100th answer: the client's next connection queues for a
+# worker like any other, so every slot gets served, and the closes are no errors.
+lg_vs prefork-limit "$BIN/server-prefork --workers 8" "-t 1"
+check "prefork with its keep-alive limit: every connection answered, closes are reconnects" \
+    jtrue "$LG_TMP/prefork-limit.json" 'j["conns_starved"] == 0 and j["errors_total"] == 0 and j["connects_total"] > 32'
 
 lg_vs epoll "$BIN/server-epoll-et" "-t 4 --procs 2"
 ok $LG_RC "epoll-et, 32 connections in 2 processes x 2 threads: exit 0"
