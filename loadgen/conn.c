@@ -1,5 +1,6 @@
 /* conn.c - one connection's life: connect, write a window of requests, read and check answers,
- * classify failures, reconnect without spinning. Called only from its thread's loop (engine.c).
+ * classify failures, reconnect without spinning; in open loop, which connection takes a due request.
+ * Called only from its thread's loop (engine.c); it arms its own timer (timer.c).
  *
  * The socket is registered once, edge-triggered for IN and OUT, and never modified: a request costs
  * one send and, shared with whatever else arrived, one recv. A recv shorter than the buffer means
@@ -14,6 +15,69 @@
 #include <unistd.h>
 
 static void conn_fail(struct lg_thread *t, struct lg_conn *c, int cls, int64_t now);
+static void conn_queue(struct lg_thread *t, struct lg_conn *c, int64_t intended, int64_t now);
+static void conn_flush(struct lg_thread *t, struct lg_conn *c, int64_t now);
+
+/* ---- open loop: the connections with room for a request, oldest first -------------------- */
+
+static void free_push(struct lg_thread *t, struct lg_conn *c, int64_t now)
+{
+    if (c->in_free)
+        return;
+    c->in_free = 1;
+    c->free_since = now;
+    uint32_t i = t->free_head + t->free_len;
+    t->freering[i >= t->nactive ? i - t->nactive : i] = c;
+    t->free_len++;
+}
+
+static int has_room(const struct lg_thread *t, const struct lg_conn *c)
+{
+    uint32_t reqs = t->o->reqs_per_conn;
+    return c->inflight < t->o->pipeline && (!reqs || c->on_conn < reqs);
+}
+
+/* Entries that went stale (closed, full) are dropped on the way. */
+struct lg_conn *lg_conn_take_free(struct lg_thread *t)
+{
+    while (t->free_len) {
+        struct lg_conn *c = t->freering[t->free_head];
+        if (++t->free_head == t->nactive)
+            t->free_head = 0;
+        t->free_len--;
+        c->in_free = 0;
+        if (c->state == CS_OPEN && !c->closing && has_room(t, c))
+            return c;
+    }
+    return NULL;
+}
+
+void lg_conn_assign(struct lg_thread *t, struct lg_conn *c, int64_t intended, int64_t now)
+{
+    conn_queue(t, c, intended, now);
+    if (!c->dirty) {
+        c->dirty = 1;
+        t->dirtyv[t->ndirty++] = c;
+    }
+    if (has_room(t, c)) {
+        int64_t since = c->free_since;     /* still free since the same moment */
+        free_push(t, c, now);
+        c->free_since = since;
+    }
+}
+
+void lg_conn_flush_assigned(struct lg_thread *t, int64_t now)
+{
+    for (uint32_t i = 0; i < t->ndirty; i++) {
+        struct lg_conn *c = t->dirtyv[i];
+        c->dirty = 0;
+        if (c->state == CS_OPEN && !c->want_out)
+            conn_flush(t, c, now);
+    }
+    t->ndirty = 0;
+}
+
+/* ---- one connection ----------------------------------------------------------------------- */
 
 /* Every state change goes here: the thread counts its connects in progress, so the drain at the
  * end can wait for them and count each connection the server accepted. */
@@ -36,10 +100,10 @@ static void drop(struct lg_thread *t, struct lg_conn *c)
         close(c->fd);      /* also leaves the epoll set */
     c->fd = -1;
     t->inflight -= c->inflight;
-    c->inflight = c->unsent = c->head = c->out_off = c->on_conn = 0;
+    c->inflight = c->unsent = c->head = c->out_off = c->on_conn = c->answered = 0;
     c->want_out = c->closing = 0;
     set_state(t, c, CS_WAIT);
-    lg_timer_del(t, c);
+    lg_timer_del(&t->timers, &c->timer);
     t->proto->reset(&c->ps);
 }
 
@@ -47,7 +111,7 @@ static void drop(struct lg_thread *t, struct lg_conn *c)
  * failing, by LG_FAIL_GAP per thread: a dead port costs a few syscalls per 10 ms, not a spin. */
 void lg_conn_connect_at(struct lg_thread *t, struct lg_conn *c, int64_t at, int64_t now)
 {
-    if (t->stopping) {
+    if (t->stopping && !c->inflight) {  /* requests to resend are still answered in the drain */
         set_state(t, c, CS_DOWN);
         return;
     }
@@ -62,14 +126,14 @@ void lg_conn_connect_at(struct lg_thread *t, struct lg_conn *c, int64_t at, int6
         t->fail_next = at + LG_FAIL_GAP;
     }
     set_state(t, c, CS_WAIT);
-    lg_timer_set(t, c, at > now ? at : now);
+    lg_timer_set(&t->timers, &c->timer, at > now ? at : now);
 }
 
 static void connected(struct lg_thread *t, struct lg_conn *c, int64_t now)
 {
     set_state(t, c, CS_OPEN);
     c->was_open = 1;
-    lg_timer_del(t, c);
+    lg_timer_del(&t->timers, &c->timer);
     t->res.c.connects_total++;
     t->res.sec[lg_sec_of(t, now)].connects++;
     if (lg_in_window(t, c->conn_start)) {
@@ -78,14 +142,17 @@ static void connected(struct lg_thread *t, struct lg_conn *c, int64_t now)
     }
     if (c->idle)
         return;
+    if (c->inflight)        /* requests to resend: their timeout still runs from the first send */
+        lg_timer_set(&t->timers, &c->timer, c->ring[c->head].sent + (int64_t)(t->o->timeout * LG_NS));
     if (t->open) {
-        lg_free_push(t, c, now);
-        return;
+        if (has_room(t, c))
+            free_push(t, c, now);
+    } else {
+        while (!t->stopping && has_room(t, c))
+            conn_queue(t, c, now, now);
     }
-    uint32_t reqs = t->o->reqs_per_conn;
-    while (c->inflight < t->o->pipeline && !t->stopping && (!reqs || c->on_conn < reqs))
-        lg_conn_queue(t, c, now, now);
-    lg_conn_flush(t, c, now);
+    if (c->unsent)
+        conn_flush(t, c, now);
 }
 
 static void start_connect(struct lg_thread *t, struct lg_conn *c, int64_t now)
@@ -114,7 +181,7 @@ static void start_connect(struct lg_thread *t, struct lg_conn *c, int64_t now)
     if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
         goto fail;
     set_state(t, c, CS_CONNECTING);
-    lg_timer_set(t, c, now + (int64_t)(o->timeout * LG_NS));
+    lg_timer_set(&t->timers, &c->timer, now + (int64_t)(o->timeout * LG_NS));
     if (r == 0)
         connected(t, c, lg_now());
     return;
@@ -150,7 +217,30 @@ static void conn_close_ok(struct lg_thread *t, struct lg_conn *c, int64_t now)
     lg_conn_connect_at(t, c, now, now);
 }
 
-void lg_conn_queue(struct lg_thread *t, struct lg_conn *c, int64_t intended, int64_t now)
+/* The server ended a keep-alive connection after a complete answer (Connection: close, HTTP/1.0,
+ * or a clean EOF) while requests were still unanswered: reconnect at once and send them again on
+ * the new connection. They keep their place in the ring and their intended and first send times,
+ * so each is counted once, and its latency includes the reconnect (no coordinated omission). */
+static void conn_resend(struct lg_thread *t, struct lg_conn *c, int64_t now)
+{
+    if (!c->inflight) {
+        conn_close_ok(t, c, now);
+        return;
+    }
+    close(c->fd);
+    c->fd = -1;
+    t->res.c.reconnects++;
+    t->res.c.resent += c->inflight;
+    c->unsent = c->on_conn = c->inflight;
+    c->out_off = c->answered = 0;
+    c->want_out = c->closing = 0;
+    set_state(t, c, CS_WAIT);
+    lg_timer_del(&t->timers, &c->timer);
+    t->proto->reset(&c->ps);
+    lg_conn_connect_at(t, c, now, now);
+}
+
+static void conn_queue(struct lg_thread *t, struct lg_conn *c, int64_t intended, int64_t now)
 {
     uint32_t i = c->head + c->inflight;
     if (i >= t->o->pipeline)
@@ -163,12 +253,12 @@ void lg_conn_queue(struct lg_thread *t, struct lg_conn *c, int64_t intended, int
     c->seq_next++;
     t->inflight++;
     t->res.c.requests_sent++;
-    if (c->heap_i == LG_NO_TIMER)  /* lazily armed: re-checked against the oldest when it fires */
-        lg_timer_set(t, c, now + (int64_t)(t->o->timeout * LG_NS));
+    if (!lg_timer_armed(&c->timer))  /* lazily armed: re-checked against the oldest when it fires */
+        lg_timer_set(&t->timers, &c->timer, now + (int64_t)(t->o->timeout * LG_NS));
 }
 
 /* Write the unsent requests: one send for a window of pipelined requests. */
-void lg_conn_flush(struct lg_thread *t, struct lg_conn *c, int64_t now)
+static void conn_flush(struct lg_thread *t, struct lg_conn *c, int64_t now)
 {
     uint32_t reqs = t->o->reqs_per_conn;
     while (c->unsent && c->state == CS_OPEN) {
@@ -205,6 +295,14 @@ void lg_conn_flush(struct lg_thread *t, struct lg_conn *c, int64_t now)
                 c->want_out = 1;
                 return;
             }
+            if ((errno == EPIPE || errno == ECONNRESET) && c->answered) {
+                /* The server may have closed after a complete answer (its FIN read with that
+                 * answer) and reset what came after. The reset's hang-up event is pending: its
+                 * read finds the EOF and decides (resend, or a reset error). Until then nothing
+                 * more is written; the request timeout still covers it. */
+                c->closing = 1;
+                return;
+            }
             conn_fail(t, c, errno == EPIPE || errno == ECONNRESET ? LG_E_RESET : LG_E_WRITE, now);
             return;
         }
@@ -230,10 +328,12 @@ static void complete(struct lg_thread *t, struct lg_conn *c, int64_t now)
     if (++c->head == t->o->pipeline)
         c->head = 0;
     c->inflight--;
+    c->answered++;
     t->inflight--;
     t->res.c.requests_total++;
     if (lg_in_window(t, s->intended)) {
         t->res.c.requests++;
+        t->res.per_conn[c->id]++;      /* the client slot: the same across reconnects */
         hist_record(&t->res.lat, now - s->intended);
         hist_record(&t->res.unc, now - s->sent);
     }
@@ -251,9 +351,8 @@ static void complete(struct lg_thread *t, struct lg_conn *c, int64_t now)
     }
     c->backoff_ms = 0;
     t->fail_streak = 0;
-    if (t->open && !c->closing && c->inflight < t->o->pipeline &&
-        (!t->o->reqs_per_conn || c->on_conn < t->o->reqs_per_conn))
-        lg_free_push(t, c, now);
+    if (t->open && !c->closing && has_room(t, c))
+        free_push(t, c, now);
 }
 
 /* Feed received bytes to the protocol; returns -1 when the connection failed. */
@@ -281,10 +380,21 @@ static int absorb(struct lg_thread *t, struct lg_conn *c, const char *buf, size_
 
 static void on_eof(struct lg_thread *t, struct lg_conn *c, int64_t now)
 {
-    if (c->inflight && t->proto->eof(&c->ps) == LG_P_DONE)
+    int r = c->inflight ? t->proto->eof(&c->ps) : LG_P_MORE;
+    if (r == LG_P_DONE)
         complete(t, c, now);          /* a close-delimited body ends here */
-    if (c->inflight) {
+    if (r == LG_P_BAD) {              /* closed in the middle of an answer */
         conn_fail(t, c, LG_E_RESET, now);
+        return;
+    }
+    /* Closed after a complete answer with requests outstanding: a keep-alive connection ended
+     * by the server, so they go again on a new one. Without any answer on this connection it
+     * is a refusal of those requests (and a server that never answers cannot make us loop). */
+    if (c->inflight) {
+        if (c->answered)
+            conn_resend(t, c, now);
+        else
+            conn_fail(t, c, LG_E_RESET, now);
         return;
     }
     /* Closed before any request and soon after the connect: a refusal (e.g. over a server's
@@ -311,17 +421,22 @@ static void after_answers(struct lg_thread *t, struct lg_conn *c, int64_t now)
     if (spent) {
         if (c->inflight == 0)
             conn_close_ok(t, c, now);
+        else if (c->closing)          /* the server closes: what it will not answer goes again */
+            conn_resend(t, c, now);
         return;
     }
     if (t->open)
         return;
-    while (c->inflight < t->o->pipeline && !t->stopping && (!reqs || c->on_conn < reqs))
-        lg_conn_queue(t, c, now, now);
+    while (!t->stopping && has_room(t, c))
+        conn_queue(t, c, now, now);
     if (c->unsent && !c->want_out)
-        lg_conn_flush(t, c, now);
+        conn_flush(t, c, now);
 }
 
-static void on_readable(struct lg_thread *t, struct lg_conn *c)
+/* Read until drained. `hup`: the peer has closed (or failed), so read on to the EOF or the error
+ * even past a short read: its FIN may have come in the same recv as the last answer, and no new
+ * edge would report it. */
+static void on_readable(struct lg_thread *t, struct lg_conn *c, int hup)
 {
     int64_t now = 0;
     for (int full = 0;; full++) {
@@ -340,7 +455,7 @@ static void on_readable(struct lg_thread *t, struct lg_conn *c)
             t->res.c.bytes_in += (uint64_t)n;
             if (absorb(t, c, t->rbuf, (size_t)n, now) < 0)
                 return;
-            if (n < LG_RBUF)
+            if (n < LG_RBUF && !hup)
                 break;                 /* short read: drained, the next byte raises a new edge */
             continue;
         }
@@ -350,6 +465,10 @@ static void on_readable(struct lg_thread *t, struct lg_conn *c)
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             break;
+        if (errno == ECONNRESET && c->closing) {
+            conn_resend(t, c, now);   /* announced close; it reset because requests were unread */
+            return;
+        }
         conn_fail(t, c, errno == ECONNRESET ? LG_E_RESET : LG_E_READ, now);
         return;
     }
@@ -369,9 +488,9 @@ void lg_conn_event(struct lg_thread *t, struct lg_conn *c, uint32_t events)
         connected(t, c, now);
     }
     if (c->state == CS_OPEN && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
-        on_readable(t, c);
+        on_readable(t, c, (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
     if (c->state == CS_OPEN && (events & EPOLLOUT) && c->want_out) {
-        lg_conn_flush(t, c, lg_now());
+        conn_flush(t, c, lg_now());
     }
 }
 
@@ -379,7 +498,7 @@ void lg_conn_timer(struct lg_thread *t, struct lg_conn *c, int64_t now)
 {
     switch (c->state) {
     case CS_WAIT:
-        if (t->stopping)
+        if (t->stopping && !c->inflight)
             set_state(t, c, CS_DOWN);
         else
             start_connect(t, c, now);
@@ -395,7 +514,7 @@ void lg_conn_timer(struct lg_thread *t, struct lg_conn *c, int64_t now)
         if (now >= due)
             conn_fail(t, c, LG_E_TIMEOUT, now);
         else
-            lg_timer_set(t, c, due);
+            lg_timer_set(&t->timers, &c->timer, due);
         break;
     }
 }

@@ -1,7 +1,7 @@
 /* engine.c - the per-thread event loop: one epoll set per thread over its share of the
- * connections, a timer heap (connect timeouts, reconnects, request timeouts), the open-loop
- * schedule, and the phases of a run (warmup, measured window, drain). Threads share nothing while
- * they run; their results are merged after join. */
+ * connections, their timers fired when due (timer.c: connect timeouts, reconnects, request
+ * timeouts), the open-loop schedule, and the phases of a run (warmup, measured window, drain).
+ * Threads share nothing while they run; their results are merged after join. */
 #include "engine.h"
 
 #include <errno.h>
@@ -14,111 +14,18 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-/* ---- timer heap: one entry per connection at most, keyed on timer_at ---------------------- */
-
-static void heap_put(struct lg_thread *t, uint32_t i, struct lg_conn *c)
-{
-    t->heap[i] = c;
-    c->heap_i = i;
-}
-
-static void sift_up(struct lg_thread *t, uint32_t i)
-{
-    struct lg_conn *c = t->heap[i];
-    while (i > 0) {
-        uint32_t p = (i - 1) / 2;
-        if (t->heap[p]->timer_at <= c->timer_at)
-            break;
-        heap_put(t, i, t->heap[p]);
-        i = p;
-    }
-    heap_put(t, i, c);
-}
-
-static void sift_down(struct lg_thread *t, uint32_t i)
-{
-    struct lg_conn *c = t->heap[i];
-    for (;;) {
-        uint32_t l = 2 * i + 1, m = i;
-        int64_t best = c->timer_at;
-        if (l < t->heap_len && t->heap[l]->timer_at < best)
-            m = l, best = t->heap[l]->timer_at;
-        if (l + 1 < t->heap_len && t->heap[l + 1]->timer_at < best)
-            m = l + 1;
-        if (m == i)
-            break;
-        heap_put(t, i, t->heap[m]);
-        i = m;
-    }
-    heap_put(t, i, c);
-}
-
-void lg_timer_set(struct lg_thread *t, struct lg_conn *c, int64_t at)
-{
-    c->timer_at = at;
-    if (c->heap_i == LG_NO_TIMER) {
-        heap_put(t, t->heap_len++, c);
-        sift_up(t, c->heap_i);
-    } else {
-        sift_up(t, c->heap_i);
-        sift_down(t, c->heap_i);
-    }
-}
-
-void lg_timer_del(struct lg_thread *t, struct lg_conn *c)
-{
-    uint32_t i = c->heap_i;
-    if (i == LG_NO_TIMER)
-        return;
-    c->heap_i = LG_NO_TIMER;
-    struct lg_conn *last = t->heap[--t->heap_len];
-    if (i == t->heap_len)
-        return;
-    heap_put(t, i, last);
-    sift_up(t, i);
-    sift_down(t, last->heap_i);
-}
-
 /* Fire what is due. A handler may re-arm its own connection (lazily re-checked timeouts), so the
  * entry is removed before the call, never after. */
 static void run_timers(struct lg_thread *t, int64_t now)
 {
-    while (t->heap_len && t->heap[0]->timer_at <= now) {
-        struct lg_conn *c = t->heap[0];
-        lg_timer_del(t, c);
-        lg_conn_timer(t, c, now);
+    struct lg_timer *tm;
+    while ((tm = lg_timer_first(&t->timers)) && tm->at <= now) {
+        lg_timer_del(&t->timers, tm);
+        lg_conn_timer(t, LG_TIMER_OWNER(tm, struct lg_conn, timer), now);
     }
 }
 
-/* ---- open loop: the schedule and the connections free to take a request ------------------- */
-
-void lg_free_push(struct lg_thread *t, struct lg_conn *c, int64_t now)
-{
-    if (c->in_free)
-        return;
-    c->in_free = 1;
-    c->free_since = now;
-    uint32_t i = t->free_head + t->free_len;
-    t->freering[i >= t->nactive ? i - t->nactive : i] = c;
-    t->free_len++;
-}
-
-/* Oldest free connection; entries that went stale (closed, full) are dropped on the way. */
-static struct lg_conn *free_pop(struct lg_thread *t)
-{
-    uint32_t reqs = t->o->reqs_per_conn;
-    while (t->free_len) {
-        struct lg_conn *c = t->freering[t->free_head];
-        if (++t->free_head == t->nactive)
-            t->free_head = 0;
-        t->free_len--;
-        c->in_free = 0;
-        if (c->state == CS_OPEN && !c->closing && c->inflight < t->o->pipeline &&
-            (!reqs || c->on_conn < reqs))
-            return c;
-    }
-    return NULL;
-}
+/* ---- open loop: the schedule ---------------------------------------------------------------- */
 
 /* Advance the schedule by one arrival: fixed spacing, or exponential gaps for Poisson. */
 static void advance(struct lg_thread *t)
@@ -138,9 +45,8 @@ static void advance(struct lg_thread *t)
  * later taken from the intended time, so a late send costs the percentiles, not just the rate. */
 static void dispatch(struct lg_thread *t, int64_t now)
 {
-    uint32_t reqs = t->o->reqs_per_conn;
     while ((int64_t)t->next_f <= now && (int64_t)t->next_f < t->stop_at) {
-        struct lg_conn *c = free_pop(t);
+        struct lg_conn *c = lg_conn_take_free(t);
         if (!c)
             break;                      /* all busy: the backlog waits for an answer */
         int64_t intended = (int64_t)t->next_f;
@@ -149,26 +55,10 @@ static void dispatch(struct lg_thread *t, int64_t now)
             /* Lag the server caused (no connection was free) is not ours; the rest is. */
             hist_record(&t->res.selflag, now - (c->free_since > intended ? c->free_since : intended));
         }
-        lg_conn_queue(t, c, intended, now);
-        if (!c->dirty) {
-            c->dirty = 1;
-            t->dirtyv[t->ndirty++] = c;
-        }
-        if (c->inflight < t->o->pipeline && (!reqs || c->on_conn < reqs)) {
-            int64_t since = c->free_since;     /* still free since the same moment */
-            lg_free_push(t, c, now);
-            c->free_since = since;
-        }
+        lg_conn_assign(t, c, intended, now);
         advance(t);
     }
-    /* One write per connection for everything queued on it in this pass. */
-    for (uint32_t i = 0; i < t->ndirty; i++) {
-        struct lg_conn *c = t->dirtyv[i];
-        c->dirty = 0;
-        if (c->state == CS_OPEN && !c->want_out)
-            lg_conn_flush(t, c, now);
-    }
-    t->ndirty = 0;
+    lg_conn_flush_assigned(t, now);     /* one write per connection for all it was given */
 }
 
 /* ---- phases ------------------------------------------------------------------------------- */
@@ -258,8 +148,9 @@ static void *thread_main(void *arg)
         int64_t wake = t->stopping ? t->drain_end : t->stop_at;
         if (!t->idle_snapped && t->idle_snap_at < wake)
             wake = t->idle_snap_at;
-        if (t->heap_len && t->heap[0]->timer_at < wake)
-            wake = t->heap[0]->timer_at;
+        struct lg_timer *first = lg_timer_first(&t->timers);
+        if (first && first->at < wake)
+            wake = first->at;
         if (t->open && !t->stopping && t->free_len && (int64_t)t->next_f < wake)
             wake = (int64_t)t->next_f;
         int64_t before = lg_now();
@@ -329,19 +220,18 @@ static int thread_setup(struct lg_thread *t, const struct lg_opts *o, int g, int
     t->epfd = epoll_create1(EPOLL_CLOEXEC);
     t->conns = calloc(t->nconns ? t->nconns : 1, sizeof *t->conns);
     t->slots = calloc((size_t)(t->nactive ? t->nactive : 1) * o->pipeline, sizeof *t->slots);
-    t->heap = calloc(t->nconns ? t->nconns : 1, sizeof *t->heap);
     t->freering = calloc(t->nactive ? t->nactive : 1, sizeof *t->freering);
     t->dirtyv = calloc(t->nactive ? t->nactive : 1, sizeof *t->dirtyv);
     t->rbuf = malloc(LG_RBUF);
-    if (t->epfd < 0 || !t->conns || !t->slots || !t->heap || !t->freering || !t->dirtyv || !t->rbuf ||
-        lg_result_init(&t->res, o, NULL) < 0) {
+    if (t->epfd < 0 || !t->conns || !t->slots || lg_timers_init(&t->timers, t->nconns) < 0 ||
+        !t->freering || !t->dirtyv || !t->rbuf || lg_result_init(&t->res, o, NULL) < 0) {
         snprintf(t->err, sizeof t->err, "thread %d setup: %s", g, strerror(errno));
         return -1;
     }
     for (uint32_t i = 0; i < t->nconns; i++) {
         struct lg_conn *c = &t->conns[i];
         c->fd = -1;
-        c->heap_i = LG_NO_TIMER;
+        lg_timer_init(&c->timer);
         c->idle = i >= t->nactive;
         c->id = c->idle ? o->connections + i0 + (i - t->nactive) : a0 + i;
         c->ring = c->idle ? NULL : t->slots + (size_t)i * o->pipeline;
@@ -356,7 +246,7 @@ static void thread_free(struct lg_thread *t)
         close(t->epfd);
     free(t->conns);
     free(t->slots);
-    free(t->heap);
+    lg_timers_free(&t->timers);
     free(t->freering);
     free(t->dirtyv);
     free(t->rbuf);

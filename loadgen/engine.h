@@ -1,4 +1,6 @@
-/* engine.h - private to engine.c (the per-thread event loop) and conn.c (one connection's life).
+/* engine.h - private to engine.c (the per-thread event loop) and conn.c (one connection's life):
+ * a connection and a thread's state. The calls go one way: the loop (engine.c) drives connections
+ * (conn.c), and both use the timer heap (timer.c); conn.c calls nothing in engine.c.
  * Everything here belongs to exactly one thread: no locks, no atomics on the request path. */
 #ifndef LG_ENGINE_H
 #define LG_ENGINE_H
@@ -6,10 +8,10 @@
 #include <pthread.h>
 
 #include "lg.h"
+#include "timer.h"
 
 #define LG_RBUF      (64 * 1024)        /* per-thread receive buffer */
 #define LG_READS_PER_EVENT 16           /* full buffers read from one socket before the next one */
-#define LG_NO_TIMER  UINT32_MAX
 #define LG_FAIL_GAP  (10 * 1000000LL)   /* after failures: at most one reconnect per 10 ms per thread */
 
 enum lg_cstate {
@@ -34,13 +36,13 @@ struct lg_conn {
     uint8_t closing;            /* the server announced a close: send nothing more */
     uint8_t was_open;           /* has been connected since the last failure */
     uint32_t id;                /* global connection number: echo pattern, source address */
-    uint32_t heap_i;            /* place in the timer heap, LG_NO_TIMER when unarmed */
-    int64_t timer_at;
+    struct lg_timer timer;      /* connect timeout, reconnect time, or the oldest request's timeout */
     uint32_t inflight;          /* requests handed over and not answered (ring entries) */
     uint32_t unsent;            /* of those, the newest ones not fully written yet */
     uint32_t head;              /* ring index of the oldest */
     uint32_t out_off;           /* bytes of the first unsent request already written */
     uint32_t on_conn;           /* requests handed to this connection since it opened */
+    uint32_t answered;          /* answers received on this connection since it opened */
     uint32_t backoff_ms;        /* reconnect delay after a failure; doubles, reset by an answer */
     int64_t conn_start;         /* when connect() was called */
     int64_t free_since;         /* open loop: when it last got room for a request */
@@ -62,8 +64,7 @@ struct lg_thread {
     uint32_t nconns, nactive;   /* active connections first, then idle ones */
     struct lg_slot *slots;
     char *rbuf;
-    struct lg_conn **heap;      /* timer min-heap on timer_at */
-    uint32_t heap_len;
+    struct lg_timers timers;    /* at most one entry per connection (lg_conn.timer) */
     struct lg_conn **freering;  /* open loop: connections with room, oldest first */
     uint32_t free_head, free_len;
     struct lg_conn **dirtyv;    /* open loop: connections with requests to write */
@@ -86,18 +87,16 @@ struct lg_thread {
     struct lg_result res;
 };
 
-/* conn.c */
+/* conn.c, called by the loop */
 void lg_conn_connect_at(struct lg_thread *t, struct lg_conn *c, int64_t at, int64_t now);
 void lg_conn_event(struct lg_thread *t, struct lg_conn *c, uint32_t events);
 void lg_conn_timer(struct lg_thread *t, struct lg_conn *c, int64_t now);
-void lg_conn_queue(struct lg_thread *t, struct lg_conn *c, int64_t intended, int64_t now);
-void lg_conn_flush(struct lg_thread *t, struct lg_conn *c, int64_t now);
 void lg_conn_finish(struct lg_thread *t, struct lg_conn *c);
-
-/* engine.c: timer heap and the open-loop free ring, used by conn.c */
-void lg_timer_set(struct lg_thread *t, struct lg_conn *c, int64_t at);
-void lg_timer_del(struct lg_thread *t, struct lg_conn *c);
-void lg_free_push(struct lg_thread *t, struct lg_conn *c, int64_t now);
+/* Open loop: the connection that has had room for a request the longest (NULL: none has room);
+ * give it request `intended`, then write what each connection was given in this pass. */
+struct lg_conn *lg_conn_take_free(struct lg_thread *t);
+void lg_conn_assign(struct lg_thread *t, struct lg_conn *c, int64_t intended, int64_t now);
+void lg_conn_flush_assigned(struct lg_thread *t, int64_t now);
 
 static inline int lg_in_window(const struct lg_thread *t, int64_t ts)
 {

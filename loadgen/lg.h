@@ -73,6 +73,8 @@ struct lg_counts {
     uint64_t bytes_in, bytes_out;
     uint64_t connects;          /* established, started in the measured window */
     uint64_t connects_total;
+    uint64_t reconnects;        /* the server closed after a complete answer: reconnected, no error */
+    uint64_t resent;            /* requests sent again after such a close (counted once in _sent) */
     uint64_t err[LG_E_COUNT];
     uint64_t status[5];         /* 1xx..5xx */
     uint64_t idle_open, idle_closed;
@@ -100,7 +102,19 @@ struct lg_result {
     uint32_t nsec;
     struct lg_sec *sec;
     struct hist *sechist;       /* per-second latency, 2 significant digits */
+    uint64_t *per_conn;         /* answers in the window per client slot (active connection id);
+                                   every result holds all of them, so merging is exact addition */
+    uint32_t nconn;             /* = connections */
     void *block;                /* the memory behind all of it, when lg_result_init allocated it */
+};
+
+/* How evenly the answers of the window went to the client slots (a replaced connection is the
+ * same slot). */
+struct lg_fair {
+    uint64_t min, max;
+    double median;
+    double jain;                /* (sum x)^2 / (n * sum x^2); < 0 when there was no answer */
+    uint32_t starved;           /* slots without any answer in the window */
 };
 
 /* Shared between all processes: stop request and progress (written once per loop, not per request). */
@@ -132,7 +146,8 @@ struct lg_proto {
      * LG_P_MORE (*used = len), LG_P_BAD or LG_P_MISMATCH. */
     int (*parse)(struct lg_pstate *ps, uint32_t id, uint64_t seq, const char *buf, size_t len,
                  size_t *used);
-    /* The peer closed: LG_P_DONE completes a close-delimited answer, LG_P_MORE none started. */
+    /* The peer closed: LG_P_DONE completes a close-delimited answer, LG_P_MORE none started,
+     * LG_P_BAD one cut short. */
     int (*eof)(struct lg_pstate *ps);
     void (*reset)(struct lg_pstate *ps);
 };
@@ -155,6 +170,7 @@ int lg_result_init(struct lg_result *r, const struct lg_opts *o, void *mem);
 void lg_result_add(struct lg_result *dst, const struct lg_result *src);
 void lg_result_free(struct lg_result *r);
 uint32_t lg_result_nsec(const struct lg_opts *o);
+void lg_result_fair(const struct lg_result *r, struct lg_fair *f);
 
 /* engine.c: run process `proc`'s share of threads and connections from monotonic time t0;
  * merge into out. Return 0, or -1 with err filled. */

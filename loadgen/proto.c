@@ -54,7 +54,7 @@ static int echo_parse(struct lg_pstate *ps, uint32_t id, uint64_t seq, const cha
 
 static int echo_eof(struct lg_pstate *ps)
 {
-    return LG_P_MORE;
+    return ps->got ? LG_P_BAD : LG_P_MORE;
 }
 
 static void echo_reset(struct lg_pstate *ps)

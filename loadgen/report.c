@@ -132,15 +132,30 @@ void lg_print_summary(FILE *f, const struct lg_opts *o, const struct lg_result *
     fprintf(f, "Requests/sec: %10.2f\n", rps(r));
     fprintf(f, "Transfer/sec: %10s\n",
             bytes(b1, 32, wall_s > 0 ? (double)c->bytes_in / wall_s : 0));
-    fprintf(f, "  whole run: %llu sent, %llu answered, %llu failed, %llu incomplete; %llu connects\n",
+    fprintf(f, "  whole run: %llu sent, %llu answered, %llu failed, %llu incomplete; %llu connects",
             (unsigned long long)c->requests_sent, (unsigned long long)c->requests_total,
             (unsigned long long)c->failed, (unsigned long long)c->incomplete,
             (unsigned long long)c->connects_total);
+    if (c->reconnects)
+        fprintf(f, " (%llu after the server closed, %llu requests resent)", (unsigned long long)c->reconnects,
+                (unsigned long long)c->resent);
+    fputc('\n', f);
     if (o->proto == LG_HTTP)
         fprintf(f, "  status: 1xx %llu, 2xx %llu, 3xx %llu, 4xx %llu, 5xx %llu\n",
                 (unsigned long long)c->status[0], (unsigned long long)c->status[1],
                 (unsigned long long)c->status[2], (unsigned long long)c->status[3],
                 (unsigned long long)c->status[4]);
+    struct lg_fair fr;
+    lg_result_fair(r, &fr);
+    if (o->connections) {
+        fprintf(f, "  per connection: answers min %llu, median %.1f, max %llu; Jain index ",
+                (unsigned long long)fr.min, fr.median, (unsigned long long)fr.max);
+        if (fr.jain >= 0)
+            fprintf(f, "%.3f", fr.jain);
+        else
+            fputs("-", f);
+        fprintf(f, "; %u of %u got no answer\n", fr.starved, o->connections);
+    }
     if (o->idle)
         fprintf(f, "  idle: %llu held, %llu closed by the server\n", (unsigned long long)c->idle_open,
                 (unsigned long long)c->idle_closed);
@@ -247,8 +262,18 @@ int lg_write_json(const char *path, const struct lg_opts *o, const struct lg_res
     json_lat(f, "latency_us", &r->lat, 1);
     json_lat(f, "latency_uncorrected_us", &r->unc, 1);
     json_lat(f, "connect_us", &r->con, 0);
-    fprintf(f, ",\"connects\":%llu,\"connects_total\":%llu", (unsigned long long)c->connects,
-            (unsigned long long)c->connects_total);
+    fprintf(f, ",\"connects\":%llu,\"connects_total\":%llu,\"reconnects\":%llu,\"requests_resent\":%llu",
+            (unsigned long long)c->connects, (unsigned long long)c->connects_total,
+            (unsigned long long)c->reconnects, (unsigned long long)c->resent);
+    struct lg_fair fr;
+    lg_result_fair(r, &fr);
+    fprintf(f, ",\"conn_requests\":{\"min\":%llu,\"median\":%.1f,\"max\":%llu},\"fairness_jain\":",
+            (unsigned long long)fr.min, fr.median, (unsigned long long)fr.max);
+    if (fr.jain >= 0)
+        fprintf(f, "%.4f", fr.jain);
+    else
+        fputs("null", f);           /* no answer at all: evenness is not defined */
+    fprintf(f, ",\"conns_starved\":%u", fr.starved);
     fprintf(f, ",\"intended_rps\":%.2f,\"achieved_rps\":%.2f,\"scheduled\":%llu,\"unsent\":%llu",
             o->rate, rps(r), (unsigned long long)c->scheduled, (unsigned long long)c->unsent);
     fprintf(f, ",\"send_lag_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}",
@@ -288,7 +313,8 @@ static const char csv_header[] =
     "connect_max_us,connects,intended_rps,achieved_rps,send_lag_p50_us,send_lag_p99_us,"
     "send_lag_max_us,unsent,err_connect,err_connect_timeout,err_reset,err_read,err_write,"
     "err_timeout,err_bad_response,err_mismatch,err_status_4xx,err_status_5xx,errors_total,"
-    "status_1xx,status_2xx,status_3xx,status_4xx,status_5xx,idle_open,cpu_user_s,cpu_sys_s,"
+    "status_1xx,status_2xx,status_3xx,status_4xx,status_5xx,idle_open,conn_requests_min,"
+    "conn_requests_median,conn_requests_max,fairness_jain,conns_starved,cpu_user_s,cpu_sys_s,"
     "cpu_us_per_request,cpu_share,bottleneck,bottleneck_reason\n";
 
 int lg_write_csv(const char *path, const struct lg_opts *o, const struct lg_result *r,
@@ -329,8 +355,15 @@ int lg_write_csv(const char *path, const struct lg_opts *o, const struct lg_resu
     fprintf(f, "%llu,", (unsigned long long)errors_total(r));
     for (int i = 0; i < 5; i++)
         fprintf(f, "%llu,", (unsigned long long)c->status[i]);
+    struct lg_fair fr;
+    lg_result_fair(r, &fr);
+    fprintf(f, "%llu,%llu,%.1f,%llu,", (unsigned long long)c->idle_open, (unsigned long long)fr.min,
+            fr.median, (unsigned long long)fr.max);
+    if (fr.jain >= 0)
+        fprintf(f, "%.4f", fr.jain);    /* empty: no answer at all */
+    fprintf(f, ",%u,", fr.starved);
     double per = c->requests_total ? cpu_s(r) * 1e6 / (double)c->requests_total : 0;
-    fprintf(f, "%llu,%.3f,%.3f,%.3f,%.4f,%s,\"%s\"\n", (unsigned long long)c->idle_open, c->cpu_user_s,
+    fprintf(f, "%.3f,%.3f,%.3f,%.4f,%s,\"%s\"\n", c->cpu_user_s,
             c->cpu_sys_s, per, wall_s > 0 ? cpu_s(r) / (wall_s * o->threads) : 0,
             v->loadgen ? "loadgen" : "none", v->reason);
     return out_close(f, path);

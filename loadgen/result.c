@@ -29,7 +29,8 @@ size_t lg_result_bytes(const struct lg_opts *o)
 {
     size_t n = lg_result_nsec(o);
     return 5 * hist_counts_bytes(LAT_LOW, LAT_HIGH, LAT_SIG) +
-           n * (sizeof(struct hist) + sizeof(struct lg_sec) + hist_counts_bytes(LAT_LOW, LAT_HIGH, SEC_SIG));
+           n * (sizeof(struct hist) + sizeof(struct lg_sec) + hist_counts_bytes(LAT_LOW, LAT_HIGH, SEC_SIG)) +
+           (size_t)o->connections * sizeof(uint64_t);
 }
 
 int lg_result_init(struct lg_result *r, const struct lg_opts *o, void *mem)
@@ -53,6 +54,8 @@ int lg_result_init(struct lg_result *r, const struct lg_opts *o, void *mem)
     p += r->nsec * sizeof(struct lg_sec);
     for (uint32_t i = 0; i < r->nsec; i++, p += small)
         hist_init_at(&r->sechist[i], LAT_LOW, LAT_HIGH, SEC_SIG, p);
+    r->per_conn = (uint64_t *)p;    /* 8-aligned: everything before is counts of 8 bytes */
+    r->nconn = o->connections;
     return 0;
 }
 
@@ -78,6 +81,8 @@ void lg_result_add(struct lg_result *d, const struct lg_result *s)
     a->bytes_out += b->bytes_out;
     a->connects += b->connects;
     a->connects_total += b->connects_total;
+    a->reconnects += b->reconnects;
+    a->resent += b->resent;
     for (int i = 0; i < LG_E_COUNT; i++)
         a->err[i] += b->err[i];
     for (int i = 0; i < 5; i++)
@@ -103,4 +108,37 @@ void lg_result_add(struct lg_result *d, const struct lg_result *s)
         d->sec[i].connects += s->sec[i].connects;
         hist_add(&d->sechist[i], &s->sechist[i]);
     }
+    for (uint32_t i = 0; i < d->nconn && i < s->nconn; i++)
+        d->per_conn[i] += s->per_conn[i];
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Computed from the merged per-slot counts, never from per-thread summaries. */
+void lg_result_fair(const struct lg_result *r, struct lg_fair *f)
+{
+    uint32_t n = r->nconn;
+    double sum = 0, sq = 0;
+    memset(f, 0, sizeof *f);
+    f->jain = -1;
+    uint64_t *v = n ? malloc(n * sizeof *v) : NULL;
+    if (!v)
+        return;
+    memcpy(v, r->per_conn, n * sizeof *v);
+    qsort(v, n, sizeof *v, cmp_u64);
+    for (uint32_t i = 0; i < n; i++) {
+        sum += (double)v[i];
+        sq += (double)v[i] * (double)v[i];
+        f->starved += v[i] == 0;
+    }
+    f->min = v[0];
+    f->max = v[n - 1];
+    f->median = n % 2 ? (double)v[n / 2] : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2;
+    if (sq > 0)
+        f->jain = sum * sum / (n * sq);
+    free(v);
 }

@@ -16,6 +16,8 @@
     X(achieved_rps)                                                                                  \
     X(err_connect) X(err_connect_timeout) X(err_reset) X(err_read) X(err_write) X(err_timeout)       \
     X(err_bad_response) X(err_mismatch) X(status_4xx) X(status_5xx) X(errors_total) X(incomplete)    \
+    X(conn_requests_min) X(conn_requests_median) X(conn_requests_max) X(fairness_jain)               \
+    X(conns_starved)                                                                                 \
     X(server_cpu_user_s) X(server_cpu_sys_s) X(server_cpu_cores) X(server_rss_peak_kb)               \
     X(server_mem_peak_kb) X(server_threads_peak) X(server_processes_peak) X(server_fds_peak)         \
     X(server_ctxsw_voluntary) X(server_ctxsw_involuntary) X(srv_accepted) X(srv_refused)             \

@@ -118,6 +118,9 @@ static void loadgen_cells(const struct json *j, struct res_row *r)
         {RC_err_mismatch, "errors.mismatch", 0}, {RC_status_4xx, "errors.status_4xx", 0},
         {RC_status_5xx, "errors.status_5xx", 0}, {RC_errors_total, "errors_total", 0},
         {RC_incomplete, "incomplete", 0},       {RC_loadgen_cpu_share, "cpu.share", 3},
+        {RC_conn_requests_min, "conn_requests.min", 0}, {RC_conn_requests_median, "conn_requests.median", 1},
+        {RC_conn_requests_max, "conn_requests.max", 0}, {RC_fairness_jain, "fairness_jain", 4},
+        {RC_conns_starved, "conns_starved", 0},
     };
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
         jcell(r, map[i].col, j, map[i].path, map[i].dec);

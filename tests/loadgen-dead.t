@@ -1,7 +1,8 @@
 #!/bin/bash
-# Endings (issue 5): a server killed at 2 s of a 6 s run, and a server frozen for good. The load
-# generator must end by duration + timeout + 1 s, count the failures by class, report what was in
-# flight as incomplete, and not spin against a dead port (CPU below 10% after the kill).
+# How a run ends when its server fails: a server killed at 2 s of a 6 s run, and a server frozen
+# for good. The load generator must end by duration + timeout + 1 s, count the failures by class,
+# report what was in flight as incomplete, and not spin against a dead port (CPU below 10% after
+# the kill).
 cd "$(dirname "$0")/.." || exit 1
 . tests/loadgen/lib.sh
 

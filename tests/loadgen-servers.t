@@ -1,5 +1,5 @@
 #!/bin/bash
-# The load generator against the project's own servers (issue 5 acceptance): echo and http at 1,
+# The load generator against the project's own servers: echo and http at 1,
 # 100 and 10,000 connections, no errors, and counts equal to the server's --stats counters:
 # http requests answered == requests the server answered; echo bytes both ways (and read batches,
 # one per 64-byte message with one message in flight); connections == accepted.

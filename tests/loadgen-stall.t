@@ -1,5 +1,5 @@
 #!/bin/bash
-# Coordinated omission check (issue 5): open loop at 1,000 requests/s for 10 s against a server
+# Coordinated omission check: open loop at 1,000 requests/s for 10 s against a server
 # (nginx as one process) frozen with SIGSTOP for 1 s in the middle. Requests that were due during
 # the freeze are timed from their intended send time, so the corrected p99 must reach 500 ms,
 # while the uncorrected p99 (from the actual send) is reported beside it.

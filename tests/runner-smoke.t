@@ -62,7 +62,7 @@ ok $? "every row has status ok"
 [ "$(col "$dir/runs.csv" run | wc -l)" -eq 4 ]
 ok $? "4 rows (2 servers x 2 points)"
 for c in throughput_rps latency_p99_us server_cpu_user_s server_rss_peak_kb server_threads_peak \
-         server_ctxsw_voluntary srv_accepted loadgen_cpu_s bottleneck; do
+         server_ctxsw_voluntary srv_accepted loadgen_cpu_s bottleneck conns_starved fairness_jain; do
     [ -z "$(col "$dir/runs.csv" $c | grep -x '')" ]
     ok $? "column $c filled in every row"
 done

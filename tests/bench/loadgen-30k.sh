@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/bench/loadgen-30k.sh - 30,000 concurrent connections with --procs 2 against nginx with 2
-# workers (issue 5 acceptance): each loadgen process holds 15,000 sockets under the 20,000 open-file
-# limit, 4 source addresses keep the ephemeral ports apart (28k per source/destination pair).
+# workers, the load generator's scale check: each loadgen process holds 15,000 sockets under the
+# 20,000 open-file limit, 4 source addresses keep the ephemeral ports apart (28k per
+# source/destination pair).
 # Passes when every connection was established and held and no error was counted.
 # Not part of `make test` (heavy for CI).  usage: tests/bench/loadgen-30k.sh [CONNECTIONS=30000] [DURATION=10]
 set -u

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/bench/loadgen-vs-wrk.sh - the load generator against wrk, same conditions (issue 5):
+# tests/bench/loadgen-vs-wrk.sh - the load generator against wrk, same conditions:
 # nginx with one worker pinned to CPU 0, loadgen and wrk each one thread pinned to CPU 1, 100
 # keep-alive connections, DURATION seconds each, alternated ROUNDS times. Prints each pair, the
 # ratio loadgen/wrk, the client's and the server's CPU per request for each (the client's from

@@ -1,13 +1,11 @@
 /* echod.c - a tiny epoll echo server for the load generator's tests: every byte read is written
- * back. It speaks the project's server conventions where the tests need them: `--port 0`, a
+ * back. It speaks the project's server conventions where the tests need them (testsrv.c): `--port 0`, a
  * `ready echod port=N pid=P` line, SIGTERM writes `--stats FILE` ({"requests": read batches,
  * "bytes_in", "bytes_out", "accepted"}) and exits. `--corrupt N` flips a byte of every Nth read
  * batch (to test mismatch detection). Not a benchmark subject: kept simple. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop;
-
-static void on_term(int sig)
-{
-    stop = 1;
-}
+#include "testsrv.h"
 
 struct pend {                   /* bytes the client did not take yet (its receive window was full) */
     char *buf;
@@ -50,44 +43,21 @@ int main(int argc, char **argv)
     getrlimit(RLIMIT_NOFILE, &rl);
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
-    struct sigaction sa = {.sa_handler = on_term};
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    int one = 1, ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_ANY)};
-    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    socklen_t al = sizeof a;
-    if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof a) < 0 || listen(ls, 4096) < 0 ||
-        getsockname(ls, (struct sockaddr *)&a, &al) < 0) {
-        perror("echod: listen");
+    int ls, ep = testsrv_start("echod", INADDR_ANY, port, &ls);
+    if (ep < 0)
         return 1;
-    }
-    int ep = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event ev = {.events = EPOLLIN, .data.fd = ls};
-    epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
     size_t cap = (size_t)rl.rlim_cur + 16;
     struct pend *pend = calloc(cap, sizeof *pend);
-    printf("ready echod port=%d pid=%d\n", ntohs(a.sin_port), (int)getpid());
-    fflush(stdout);
 
     unsigned long long requests = 0, bytes_in = 0, bytes_out = 0, accepted = 0;
     static char buf[65536];
     struct epoll_event evs[256];
-    while (!stop) {
+    while (!testsrv_stop) {
         int n = epoll_wait(ep, evs, 256, 200);
         for (int i = 0; i < n; i++) {
             int fd = evs[i].data.fd;
             if (fd == ls) {
-                int c;
-                while ((c = accept4(ls, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-                    accepted++;
-                    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-                    struct epoll_event ce = {.events = EPOLLIN | EPOLLOUT | EPOLLET, .data.fd = c};
-                    epoll_ctl(ep, EPOLL_CTL_ADD, c, &ce);
-                }
+                accepted += testsrv_accept(ep, ls, EPOLLIN | EPOLLOUT | EPOLLET);
                 continue;
             }
             struct pend *p = &pend[fd];
@@ -139,15 +109,10 @@ int main(int argc, char **argv)
         }
     }
     if (stats) {
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s.tmp", stats);
-        FILE *f = fopen(tmp, "w");
-        if (f) {
-            fprintf(f, "{\"model\":\"echod\",\"accepted\":%llu,\"requests\":%llu,\"bytes_in\":%llu,"
-                    "\"bytes_out\":%llu}\n", accepted, requests, bytes_in, bytes_out);
-            fclose(f);
-            rename(tmp, stats);
-        }
+        char json[512];
+        snprintf(json, sizeof json, "{\"model\":\"echod\",\"accepted\":%llu,\"requests\":%llu,"
+                 "\"bytes_in\":%llu,\"bytes_out\":%llu}\n", accepted, requests, bytes_in, bytes_out);
+        testsrv_stats(stats, json);
     }
     return 0;
 }

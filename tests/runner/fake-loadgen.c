@@ -68,6 +68,7 @@ int main(int argc, char **argv)
     static struct pollfd p[MAXC];
     static double sent_at[MAXC];
     static int got[MAXC];
+    static double answered[MAXC];   /* per connection, in the window: the fairness keys */
     static char msg[65536], buf[65536];
     memset(msg, 'x', sizeof msg);
     long errors = 0, cap = 1 << 20, nlat = 0, per_sec[3600] = {0};
@@ -103,6 +104,7 @@ int main(int argc, char **argv)
                 continue;
             double t = now();
             if (t >= ws && nlat < cap) {
+                answered[i]++;
                 lat[nlat++] = (t - sent_at[i]) * 1e6;
                 per_sec[(int)(t - t0) % 3600]++;
             }
@@ -114,6 +116,11 @@ int main(int argc, char **argv)
     }
     double wall = now() - t0;
     qsort(lat, (size_t)nlat, sizeof *lat, cmp);
+    double sum = 0, sq = 0;
+    int starved = 0;
+    for (int i = 0; i < conns; i++)
+        sum += answered[i], sq += answered[i] * answered[i], starved += answered[i] == 0;
+    qsort(answered, (size_t)conns, sizeof *answered, cmp);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double us = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, sy = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
@@ -122,11 +129,15 @@ int main(int argc, char **argv)
         fprintf(f, "{\"target\":\"%s\",\"proto\":\"echo\",\"connections\":%d,\"requests\":%ld,\"requests_total\":%ld,"
                    "\"throughput_rps\":%.1f,\"latency_us\":{\"min\":%.1f,\"mean\":0,\"p50\":%.1f,\"p90\":%.1f,"
                    "\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},\"connects\":%d,"
+                   "\"conn_requests\":{\"min\":%.0f,\"median\":%.1f,\"max\":%.0f},\"fairness_jain\":%.4f,"
+                   "\"conns_starved\":%d,"
                    "\"errors\":{\"connect\":0,\"reset\":%ld,\"timeout\":0},\"errors_total\":%ld,\"incomplete\":%d,"
                    "\"cpu\":{\"user_s\":%.3f,\"sys_s\":%.3f,\"share\":%.3f},\"bottleneck\":\"none\","
                    "\"bottleneck_reason\":\"\"}\n",
                 target, conns, nlat, nlat, nlat / duration, pct(lat, nlat, 0), pct(lat, nlat, 50), pct(lat, nlat, 90),
-                pct(lat, nlat, 99), pct(lat, nlat, 99.9), pct(lat, nlat, 100), conns, errors, errors, conns,
+                pct(lat, nlat, 99), pct(lat, nlat, 99.9), pct(lat, nlat, 100), conns, answered[0],
+                pct(answered, conns, 50), conns ? answered[conns - 1] : 0, sq > 0 ? sum * sum / (conns * sq) : 0, starved,
+                errors, errors, conns,
                 us, sy, (us + sy) / wall);
         fclose(f);
     }
