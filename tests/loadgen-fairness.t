@@ -29,11 +29,11 @@ lg_vs() {
     diag "$name: $(grep 'per connection' "$LG_TMP/$name.out")"
 }
 
-# The keep-alive limits off (prefork's defaults free a worker after 100 answers or 5 idle
-# seconds), so a worker keeps its connection for good. One loadgen thread: a thread whose
-# connections were all served would end at the end of the window and close them, freeing workers
-# for the other threads' connections while those still wait in their drain.
-lg_vs prefork "$BIN/server-prefork --workers 8 --keepalive-requests 0 --keepalive-timeout 0" "-t 1"
+# The keep-alive limits off (prefork's defaults free a worker after 100 answers, 5 idle seconds,
+# or at once for a waiting client), so a worker keeps its connection for good. One loadgen
+# thread: a thread whose connections were all served would end at the end of the window and close
+# them, freeing workers for the other threads' connections while those still wait in their drain.
+lg_vs prefork "$BIN/server-prefork --workers 8 --keepalive-requests 0 --keepalive-timeout 0 --keepalive-yield 0" "-t 1"
 ok $LG_RC "prefork, 8 workers, 32 connections: exit 0"
 f="$LG_TMP/prefork.json"
 check "prefork: exactly 24 connections got no answer" jtrue "$f" 'j["conns_starved"] == 24'
