@@ -12,6 +12,7 @@ from criteria import CONTENDED, criterion as C, figure as F
 EPOLL = ["epoll-lt"]   # the epoll server every readiness claim needs ...
 ALSO = ["epoll-et"]    # ... and the one it reads as well where the run measured it
 READINESS = ["select", "poll"] + EPOLL + ALSO
+POOLS = ["prefork", "threadpool"]
 
 CLAIMS = [
     {"id": "select-1024", "config": "fdlimit", "words": "select watches at most 1024 descriptors",
@@ -116,6 +117,26 @@ CLAIMS = [
      "figures": [F("server CPU", ["busypoll"] + EPOLL), F("throughput", ["busypoll"] + EPOLL)],
      "plot": P.bars("10 clients, 100 requests/s in total", "CPU cores each server used while serving 100 requests/s.",
                     ("server CPU", "cores", "server CPU"))},
+
+    {"id": "pools-keepalive", "config": ["pools-unlimited", "pools-limited"],
+     "words": "a pool without a keep-alive limit starves the clients beyond its workers; with the limit they share",
+     "experiment": "32 keep-alive clients, prefork with 8 workers and threadpool with 16; every keep-alive limit "
+                   "off, then each model's defaults (100 requests, 5 s idle, and every answer closing while a "
+                   "client waits)",
+     "criteria": [
+         C("starved beyond the workers", POOLS, ">=", 0.9, run="pools-unlimited"),
+         C("clients starved", POOLS, "<=", 0, run="pools-limited"),
+         C("fairness index", POOLS, ">=", 0.8, run="pools-limited"),
+     ],
+     "figures": [F("clients starved", POOLS, run="pools-unlimited"), F("fairness index", POOLS, run="pools-unlimited"),
+                 F("clients starved", POOLS, run="pools-limited"), F("fairness index", POOLS, run="pools-limited"),
+                 F("throughput", POOLS, run="pools-unlimited"), F("throughput", POOLS, run="pools-limited")],
+     "plot": P.bars("Keep-alive and pools: 32 clients, prefork (8 workers), threadpool (16)",
+                    "Jain's index of the answers each client got (1: all alike; k/32: k clients served) and "
+                    "the clients that got none, without keep-alive limits and with each model's defaults.",
+                    ("fairness, limits off", "Jain's index", "fairness index", {}, "pools-unlimited"),
+                    ("fairness, default limits", "Jain's index", "fairness index", {}, "pools-limited"),
+                    ("clients with no answer, limits off", "clients", "clients starved", {}, "pools-unlimited"))},
 
     {"id": "coroutine", "config": ["memory", "cpuwork"], "words": "coroutines are cheap but use one core",
      "experiment": "coroutine vs pthread, 5,000 connections; --work-us 1000",

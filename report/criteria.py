@@ -381,7 +381,9 @@ def evaluate(claim, runs, bin_dir):
         else:
             readings = [r for c in mine for r in read(c, rows)]
             kind, reason = judge_run(readings)
-            figs += figures(claim, name, rows, readings)
+            # Over several experiments a figure says which one it is from.
+            figs += [(("%s: %s" % (name, label)) if len(names) > 1 else label, text)
+                     for label, text in figures(claim, name, rows, readings)]
         kinds.append(kind)
         if reason:
             reasons.append("%s: %s" % (name, reason) if len(names) > 1 else reason)

@@ -43,6 +43,14 @@ def per_request(column):
     return metric
 
 
+def starved_beyond_workers(r):
+    """The share of the clients beyond a pool's workers that got no answer in the measured window."""
+    starved, conns, workers = R.num(r, "conns_starved"), R.num(r, "connections"), R.num(r, "workers")
+    if starved is None or conns is None or not workers or conns <= workers:
+        return None
+    return starved / (conns - workers)
+
+
 def cpu_per_connection(r):
     cpu, n = R.server_cpu_s(r), R.num(r, "connects")
     return cpu * 1e6 / n if cpu is not None and n else None
@@ -72,6 +80,13 @@ METRICS = {
     "runs not ok": dict(model=runs_where(lambda r: r.get("status") != "ok"), label="runs not ok", unit="", cpu=False, loadgen=False),
     "memory per idle connection": dict(model=memory_per_idle, label="memory per idle connection", unit="kB",
                                        cpu=False, loadgen=False),
+    "clients starved": dict(row=lambda r: R.num(r, "conns_starved"), label="clients with no answer", unit="",
+                            cpu=False, loadgen=False),
+    "starved beyond the workers": dict(row=starved_beyond_workers,
+                                       label="share of the clients beyond the workers with no answer", unit="",
+                                       cpu=False, loadgen=False),
+    "fairness index": dict(row=lambda r: R.num(r, "fairness_jain"), label="Jain's index of answers per client",
+                           unit="", cpu=False, loadgen=False),
     "RSS peak": dict(row=lambda r: R.num(r, "server_rss_peak_kb"), label="RSS peak",
                      unit="kB, summed over the tree", cpu=False, loadgen=False),
     "events per request": dict(row=per_request("srv_events"), label="events per request", unit="",

@@ -51,8 +51,9 @@ def flag(rows):
     return (" " + marks) if marks else ""
 
 
-def pivot(rows, x_axis, metric, order):
-    """A servers x (x values) table of the median of metric, with flags."""
+def pivot(rows, x_axis, metric, order, text=None):
+    """A servers x (x values) table of the median of metric, with flags; text(median, rows), when
+    given, writes a cell instead of the plain median."""
     xs = plots.x_values(rows, x_axis)
     header = ["server"] + ["%s=%s" % (x_axis, R.fmt_axis(x)) for x in xs]
     body = []
@@ -66,24 +67,41 @@ def pivot(rows, x_axis, metric, order):
             elif all(r.get("status") == "failed" for r in at):
                 line.append("failed")
             else:
-                line.append((plots.human(s[0]) if s else "n/a") + flag(at))
+                cell = (text(s[0], at) if text else plots.human(s[0])) if s else "n/a"
+                line.append(cell + flag(at))
         body.append(line)
     return header, body
+
+
+def fairness(r):
+    """'0.25 (24 starved)': Jain's index of the answers per client and the clients with none; None
+    for a row whose load generator did not count them (wrk, h2load, an older loadgen)."""
+    jain, starved = R.num(r, "fairness_jain"), R.num(r, "conns_starved")
+    if jain is None:
+        return None
+    return "%.2f" % jain + (" (%d starved)" % starved if starved else "")
+
+
+def fairness_text(jain, rows):
+    """A fairness pivot cell: the median Jain index, and the most clients any repeat starved."""
+    starved = max(R.num(r, "conns_starved") or 0 for r in rows)
+    return "%.2f" % jain + (" (%d starved)" % starved if starved else "")
 
 
 def run_table(rows, order):
     """Every run with its parameters (the axes that vary), main figures and status."""
     axes = [a for a in R.AXES if a in R.varying_axes(rows) or a == "connections"]
     header = ["server"] + axes + ["repeat", "throughput_rps", "p50_us", "p99_us", "errors",
-                                  "cpu_cores", "mem_MB", "threads", "procs", "bottleneck", "status",
-                                  "status_reason"]
+                                  "fairness", "cpu_cores", "mem_MB", "threads", "procs", "bottleneck",
+                                  "status", "status_reason"]
     body, classes = [], []
     rank = {s: i for i, s in enumerate(R.servers_in_order(rows, order))}
     for r in sorted(rows, key=lambda r: (rank[r["server"]],) + R.slice_sort_key(r, axes) + (r.get("repeat") or 0,)):
         mem = R.memory_kb(r)
         body.append([r["server"]] + [R.fmt_axis(r.get(a)) for a in axes] + [
             r.get("repeat"), R.num(r, "throughput_rps"), R.latency(r, "latency_p50_us"),
-            R.latency(r, "latency_p99_us"), R.num(r, "errors_total"), R.num(r, "server_cpu_cores"),
+            R.latency(r, "latency_p99_us"), R.num(r, "errors_total"), fairness(r) or "",
+            R.num(r, "server_cpu_cores"),
             mem / 1024 if mem is not None else None, R.num(r, "server_threads_peak"),
             R.num(r, "server_processes_peak"), r.get("bottleneck") or "", r.get("status") or "",
             r.get("status_reason") or ""])
@@ -206,7 +224,9 @@ def build(run_dir, out_dir):
     summary = [("h", 2, "Summary")]
     summary.append(("p", "Median throughput (requests/s) and p99 latency (µs) over the repeats. "
                          "Marks: L load generator saturated, R server refused connections, "
-                         "E loadgen errors, F failed (in at least one repeat)."))
+                         "E loadgen errors, F failed (in at least one repeat). Fairness: Jain's index of "
+                         "the answers each client got in the measured window (1: all alike; k/n: k of n "
+                         "clients served), and the clients that got none."))
     figures = []
     for where, srows in all_slices[:MAX_SLICES]:
         head = "Slice: %s" % where if where else "Plots"
@@ -214,6 +234,10 @@ def build(run_dir, out_dir):
         summary.append(("table",) + pivot(srows, x_axis, lambda r: R.num(r, "throughput_rps"), MODEL_ORDER))
         summary.append(("h", 3, "p99 latency (µs)%s" % (", " + where if where else "")))
         summary.append(("table",) + pivot(srows, x_axis, lambda r: R.latency(r, "latency_p99_us"), MODEL_ORDER))
+        if any(R.num(r, "fairness_jain") is not None for r in srows):
+            summary.append(("h", 3, "Fairness across clients%s" % (", " + where if where else "")))
+            summary.append(("table",) + pivot(srows, x_axis, lambda r: R.num(r, "fairness_jain"), MODEL_ORDER,
+                                              text=fairness_text))
         figures.append(("h", 2, head))
         figures += slice_plots(run_dir, srows, x_axis, where, styles, out_dir, series, warmup)
     header, body, classes = run_table(rows, MODEL_ORDER)

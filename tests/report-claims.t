@@ -56,7 +56,7 @@ def check_configs(t):
          "every claim config's name: is claim-<file stem>", names)
     wanted = {n for c in claims.CLAIMS for n in criteria.run_names(c)}
     t.ok(wanted <= set(names), "every claim's experiment has a config", sorted(wanted - set(names)))
-    t.ok(len(claims.CLAIMS) == 10, "the ten course claims are all there")
+    t.ok(len(claims.CLAIMS) == 11, "the eleven claims are all there")
     bench = os.path.join(BIN, "bench")
     if not os.access(bench, os.X_OK):
         t.skip("bench --check accepts every claim config", "%s not built" % bench)
@@ -75,6 +75,28 @@ def evaluate(claim_id, rows, bin_dir):
     c = claims.claim(claim_id)
     runs = rows if isinstance(rows, dict) else {criteria.run_names(c)[0]: rows}
     return criteria.evaluate(c, runs, bin_dir)
+
+
+def check_pools(t, tmp):
+    """The keep-alive claim reads two experiments: the limits off starve the clients beyond the
+    workers, the defaults share."""
+    pools = fake_bin(tmp, ["prefork", "threadpool"])
+    def run(starved, jain):
+        return [row(m, workers=w, connections=32, conns_starved=s, fairness_jain=j, throughput_rps=1e4)
+                for m, w, s, j in (("prefork", 8, starved[0], jain[0]), ("threadpool", 16, starved[1], jain[1]))]
+    starving, sharing = run((24, 16), (0.25, 0.5)), run((0, 0), (0.99, 1.0))
+    v = evaluate("pools-keepalive", {"pools-unlimited": starving, "pools-limited": sharing}, pools)
+    t.ok(v["verdict"] == "reproduced", "limits off: 24 and 16 starved; defaults: none, Jain ~1: reproduced", v)
+    v = evaluate("pools-keepalive", {"pools-unlimited": run((24, 2), (0.25, 0.9)), "pools-limited": sharing}, pools)
+    t.ok(v["verdict"] == "not reproduced" and "threadpool" in v["reason"],
+         "threadpool starving 2 of its 16 extra clients misses 0.9: not reproduced, naming it", v)
+    v = evaluate("pools-keepalive", {"pools-unlimited": starving, "pools-limited": run((0, 1), (0.9, 0.95))}, pools)
+    t.ok(v["verdict"] == "not reproduced", "one client starved with the defaults: not reproduced", v)
+    v = evaluate("pools-keepalive", {"pools-unlimited": starving}, pools)
+    t.ok(v["verdict"] == "inconclusive", "the defaults' experiment missing: inconclusive", v)
+    labels = [label for label, _ in v["figures"]]
+    t.ok(labels and all(l.startswith("pools-unlimited: ") for l in labels),
+         "over two experiments each figure names its experiment", labels)
 
 
 def check_logic(t, tmp):
@@ -215,7 +237,7 @@ def check_pages(t, tmp):
     r = script("check_claims", "verdicts", "--bin", fake_bin(tmp, []), "--results", results, "--out", out, *CONFIGS)
     t.ok(r.returncode == 0, "check_claims.py verdicts with no runs exits 0", r.stderr)
     lines = [l for l in r.stdout.splitlines() if not l.startswith("claims:")]
-    t.ok(len(lines) == 10 and all(l.startswith("inconclusive") for l in lines),
+    t.ok(len(lines) == 11 and all(l.startswith("inconclusive") for l in lines),
          "with no runs every claim is inconclusive", r.stdout)
     for name in ("index.html", "claims.md"):
         t.ok(os.path.exists(os.path.join(out, name)), "writes %s" % name)
@@ -239,6 +261,7 @@ def main():
         t.ok(r.returncode == 0 and "usage" in r.stdout.lower(), "check_claims.py --help exits 0 with a usage")
         check_configs(t)
         check_logic(t, tmp)
+        check_pools(t, tmp)
         check_derived(t, tmp)
         check_busy_note(t)
         check_pages(t, tmp)
