@@ -1,6 +1,6 @@
 # mk/runner.mk - bin/bench (the runner, runner/*.c) and `make bench`.
 #
-#   make bench [CONFIG=configs/quick.yaml] [BENCH_FLAGS="--only epoll-et --dry-run"]
+#   make bench [CONFIG=configs/quick.yaml] [BENCH_FLAGS="--only epoll-et --dry-run"] [BENCH_OUT=results]
 
 RUNNER_SRC := $(wildcard runner/*.c)
 RUNNER_OBJ := $(RUNNER_SRC:%.c=$(OBJ)/%.o)
@@ -24,9 +24,14 @@ $(BIN)/bench: $(RUNNER_OBJ)
 
 CONFIG      ?= configs/quick.yaml
 BENCH_FLAGS ?=
-# Everything `all` builds (servers, loadgen, bench) first; bench prints where the results are.
+BENCH_OUT   ?= results
+# Everything `all` builds (servers, loadgen, bench) first; then the report of the run just made,
+# whose last line is the path of its index.html (not after --dry-run or --check, which run nothing,
+# nor after a run that failed or was interrupted: bench's exit status says so).
 bench: all
-	$(BIN)/bench --config $(CONFIG) --bin $(BIN) $(BENCH_FLAGS)
+	$(BIN)/bench --config $(CONFIG) --bin $(BIN) --out $(BENCH_OUT) $(BENCH_FLAGS)
+	@case " $(BENCH_FLAGS) " in *" --dry-run "*|*" --check "*) ;; \
+	  *) $(PYTHON) report/report.py $(BENCH_OUT)/latest ;; esac
 
 # Test helpers: a fake server (with misbehaving variants chosen by the name it runs under) and a
 # fake loadgen, so the runner's process control is tested independently of the real ones.
