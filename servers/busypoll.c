@@ -125,6 +125,6 @@ const struct srv_model srv_model = {
     .name = "busypoll",
     .summary = "Busy polling: non-blocking sockets tried in a spin, no wait call (burns a CPU).",
     .flags = SRV_F_EVENTS,
-    .keepalive = { .requests = 1000, .time = 3600 }, /* nginx keepalive_requests, keepalive_time */
+    .keepalive = SRV_KEEPALIVE_NGINX,
     .run = run,
 };

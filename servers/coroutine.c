@@ -319,6 +319,6 @@ const struct srv_model srv_model = {
     .name = "coroutine",
     .summary = "Coroutine: a stackful coroutine per connection in blocking style, scheduled over epoll.",
     .flags = SRV_F_EVENTS | SRV_F_SPAWNS,
-    .keepalive = { .requests = 1000, .time = 3600 }, /* nginx keepalive_requests, keepalive_time */
+    .keepalive = SRV_KEEPALIVE_NGINX,
     .run = run,
 };

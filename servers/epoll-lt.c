@@ -12,6 +12,6 @@ const struct srv_model srv_model = {
     .name = "epoll-lt",
     .summary = "Event loop on epoll, level-triggered: one read per readiness report.",
     .flags = SRV_F_EVENTS,
-    .keepalive = { .requests = 1000, .time = 3600 }, /* nginx keepalive_requests, keepalive_time */
+    .keepalive = SRV_KEEPALIVE_NGINX,
     .run = run,
 };

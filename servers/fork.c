@@ -134,6 +134,6 @@ const struct srv_model srv_model = {
     .name = "fork",
     .summary = "Fork: one child process per connection, reaped on SIGCHLD.",
     .flags = SRV_F_BLOCKING | SRV_F_SPAWNS,
-    .keepalive = { .requests = 100, .timeout = 5 }, /* Apache MaxKeepAliveRequests, KeepAliveTimeout */
+    .keepalive = SRV_KEEPALIVE_APACHE,
     .run = run,
 };

@@ -282,6 +282,6 @@ const struct srv_model srv_model = {
     .name = "libevent",
     .summary = "Event loop on libevent 2.1: evconnlistener, one persistent event per connection.",
     .flags = SRV_F_EVENTS,
-    .keepalive = { .requests = 1000, .time = 3600 }, /* nginx keepalive_requests, keepalive_time */
+    .keepalive = SRV_KEEPALIVE_NGINX,
     .run = run,
 };

@@ -140,6 +140,6 @@ const struct srv_model srv_model = {
     .name = "poll",
     .summary = "Event loop on poll(2): no fd limit, but every wait passes and scans all watched fds.",
     .flags = SRV_F_EVENTS,
-    .keepalive = { .requests = 1000, .time = 3600 }, /* nginx keepalive_requests, keepalive_time */
+    .keepalive = SRV_KEEPALIVE_NGINX,
     .run = run,
 };

@@ -65,6 +65,6 @@ const struct srv_model srv_model = {
     .name = "pthread",
     .summary = "Pthread: one detached thread per connection, small stacks.",
     .flags = SRV_F_BLOCKING | SRV_F_SPAWNS,
-    .keepalive = { .requests = 100, .timeout = 5 }, /* Apache MaxKeepAliveRequests, KeepAliveTimeout */
+    .keepalive = SRV_KEEPALIVE_APACHE,
     .run = run,
 };

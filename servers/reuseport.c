@@ -118,6 +118,6 @@ const struct srv_model srv_model = {
     .summary = "Reuseport: N threads, each an epoll-et loop on its own SO_REUSEPORT listener.",
     .flags = SRV_F_EVENTS | SRV_F_SPAWNS | SRV_F_WORKERS | SRV_F_OWN_LISTENER,
     .default_workers = 0,
-    .keepalive = { .requests = 1000, .time = 3600 }, /* nginx keepalive_requests, keepalive_time */
+    .keepalive = SRV_KEEPALIVE_NGINX,
     .run = run,
 };

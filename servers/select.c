@@ -116,6 +116,6 @@ const struct srv_model srv_model = {
     .name = "select",
     .summary = "Event loop on select(2): fds >= FD_SETSIZE are refused (counted as fd_setsize).",
     .flags = SRV_F_EVENTS,
-    .keepalive = { .requests = 1000, .time = 3600 }, /* nginx keepalive_requests, keepalive_time */
+    .keepalive = SRV_KEEPALIVE_NGINX,
     .run = run,
 };

@@ -665,6 +665,6 @@ const struct srv_model srv_model = {
     .name = "uring",
     .summary = "Uring: io_uring via liburing; multishot accept and recv with a provided-buffer ring.",
     .flags = SRV_F_EVENTS,
-    .keepalive = { .requests = 1000, .time = 3600 }, /* nginx keepalive_requests, keepalive_time */
+    .keepalive = SRV_KEEPALIVE_NGINX,
     .run = run,
 };

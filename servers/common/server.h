@@ -48,6 +48,12 @@ struct srv_keepalive {
     unsigned yield;    /* --keepalive-yield: while a client waits for a worker, responses close */
 };
 
+/* The keep-alive defaults of two families of real servers, for model descriptors: nginx's
+ * keepalive_requests and keepalive_time (event loops, where an idle connection holds no worker), and
+ * Apache's MaxKeepAliveRequests and KeepAliveTimeout (processes and threads). */
+#define SRV_KEEPALIVE_NGINX  { .requests = 1000, .time = 3600 }
+#define SRV_KEEPALIVE_APACHE { .requests = 100, .timeout = 5 }
+
 struct srv_opts {
     const char *host;      /* --host (default 127.0.0.1) */
     int port;              /* --port (0: any free port, reported on the ready line) */
