@@ -1,7 +1,6 @@
 # tests.mk: compiled unit tests (started by tests/*.t wrappers through $BIN).
 
-$(BIN)/test-proto: $(OBJ)/tests/unit/test_proto.o $(OBJ)/servers/common/proto.o \
-                   $(OBJ)/servers/common/static.o
+$(BIN)/test-proto: $(OBJ)/tests/unit/test_proto.o $(PROTO_OBJS)
 	$(call link)
 
 TEST_BINS += $(BIN)/test-proto
