@@ -221,37 +221,34 @@ def short_body(ctx):
     ctx.expect(closed, "connection with an incomplete body still open %.0f s later" % (IDLE + SLACK))
 
 
-@case("framing", "two pipelined requests in one write, one with a body", quick=True)
-def pipelined_with_body(ctx):
-    inner = b"GET /bytes/9 HTTP/1.1\r\nHost: a\r\n\r\n"  # a request hidden in a body: never answered
-    data = (H + b"Content-Length: %d\r\n\r\n" % len(inner) + inner +
-            b"GET /bytes/5 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+INNER = b"GET /bytes/9 HTTP/1.1\r\nHost: a\r\n\r\n"  # a request hidden in a body: never answered
+LAST = b"GET /bytes/5 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+
+
+def body_then_request(ctx, data, first):
+    """data is a request with a body hiding INNER, then LAST: exactly two answers, first and LAST's,
+    then a close."""
     s = ctx.connect()
     s.sendall(data)
     ctx.canary_start()
     r = HttpReader(s)
     got = [r.response()[::2], r.response()[::2]]
     raw, closed = read_until_eof(s)
-    ctx.expect(got == [(200, b"Hello, World!"), (200, b"abcde")], "answers %r" % got)
+    ctx.expect(got == [(200, first), (200, b"abcde")], "answers %r" % got)
     ctx.expect(r.buf + raw == b"", "more than two answers: %r" % (r.buf + raw)[:60])
     ctx.expect(closed, "not closed after Connection: close")
+
+
+@case("framing", "two pipelined requests in one write, one with a body", quick=True)
+def pipelined_with_body(ctx):
+    body_then_request(ctx, H + b"Content-Length: %d\r\n\r\n" % len(INNER) + INNER + LAST,
+                      b"Hello, World!")
 
 
 @case("framing", "chunked body hiding a request, then a pipelined one", quick=True)
 def pipelined_with_chunked_body(ctx):
-    inner = b"GET /bytes/9 HTTP/1.1\r\nHost: a\r\n\r\n"  # chunk data: never answered
-    data = (b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-            b"%x\r\n%s\r\n0\r\n\r\n" % (len(inner), inner) +
-            b"GET /bytes/5 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-    s = ctx.connect()
-    s.sendall(data)
-    ctx.canary_start()
-    r = HttpReader(s)
-    got = [r.response()[::2], r.response()[::2]]
-    raw, closed = read_until_eof(s)
-    ctx.expect(got == [(200, inner), (200, b"abcde")], "answers %r" % got)
-    ctx.expect(r.buf + raw == b"", "more than two answers: %r" % (r.buf + raw)[:60])
-    ctx.expect(closed, "not closed after Connection: close")
+    body_then_request(ctx, b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      b"%x\r\n%s\r\n0\r\n\r\n" % (len(INNER), INNER) + LAST, INNER)
 
 
 @case("malformed", "urgent (MSG_OOB) byte between two requests", quick=True)
