@@ -22,7 +22,7 @@
  *   - HTTP: the output is a sequence of well-formed responses (status line, the known headers,
  *     Content-Length exactly once, a body of that length unless it answers HEAD), one per request
  *     counted, an error status or Connection: close only as the last one and then CLOSE;
- *   - both feedings give the same output (Date values blanked) and the same verdict;
+ *   - both feedings give the same output (but for Date values) and the same verdict;
  *   - no byte of a file outside the docroot ever appears in the output;
  *   - POST /echo (mode 3): the harness encodes the stream itself -- Content-Length, or chunked with
  *     chunk sizes, hex case, leading zeros, extensions and trailers drawn from the seed -- with a
@@ -245,11 +245,21 @@ static void feed(const struct proto_cfg *cfg, const uint8_t *s, size_t n, size_t
 
 /* ---- the output must be well-formed responses --------------------------------------------------- */
 
-static void blank_dates(char *s, size_t n)
+/* a[0..n) and b[0..n) are the same but for Date values (the two feedings may straddle a second).
+ * Nothing is blanked in place: an echoed body may hold "\r\nDate: " too, and blanking it could run
+ * into the next response's head. */
+static int same_but_dates(const char *a, const char *b, size_t n)
 {
-    for (size_t i = 0; i + 6 + 29 <= n; i++)
-        if (memcmp(s + i, "\r\nDate: ", 8) == 0 && i + 8 + 29 <= n)
-            memset(s + i + 8, 'X', 29);
+    for (size_t i = 0; i < n; i++) {
+        if (a[i] == b[i])
+            continue;
+        int in_date = 0; /* the bytes before i are the same in both: look in a */
+        for (size_t j = i >= 8 + 28 ? i - 8 - 28 : 0; j + 8 <= i && !in_date; j++)
+            in_date = memcmp(a + j, "\r\nDate: ", 8) == 0;
+        if (!in_date)
+            return 0;
+    }
+    return 1;
 }
 
 static int known_status(int st)
@@ -512,12 +522,11 @@ static void echo_oracle(const uint8_t *s, size_t n, unsigned mode, uint32_t seed
 
     feed(&cfg_http, (const uint8_t *)req, len, 65536, 0, seed, &ref);
     feed(&cfg_http, (const uint8_t *)req, len, outcap, split_bits, seed, &alt);
-    blank_dates(ref.out, ref.outlen);
-    blank_dates(alt.out, alt.outlen);
+    check_echo(&ref, s, n, expect, too_big);
+    check_echo(&alt, s, n, expect, too_big);
     check_responses(ref.out, ref.outlen, &ref, 0);
     check_responses(alt.out, alt.outlen, &alt, 0);
-    check_echo(&ref, s, n, expect, too_big);
-    CHECK(ref.outlen == alt.outlen && memcmp(ref.out, alt.out, ref.outlen) == 0 &&
+    CHECK(ref.outlen == alt.outlen && same_but_dates(ref.out, alt.out, ref.outlen) &&
               ref.requests == alt.requests && ref.closed == alt.closed,
           "echo answered differently when split (mode %#x)", mode);
 }
@@ -555,23 +564,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     int maybe_head = memmem(s, n, "HEAD", 4) != NULL;
-    blank_dates(ref.out, ref.outlen);
-    blank_dates(alt.out, alt.outlen);
     struct walk wr = check_responses(ref.out, ref.outlen, &ref, maybe_head);
     struct walk wa = check_responses(alt.out, alt.outlen, &alt, maybe_head);
     if (ref.capped || alt.capped) {
         size_t common = ref.outlen < alt.outlen ? ref.outlen : alt.outlen;
-        CHECK(memcmp(ref.out, alt.out, common) == 0, "output differs when split (mode %#x)", mode);
+        CHECK(same_but_dates(ref.out, alt.out, common), "output differs when split (mode %#x)", mode);
     } else if (wr.last_status >= 400 && wa.last_status >= 400) {
         /* A request still arriving can be refused for its size (414, 431) before a complete one
          * would have been refused for its content: which error ends it may depend on the split;
          * everything before it may not. */
-        CHECK(wr.last_start == wa.last_start && memcmp(ref.out, alt.out, wr.last_start) == 0 &&
+        CHECK(wr.last_start == wa.last_start && same_but_dates(ref.out, alt.out, wr.last_start) &&
                   ref.requests == alt.requests && ref.closed && alt.closed,
               "split feeding differs before the final error (%d/%d)", wr.last_status,
               wa.last_status);
     } else {
-        CHECK(ref.outlen == alt.outlen && memcmp(ref.out, alt.out, ref.outlen) == 0 &&
+        CHECK(ref.outlen == alt.outlen && same_but_dates(ref.out, alt.out, ref.outlen) &&
                   ref.closed == alt.closed && ref.requests == alt.requests,
               "split feeding differs: %zu/%zu bytes, closed %d/%d, requests %u/%u (mode %#x)",
               ref.outlen, alt.outlen, ref.closed, alt.closed, ref.requests, alt.requests, mode);
