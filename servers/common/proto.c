@@ -262,18 +262,19 @@ static void parse_te(struct req *r, const char *v, size_t n)
         while (i < n && (v[i] == ' ' || v[i] == '\t'))
             i++;
         int params = i < n && v[i] == ';';
+        int junk = i < n && v[i] != ',' && !params; /* after the name, before the comma */
         while (i < n && v[i] != ',')
             i++;
         if (s == e) {
-            r->te_bad |= e < i; /* an element that starts with neither a token nor a comma */
+            r->te_bad |= params || junk; /* an element that is not empty and has no name */
         } else if (eq_nocase(v + s, e - s, "chunked")) {
             r->te_chunked++;
             r->te_last_chunked = 1;
-            r->te_bad |= params || e < i; /* chunked has no parameters; nothing else may follow */
+            r->te_bad |= params || junk; /* chunked has no parameters */
         } else {
             r->te_other = 1;
             r->te_last_chunked = 0;
-            r->te_bad |= !params && e < i;
+            r->te_bad |= junk;
         }
         i++; /* the comma */
     }

@@ -520,6 +520,11 @@ static const struct answer_case answers[] = {
       "\r\n\r\n0\r\n\r\n", 400, 1, 1, NULL },
     { "TE gzip;q=1, chunked: 501", GH "Transfer-Encoding: gzip;q=1, chunked\r\n\r\n", 501, 1, 1,
       NULL },
+    { "TE gzip , chunked (OWS before the commas): 501", GH "Transfer-Encoding: gzip , chunked ,"
+      "\r\n\r\n", 501, 1, 1, NULL },
+    { "TE chunked with OWS before a comma", GH "Transfer-Encoding: chunked ,\r\n\r\n0\r\n\r\n" NEXT,
+      200, 0, 2, "\r\n\r\nabc" },
+    { "TE ;x: 400", GH "Transfer-Encoding: ;x, chunked\r\n\r\n0\r\n\r\n", 400, 1, 1, NULL },
     { "TE chunked and Content-Length 0: 400", GH "Transfer-Encoding: chunked\r\n"
       "Content-Length: 0\r\n\r\n", 400, 1, 1, NULL },
 };
