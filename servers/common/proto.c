@@ -3,7 +3,10 @@
  * The HTTP side parses a whole header block at once, copy-free, once its end ("\r\n\r\n") is in the
  * caller's buffer; until then it only remembers how far it has searched, so a request that arrives one
  * byte at a time costs O(n), not O(n^2). Limits are checked while the block is still incomplete, so a
- * peer can never make the caller buffer more than PROTO_IN_MIN bytes. Static files live in static.c. */
+ * peer can never make the caller buffer more than PROTO_IN_MIN bytes. Each request's answer is
+ * planned when its head is parsed and written at once -- or, after a chunked body, once the body is
+ * read, so that a malformed one still gets its 400. Static files live in static.c, the chunked decoder
+ * in chunked.c, the Host check in authority.c. */
 #include "proto.h"
 #include "proto_int.h"
 
