@@ -77,6 +77,10 @@ deps:
 	  apt-get update -q && apt-get install -y -q --no-install-recommends $$missing || exit 1; \
 	fi
 
+# The protocol engine alone: the unit tests and the fuzz harness link it without the servers' rest.
+PROTO_SRCS := $(addprefix servers/common/,proto.c static.c chunked.c authority.c)
+PROTO_OBJS := $(PROTO_SRCS:%.c=$(OBJ)/%.o)
+
 -include mk/*.mk
 
 test: all $(TEST_BINS)

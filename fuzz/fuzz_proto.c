@@ -2,10 +2,11 @@
  *
  * An input is a small header and a byte stream a client might send:
  *
- *     byte 0      mode: bit 0 echo (else HTTP), bit 1 with a docroot, bits 2-3 output buffer size
- *                 (PROTO_OUT_MIN, 1500, 4096, 65536), bits 4-7 how the stream is split (0: as
- *                 large pieces as the input buffer takes; else pieces of 1..2^k bytes at random)
- *     bytes 1-2   seed of the split sizes
+ *     byte 0      mode: bits 0-1 what the stream is (0 HTTP, 1 echo, 2 HTTP with a docroot, 3 the
+ *                 body of a POST /echo, see below), bits 2-3 output buffer size (PROTO_OUT_MIN,
+ *                 1500, 4096, 65536), bits 4-7 how the stream is split (0: as large pieces as the
+ *                 input buffer takes; else pieces of 1..2^k bytes at random)
+ *     bytes 1-2   seed of the split sizes (and of the POST /echo encoding)
  *     bytes 3..   the stream
  *
  * The stream is fed the way a server feeds it: into an input buffer of exactly PROTO_IN_MIN bytes,
@@ -19,10 +20,15 @@
  *   - after CLOSE nothing more is consumed or produced;
  *   - echo: the output is the input, byte for byte, and the engine never closes;
  *   - HTTP: the output is a sequence of well-formed responses (status line, the known headers,
- *     Content-Length exactly once, a body of that length unless it answers HEAD), one per request
- *     counted, an error status or Connection: close only as the last one and then CLOSE;
- *   - both feedings give the same output (Date values blanked) and the same verdict;
- *   - no byte of a file outside the docroot ever appears in the output.
+ *     Content-Length exactly once, a body of that length unless it answers HEAD -- or, for the last,
+ *     an echo still waiting for the rest of its request body), one per request counted, an error
+ *     status or Connection: close only as the last one and then CLOSE;
+ *   - both feedings give the same output (but for Date values) and the same verdict;
+ *   - no byte of a file outside the docroot ever appears in the output;
+ *   - POST /echo (mode 3): the harness encodes the stream itself -- Content-Length, or chunked with
+ *     chunk sizes, hex case, leading zeros, extensions and trailers drawn from the seed -- with a
+ *     GET / behind it, and the engine must answer the stream back exactly, then the GET (or 413 for
+ *     a chunked body past PROTO_ECHO_HELD_MAX as sent), the same in both feedings.
  *
  * Any violation prints what happened and aborts, which libFuzzer reports as a crash. The same file,
  * linked with fuzz/replay.c instead of libFuzzer, replays the seed corpus in `make test`. */
@@ -240,11 +246,21 @@ static void feed(const struct proto_cfg *cfg, const uint8_t *s, size_t n, size_t
 
 /* ---- the output must be well-formed responses --------------------------------------------------- */
 
-static void blank_dates(char *s, size_t n)
+/* a[0..n) and b[0..n) are the same but for Date values (the two feedings may straddle a second).
+ * Nothing is blanked in place: an echoed body may hold "\r\nDate: " too, and blanking it could run
+ * into the next response's head. */
+static int same_but_dates(const char *a, const char *b, size_t n)
 {
-    for (size_t i = 0; i + 6 + 29 <= n; i++)
-        if (memcmp(s + i, "\r\nDate: ", 8) == 0 && i + 8 + 29 <= n)
-            memset(s + i + 8, 'X', 29);
+    for (size_t i = 0; i < n; i++) {
+        if (a[i] == b[i])
+            continue;
+        int in_date = 0; /* the bytes before i are the same in both: look in a */
+        for (size_t j = i >= 8 + 28 ? i - 8 - 28 : 0; j + 8 <= i && !in_date; j++)
+            in_date = memcmp(a + j, "\r\nDate: ", 8) == 0;
+        if (!in_date)
+            return 0;
+    }
+    return 1;
 }
 
 static int known_status(int st)
@@ -262,78 +278,136 @@ struct walk {
     int last_status;
 };
 
-/* Walk the responses in out[0..n). maybe_head: the input mentions HEAD, so a response may come
- * without its body. */
-static struct walk check_responses(const char *out, size_t n, const struct feed *f, int maybe_head)
+/* The walk's state and its first failure. A response to HEAD has no body; the walker cannot tell
+ * which responses answer HEAD, so where both readings fit (no body, or Content-Length bytes of it:
+ * an echo's body may itself look like a response) it tries one and, if the rest does not walk,
+ * the other, within a budget of response heads parsed per output. */
+struct walker {
+    const char *out;
+    size_t n;
+    const struct feed *f;
+    int maybe_head;
+    int maybe_echo; /* the input mentions /echo: the last answer may wait for more of its body */
+    unsigned budget;
+    char why[200];
+};
+
+#define FAIL(wk, ...)                                                                              \
+    do {                                                                                           \
+        snprintf((wk)->why, sizeof (wk)->why, __VA_ARGS__);                                        \
+        return -1;                                                                                 \
+    } while (0)
+
+static int response_at(const struct walker *wk, size_t pos)
 {
-    size_t pos = 0;
-    struct walk w = { 0, 0, 0 };
-    int last_closes = 0;
+    return pos == wk->n || (wk->n - pos >= 9 && memcmp(wk->out + pos, "HTTP/1.1 ", 9) == 0);
+}
+
+/* Walk the responses from out[pos..), the previous one closing or not. Returns 0 when they are well
+ * formed, their number (when the output is complete) the requests counted and the last one closes
+ * exactly when the engine closed; 1 when the budget ran out (unchecked); -1 with wk->why set. */
+static int walk_from(struct walker *wk, size_t pos, int last_closes, struct walk *w)
+{
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    const char *out = wk->out;
+    size_t n = wk->n;
+    int cut = 0; /* the last response is cut short */
 
     while (pos < n) {
         const char *p = out + pos;
         size_t left = n - pos;
-        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
         if (left >= sizeof cont - 1 && memcmp(p, cont, sizeof cont - 1) == 0) {
             pos += sizeof cont - 1;
             continue;
         }
-        CHECK(!last_closes, "a response after one that closes, at output byte %zu", pos);
+        if (wk->budget == 0)
+            return 1;
+        wk->budget--;
+        if (last_closes)
+            FAIL(wk, "a response after one that closes, at output byte %zu", pos);
         const char *end = memmem(p, left, "\r\n\r\n", 4);
-        if (!end && f->capped)
+        if (!end && wk->f->capped)
             break; /* cut by the cap */
-        CHECK(end != NULL, "response head without its end at output byte %zu", pos);
-        CHECK(left >= 13 && memcmp(p, "HTTP/1.1 ", 9) == 0 && p[12] == ' ',
-              "bad status line at output byte %zu: %.20s", pos, p);
+        if (end == NULL)
+            FAIL(wk, "response head without its end at output byte %zu", pos);
+        if (left < 13 || memcmp(p, "HTTP/1.1 ", 9) != 0 || p[12] != ' ')
+            FAIL(wk, "bad status line at output byte %zu: %.20s", pos, p);
         int status = atoi(p + 9);
-        CHECK(known_status(status), "unexpected status %d", status);
+        if (!known_status(status))
+            FAIL(wk, "unexpected status %d", status);
         const char *line = memchr(p, '\n', (size_t)(end - p)) + 1;
         long clen = -1;
         int conn_close = 0, dates = 0;
         while (line < end + 2) {
             const char *eol = memchr(line, '\r', (size_t)(end + 2 - line));
             const char *colon = memchr(line, ':', (size_t)(eol - line));
-            CHECK(colon && colon[1] == ' ', "bad header line %.30s", line);
+            if (!colon || colon[1] != ' ')
+                FAIL(wk, "bad header line %.30s", line);
             size_t kn = (size_t)(colon - line);
 #define IS(name) (kn == sizeof(name) - 1 && memcmp(line, name, kn) == 0)
             if (IS("Content-Length")) {
-                CHECK(clen < 0, "two Content-Length headers");
+                if (clen >= 0)
+                    FAIL(wk, "two Content-Length headers");
                 clen = atol(colon + 2);
             } else if (IS("Connection")) {
                 conn_close = memcmp(colon + 2, "close", 5) == 0;
             } else if (IS("Date")) {
                 dates++;
-                CHECK(eol - colon - 2 == 29, "Date value of %d bytes", (int)(eol - colon - 2));
-            } else {
-                CHECK(IS("Server") || IS("Content-Type") || IS("Allow"), "unknown header %.*s",
-                      (int)kn, line);
+                if (eol - colon - 2 != 29)
+                    FAIL(wk, "Date value of %d bytes", (int)(eol - colon - 2));
+            } else if (!(IS("Server") || IS("Content-Type") || IS("Allow"))) {
+                FAIL(wk, "unknown header %.*s", (int)kn, line);
             }
 #undef IS
             line = eol + 2;
         }
-        CHECK(clen >= 0 && dates == 1, "Content-Length %ld, %d Date headers", clen, dates);
-        CHECK(status < 400 || conn_close, "error %d without Connection: close", status);
-        w.last_start = pos;
-        w.last_status = status;
+        if (clen < 0 || dates != 1)
+            FAIL(wk, "Content-Length %ld, %d Date headers", clen, dates);
+        if (status >= 400 && !conn_close)
+            FAIL(wk, "error %d without Connection: close", status);
+        w->last_start = pos;
+        w->last_status = status;
         pos = (size_t)(end + 4 - out);
-        w.count++;
+        w->count++;
         last_closes = conn_close;
-        /* the body: absent for HEAD (the next response starts at once, or nothing follows) */
-        int bodiless = maybe_head && clen > 0 &&
-                       (pos == n || (n - pos >= 9 && memcmp(out + pos, "HTTP/1.1 ", 9) == 0));
-        if (!bodiless) {
-            if ((size_t)clen > n - pos) {
-                CHECK(f->capped, "body of %ld bytes, %zu produced (response %u)", clen, n - pos,
-                      w.count);
-                pos = n;
-                break;
-            }
-            pos += (size_t)clen;
+        if ((size_t)clen > n - pos) {
+            if (wk->maybe_head && response_at(wk, pos))
+                continue; /* only the bodiless reading fits */
+            if (!wk->f->capped && !(wk->maybe_echo && !wk->f->closed))
+                FAIL(wk, "body of %ld bytes, %zu produced (response %u)", clen, n - pos, w->count);
+            cut = 1; /* its Connection: close comes true once the body is complete */
+            pos = n;
+            break;
         }
+        if (wk->maybe_head && clen > 0 && response_at(wk, pos)) {
+            if (!response_at(wk, pos + (size_t)clen))
+                continue; /* only the bodiless reading fits */
+            struct walk saved = *w;
+            int r = walk_from(wk, pos, last_closes, w); /* bodiless first, then with its body */
+            if (r >= 0)
+                return r;
+            *w = saved;
+        }
+        pos += (size_t)clen;
     }
-    if (!f->capped)
-        CHECK(last_closes == f->closed, "the last response %s but the engine %s",
-              last_closes ? "closes" : "keeps alive", f->closed ? "closed" : "did not close");
+    if (!wk->f->capped) {
+        if (last_closes != wk->f->closed && !cut)
+            FAIL(wk, "the last response %s but the engine %s", last_closes ? "closes" : "keeps alive",
+                 wk->f->closed ? "closed" : "did not close");
+        if (w->count != wk->f->requests)
+            FAIL(wk, "%u responses for %u requests counted", w->count, wk->f->requests);
+    }
+    return 0;
+}
+
+/* Walk the responses in out[0..n). maybe_head: the input mentions HEAD, so a response may come
+ * without its body. */
+static struct walk check_responses(const char *out, size_t n, const struct feed *f, int maybe_head,
+                                   int maybe_echo)
+{
+    struct walker wk = { out, n, f, maybe_head, maybe_echo, 4096, "" };
+    struct walk w = { 0, 0, 0 };
+    CHECK(walk_from(&wk, 0, 0, &w) >= 0, "%s", wk.why);
     return w;
 }
 
@@ -353,6 +427,115 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* ---- POST /echo against an encoder of our own ----------------------------------------------------- */
+
+#define ORACLE_BODY_MAX 20000u /* echo bodies the oracle builds: on both sides of the held limit */
+
+/* Valid chunk extensions, BWS included (RFC 9112 7.1.1). */
+static const char *const exts[] = {
+    "", ";a", ";a=b", " ;a = b", ";a=\"q\\\"s;t\"", ";x;y=\"\"", "\t; n=v\t;m",
+};
+
+static size_t put_str(char *d, const char *s)
+{
+    size_t k = strlen(s);
+    memcpy(d, s, k);
+    return k;
+}
+
+/* Build POST /echo with body b[0..n), Content-Length or chunked (chunk sizes, hex case, leading
+ * zeros, extensions and trailers drawn from rng), then a pipelined GET /. Returns the length; sets
+ * *wire to the size of the body as sent. */
+static size_t build_echo(char *req, const uint8_t *b, size_t n, uint32_t *rng, int chunked,
+                         int expect, size_t *wire)
+{
+    size_t k = put_str(req, "POST /echo HTTP/1.1\r\nHost: a\r\n");
+    if (expect)
+        k += put_str(req + k, "Expect: 100-continue\r\n");
+    if (!chunked) {
+        k += (size_t)sprintf(req + k, "Content-Length: %zu\r\n\r\n", n);
+        memcpy(req + k, b, n);
+        k += n;
+        *wire = n;
+    } else {
+        k += put_str(req + k, "Transfer-Encoding: chunked\r\n\r\n");
+        size_t start = k;
+        for (size_t off = 0;; ) {
+            uint32_t r = rng_next(rng);
+            size_t piece = n - off, most = 1 + (r >> 8) % (1u << (1 + (r >> 4) % 14));
+            if ((r & 1) && piece > most)
+                piece = most; /* else the rest in one chunk */
+            for (unsigned z = (r >> 1) & 3; z > 0 && (r & 8); z--)
+                req[k++] = '0';
+            k += (size_t)sprintf(req + k, (r & 64) ? "%zX" : "%zx", piece);
+            k += put_str(req + k, exts[(r >> 24) % (sizeof exts / sizeof exts[0])]);
+            k += put_str(req + k, "\r\n");
+            if (piece == 0)
+                break;
+            memcpy(req + k, b + off, piece);
+            k += piece;
+            k += put_str(req + k, "\r\n");
+            off += piece;
+        }
+        if (rng_next(rng) & 1)
+            k += put_str(req + k, "X-Trailer: v\r\nContent-Length: 1\r\n");
+        k += put_str(req + k, "\r\n");
+        *wire = k - start;
+    }
+    return k + put_str(req + k, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+}
+
+/* The echo must come back exactly, Content-Length framed, and the next request be answered -- or,
+ * for a chunked body past PROTO_ECHO_HELD_MAX as sent, a 413 and a close. */
+static void check_echo(const struct feed *f, const uint8_t *b, size_t n, int expect, int too_big)
+{
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    const char *p = f->out;
+    size_t left = f->outlen;
+    if (expect && left >= sizeof cont - 1 && memcmp(p, cont, sizeof cont - 1) == 0) {
+        p += sizeof cont - 1;
+        left -= sizeof cont - 1;
+    }
+    if (too_big) {
+        CHECK(left > 12 && memcmp(p, "HTTP/1.1 413", 12) == 0 && f->closed && f->requests == 1,
+              "chunked echo past the held limit: not a 413 and a close");
+        return;
+    }
+    const char *end = memmem(p, left, "\r\n\r\n", 4);
+    char want[48];
+    snprintf(want, sizeof want, "\r\nContent-Length: %zu\r\n", n);
+    CHECK(end && left > 12 && memcmp(p, "HTTP/1.1 200", 12) == 0 &&
+              memmem(p, (size_t)(end + 2 - p), want, strlen(want)),
+          "echo of %zu bytes: not a 200 with its Content-Length", n);
+    size_t body = (size_t)(end + 4 - p);
+    CHECK(left - body >= n && memcmp(p + body, b, n) == 0, "echo of %zu bytes differs", n);
+    static const char hello[] = "Hello, World!";
+    CHECK(left - body - n > 12 && memcmp(p + body + n, "HTTP/1.1 200", 12) == 0 &&
+              memcmp(f->out + f->outlen - 13, hello, 13) == 0 && !f->closed && f->requests == 2,
+          "the request after an echo was not answered");
+}
+
+static void echo_oracle(const uint8_t *s, size_t n, unsigned mode, uint32_t seed, size_t outcap,
+                        unsigned split_bits)
+{
+    static char req[ORACLE_BODY_MAX * 40 + 4096];
+    uint32_t rng = seed * 2246822519u + 7;
+    n = n < ORACLE_BODY_MAX ? n : ORACLE_BODY_MAX;
+    int chunked = !(seed & 1), expect = (seed & 2) != 0;
+    size_t wire, len = build_echo(req, s, n, &rng, chunked, expect, &wire);
+    int too_big = chunked && wire > PROTO_ECHO_HELD_MAX;
+
+    feed(&cfg_http, (const uint8_t *)req, len, 65536, 0, seed, &ref);
+    feed(&cfg_http, (const uint8_t *)req, len, outcap, split_bits, seed, &alt);
+    check_echo(&ref, s, n, expect, too_big);
+    check_echo(&alt, s, n, expect, too_big);
+    check_responses(ref.out, ref.outlen, &ref, 0, 0);
+    check_responses(alt.out, alt.outlen, &alt, 0, 0);
+    CHECK(ref.outlen == alt.outlen && same_but_dates(ref.out, alt.out, ref.outlen) &&
+              ref.requests == alt.requests && ref.closed == alt.closed,
+          "echo answered differently when split (mode %#x)", mode);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const size_t outcaps[] = { PROTO_OUT_MIN, 1500, 4096, 65536 };
@@ -368,6 +551,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t outcap = outcaps[(mode >> 2) & 3];
     unsigned split_bits = (mode >> 4) & 15;
 
+    if ((mode & 3) == 3) {
+        echo_oracle(s, n, mode, seed, outcap, split_bits);
+        return 0;
+    }
+
     feed(cfg, s, n, 65536, 0, seed, &ref);
     feed(cfg, s, n, outcap, split_bits, seed, &alt);
 
@@ -380,27 +568,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
 
-    int maybe_head = memmem(s, n, "HEAD", 4) != NULL;
-    blank_dates(ref.out, ref.outlen);
-    blank_dates(alt.out, alt.outlen);
-    struct walk wr = check_responses(ref.out, ref.outlen, &ref, maybe_head);
-    struct walk wa = check_responses(alt.out, alt.outlen, &alt, maybe_head);
-    if (!ref.capped)
-        CHECK(wr.count == ref.requests, "%u responses for %u requests counted", wr.count,
-              ref.requests);
+    int maybe_head = memmem(s, n, "HEAD", 4) != NULL, maybe_echo = memmem(s, n, "/echo", 5) != NULL;
+    struct walk wr = check_responses(ref.out, ref.outlen, &ref, maybe_head, maybe_echo);
+    struct walk wa = check_responses(alt.out, alt.outlen, &alt, maybe_head, maybe_echo);
     if (ref.capped || alt.capped) {
         size_t common = ref.outlen < alt.outlen ? ref.outlen : alt.outlen;
-        CHECK(memcmp(ref.out, alt.out, common) == 0, "output differs when split (mode %#x)", mode);
+        CHECK(same_but_dates(ref.out, alt.out, common), "output differs when split (mode %#x)", mode);
     } else if (wr.last_status >= 400 && wa.last_status >= 400) {
         /* A request still arriving can be refused for its size (414, 431) before a complete one
          * would have been refused for its content: which error ends it may depend on the split;
          * everything before it may not. */
-        CHECK(wr.last_start == wa.last_start && memcmp(ref.out, alt.out, wr.last_start) == 0 &&
+        CHECK(wr.last_start == wa.last_start && same_but_dates(ref.out, alt.out, wr.last_start) &&
                   ref.requests == alt.requests && ref.closed && alt.closed,
               "split feeding differs before the final error (%d/%d)", wr.last_status,
               wa.last_status);
     } else {
-        CHECK(ref.outlen == alt.outlen && memcmp(ref.out, alt.out, ref.outlen) == 0 &&
+        CHECK(ref.outlen == alt.outlen && same_but_dates(ref.out, alt.out, ref.outlen) &&
                   ref.closed == alt.closed && ref.requests == alt.requests,
               "split feeding differs: %zu/%zu bytes, closed %d/%d, requests %u/%u (mode %#x)",
               ref.outlen, alt.outlen, ref.closed, alt.closed, ref.requests, alt.requests, mode);

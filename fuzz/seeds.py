@@ -62,6 +62,34 @@ STREAMS = {
     "fifo-dir": b"GET /fifo HTTP/1.1\r\nHost: a\r\n\r\nGET /sub HTTP/1.1\r\nHost: a\r\n\r\n",
     "dir-slash": b"GET /sub/ HTTP/1.1\r\nHost: a\r\n\r\n",
     "echo-bytes": bytes(range(256)) * 4,
+    "host-userinfo": b"GET / HTTP/1.1\r\nHost: u@a\r\n\r\n",
+    "host-forms": b"GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\nGET / HTTP/1.1\r\nHost: a:\r\n\r\n"
+                  b"GET / HTTP/1.1\r\nHost: a,b\r\n\r\n",
+    "host-empty": b"GET / HTTP/1.1\r\nHost:\r\n\r\n",
+    "absolute": b"GET http://b:80/bytes/3?q HTTP/1.1\r\nHost: a\r\n\r\nGET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    "options": b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\nOPTIONS /echo HTTP/1.1\r\nHost: a\r\n\r\n"
+               b"OPTIONS / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhiDELETE / HTTP/1.1\r\nHost: a\r\n\r\n",
+    "post-echo": b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"
+                 b"POST /echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 9\r\n\r\nHTTP/1.1 "
+                 b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\nPOST / HTTP/1.1\r\nHost: a\r\n\r\n",
+    "chunked": H + b"Transfer-Encoding: chunked\r\n\r\n5;a=\"b\\\"c\"\r\nhello\r\n0 ;x\r\nX-T: v\r\n\r\n" + H + b"\r\n",
+    "chunked-echo": b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    b"3\r\nabc\r\n00A\r\n0123456789\r\n0\r\n\r\n" + H + b"\r\n",
+    "chunked-bad-size": H + b"Transfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n",
+    "chunked-long": H + b"Transfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n",
+    "chunked-no-last": H + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n" + H + b"\r\n",
+    "te-gzip-chunked": H + b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+    "te-chunked-gzip": H + b"Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n",
+    "te-http10": b"GET / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    "method-long": b"A" * 9000 + b" / HTTP/1.1\r\nHost: a\r\n\r\n",
+}
+
+# POST /echo bodies for the harness's own encoder (mode 3): the seed bytes pick chunked or
+# Content-Length (bit 0 of the low byte) and Expect: 100-continue (bit 1)
+ORACLE = {
+    "oracle-small": b"hello world",
+    "oracle-http": b"HTTP/1.1 200 OK\r\n\r\nHEAD / HTTP/1.1\r\n\r\n",
+    "oracle-16k": bytes(range(256)) * 64,
 }
 
 # (name suffix, mode byte): protocol, docroot, output buffer, split
@@ -80,6 +108,12 @@ def main():
             mode |= 1 if echo else 0
             with open(os.path.join(out, "%s-%s" % (name, mname)), "wb") as f:
                 f.write(bytes([mode, i * 37 & 0xFF, (n * 11) & 0xFF]) + stream)
+            n += 1
+    for name, body in ORACLE.items():
+        for mname, mode, seed in (("chunked", 0x33, 0x1234), ("cl-expect", 0x13 | 0x04, 0x0043),
+                                  ("chunked-expect", 0x23, 0x8a02)):
+            with open(os.path.join(out, "%s-%s" % (name, mname)), "wb") as f:
+                f.write(bytes([mode, seed >> 8, seed & 0xFF]) + body)
             n += 1
     print("%d seeds in %s" % (n, out), file=sys.stderr)
 

@@ -12,15 +12,14 @@ FUZZ_BIN     := bin/fuzz-proto
 # Coverage and sanitizers for the engine; libFuzzer's main() only for the harness binary.
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(filter-out -Wformat=2,$(WARN)) \
                 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -MMD -MP
-FUZZ_SRCS    := fuzz/fuzz_proto.c servers/common/proto.c servers/common/static.c
+FUZZ_SRCS    := fuzz/fuzz_proto.c $(PROTO_SRCS)
 ROBUST_TABLE := results/robustness-$(VARIANT).md
 
 .PHONY: test-robustness fuzz robustness-readme
 
 # The harness linked with the replay driver instead of libFuzzer: built like any test, so SAN=...
 # applies; tests/fuzz.t runs it over fuzz/corpus.
-$(BIN)/fuzz-replay: $(OBJ)/fuzz/replay.o $(OBJ)/fuzz/fuzz_proto.o $(OBJ)/servers/common/proto.o \
-                    $(OBJ)/servers/common/static.o
+$(BIN)/fuzz-replay: $(OBJ)/fuzz/replay.o $(OBJ)/fuzz/fuzz_proto.o $(PROTO_OBJS)
 	$(call link)
 
 TEST_BINS += $(BIN)/fuzz-replay

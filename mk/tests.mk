@@ -1,13 +1,11 @@
 # tests.mk: compiled unit tests (started by tests/*.t wrappers through $BIN).
 
-$(BIN)/test-proto: $(OBJ)/tests/unit/test_proto.o $(OBJ)/servers/common/proto.o \
-                   $(OBJ)/servers/common/static.o
+$(BIN)/test-proto: $(OBJ)/tests/unit/test_proto.o $(PROTO_OBJS)
 	$(call link)
 
 TEST_BINS += $(BIN)/test-proto
 
-$(BIN)/test-keepalive: $(OBJ)/tests/unit/test_keepalive.o $(OBJ)/servers/common/proto.o \
-                       $(OBJ)/servers/common/static.o
+$(BIN)/test-keepalive: $(OBJ)/tests/unit/test_keepalive.o $(PROTO_OBJS)
 	$(call link)
 
 TEST_BINS += $(BIN)/test-keepalive

@@ -2,8 +2,9 @@
 """conformance.t: the same behaviour checks against every bin/server-* (a new model joins by being
 built). Echo: 1 B, 64 KiB and 8 MiB intact, half-close, concurrency (the iterative server is checked
 to serve one client at a time instead), 100 concurrent clients. HTTP: keep-alive, pipelining, HEAD,
-404, 400, a static file, traversal attempts that must not leak. Life cycle: --help, bad flags, a
-taken port, SIGTERM exits 0 within 1 s leaving no process, and --stats counts match what was sent.
+404, 400, a static file, traversal attempts that must not leak, POST /echo (Content-Length, chunked,
+100-continue), chunked bodies, OPTIONS, 405 with Allow, and invalid Host, chunk and coding errors.
+Life cycle: --help, bad flags, a taken port, SIGTERM exits 0 within 1 s leaving no process, and --stats counts match what was sent.
 $SERVERS=a,b narrows the models; $BIN selects the build (sanitizer builds live in bin/san-*)."""
 
 import os
@@ -179,6 +180,81 @@ def make_docroot():
     return root, secret
 
 
+def chunk(data, size):
+    """data in the chunked transfer coding, chunks of `size` bytes, an extension on each."""
+    out = b"".join(b"%x;n=v\r\n%s\r\n" % (len(data[i:i + size]), data[i:i + size])
+                   for i in range(0, len(data), size))
+    return out + b"0\r\nX-Trailer: t\r\n\r\n"
+
+
+def refused(srv, data):
+    """(status, closed) of the one answer data gets on a new connection."""
+    with srv.connect() as s:
+        s.sendall(data)
+        r = HttpReader(s)
+        status = r.response()[0]
+        return status, r.at_eof()
+
+
+def http11_suite(t, srv, model):
+    """POST /echo (Content-Length, chunked, 100-continue), chunked bodies read and discarded,
+    OPTIONS, 405 with Allow, and the Host, chunked and method errors. Returns the requests sent."""
+    requests = 0
+    big, small = pattern(100000, seed=3), pattern(10000, seed=4)
+    with srv.connect() as s:
+        r = HttpReader(s)
+        s.sendall(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % len(big) + big)
+        got = [r.response()]
+        s.sendall(b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  + chunk(small, 999) + b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        got += [r.response(), r.response()]
+        s.sendall(b"POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                  b"Content-Length: 5\r\n\r\n")
+        cont = r.response()[0]
+        s.sendall(b"hello")
+        got.append(r.response())
+        requests += 4
+    t.ok([(g[0], g[2]) for g in got] == [(200, big), (200, small), (200, b"Hello, World!"),
+                                         (200, b"hello")] and cont == 100
+         and got[1][1].get("content-length") == str(len(small)),
+         "%s: POST /echo with Content-Length, chunked and 100-continue echoes the body" % model,
+         repr([(g[0], len(g[2])) for g in got]))
+
+    with srv.connect() as s:
+        s.sendall(b"GET /bytes/3 HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  + chunk(small, 4096) + b"OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n"
+                  b"OPTIONS / HTTP/1.1\r\nHost: t\r\n\r\n"
+                  b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nx")
+        r = HttpReader(s)
+        got = [r.response() for _ in range(4)]
+        requests += 4
+        eof = r.at_eof()
+    t.ok([(g[0], g[2]) for g in got] == [(200, b"abc"), (200, b""), (200, b""), (405, got[3][2])]
+         and [g[1].get("allow") for g in got[1:]] == ["GET, HEAD, POST, OPTIONS",
+                                                     "GET, HEAD, OPTIONS", "GET, HEAD, OPTIONS"]
+         and eof,
+         "%s: a chunked body is read and discarded; OPTIONS * and / and a 405 name the methods"
+         % model, repr([(g[0], g[1].get("allow")) for g in got]))
+
+    bad = [(b"GET / HTTP/1.1\r\nHost: " + h + b"\r\n\r\n", 400)
+           for h in (b"u@t", b"t/p", b"", b"a, b", b"a b")]
+    bad += [(b"GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + c, 400)
+            for c in (b"0x5\r\nhello\r\n0\r\n\r\n", b"5 \r\nhello\r\n0\r\n\r\n",
+                      b"3\r\nhello\r\n0\r\n\r\n", b"5\nhello\r\n0\r\n\r\n")]
+    bad += [(b"GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501),
+            (b"GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400),
+            (b"M" * 9000 + b" / HTTP/1.1\r\nHost: t\r\n\r\n", 501)]
+    wrong = []
+    for data, want in bad:
+        got = refused(srv, data)
+        requests += 1
+        if got != (want, True):
+            wrong.append((data[:40], got))
+    t.ok(not wrong, "%s: invalid Host, malformed chunks, other codings, a 9000-byte method: the "
+         "status they need and a close" % model, repr(wrong))
+    return requests
+
+
 def http_suite(t, model):
     root, secret = make_docroot()
     # Keep-alive limits off: this suite checks the protocol; tests/keepalive.t checks the limits.
@@ -242,6 +318,8 @@ def http_suite(t, model):
                 leaks.append((path, status))
         t.ok(not leaks, "%s: traversal attempts get no file outside the docroot" % model,
              repr(leaks))
+
+        requests += http11_suite(t, srv, model)
 
         rc, took = srv.stop()
         t.ok(rc == 0 and took <= STOP_LIMIT, "%s: http server stops with 0 in %.3f s" % (model, took))

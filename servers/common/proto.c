@@ -3,7 +3,10 @@
  * The HTTP side parses a whole header block at once, copy-free, once its end ("\r\n\r\n") is in the
  * caller's buffer; until then it only remembers how far it has searched, so a request that arrives one
  * byte at a time costs O(n), not O(n^2). Limits are checked while the block is still incomplete, so a
- * peer can never make the caller buffer more than PROTO_IN_MIN bytes. Static files live in static.c. */
+ * peer can never make the caller buffer more than PROTO_IN_MIN bytes. Each request's answer is
+ * planned when its head is parsed and written at once -- or, after a chunked body, once the body is
+ * read, so that a malformed one still gets its 400. Static files live in static.c, the chunked decoder
+ * in chunked.c, the Host check in authority.c. */
 #include "proto.h"
 #include "proto_int.h"
 
@@ -13,22 +16,6 @@
 #include <unistd.h>
 
 #define RESP_ROOM 512u /* room a response head (or an error response) needs in out */
-
-/* ---- character classes (RFC 9110 5.6.2 tchar; field-value chars) ------------------------------ */
-
-static int is_tchar(unsigned char ch)
-{
-    static const char extra[] = "!#$%&'*+-.^_`|~";
-    if ((ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z'))
-        return 1;
-    return ch != 0 && memchr(extra, ch, sizeof extra - 1) != NULL;
-}
-
-/* Field-value octets: HTAB, SP, VCHAR, obs-text. Everything else (CR, LF, NUL, CTLs, DEL) is refused. */
-static int is_field_char(unsigned char ch)
-{
-    return ch == '\t' || (ch >= 0x20 && ch != 0x7f);
-}
 
 /* Case-insensitive compare of p[0..n) with a lower-case literal. */
 static int eq_nocase(const char *p, size_t n, const char *lit)
@@ -101,7 +88,7 @@ static const char *http_date(void)
 enum { CONN_NONE, CONN_CLOSE, CONN_KEEPALIVE };
 
 static void put_head(struct proto_out *out, int status, const char *ctype, uint64_t clen, int conn,
-                     int allow)
+                     const char *allow)
 {
     char *d = out->buf + out->len;
     d = PUTS(d, "HTTP/1.1 ");
@@ -112,12 +99,16 @@ static void put_head(struct proto_out *out, int status, const char *ctype, uint6
     d = PUTS(d, "\r\nServer: cmb\r\nDate: ");
     const char *date = http_date();
     d = put(d, date, 29);
-    d = PUTS(d, "\r\nContent-Type: ");
-    d = put(d, ctype, strlen(ctype));
+    if (ctype) {
+        d = PUTS(d, "\r\nContent-Type: ");
+        d = put(d, ctype, strlen(ctype));
+    }
     d = PUTS(d, "\r\nContent-Length: ");
     d = put_u64(d, clen);
-    if (allow)
-        d = PUTS(d, "\r\nAllow: GET, HEAD");
+    if (allow) {
+        d = PUTS(d, "\r\nAllow: ");
+        d = put(d, allow, strlen(allow));
+    }
     if (conn == CONN_CLOSE)
         d = PUTS(d, "\r\nConnection: close");
     else if (conn == CONN_KEEPALIVE)
@@ -144,12 +135,14 @@ const char *proto_reason(int status)
     }
 }
 
-/* An error response: always closes. Its body is the status line text (none for HEAD). */
-static void http_error(struct proto_conn *c, struct proto_out *out, int status, int head)
+/* An error response: always closes. Its body is the status line text (none for HEAD). A 405 names
+ * the methods the target allows (RFC 9110 15.5.6). */
+static void http_error(struct proto_conn *c, struct proto_out *out, int status, int head,
+                       const char *allow)
 {
     const char *reason = proto_reason(status);
     size_t blen = 4 + strlen(reason) + 1; /* "404 Not Found\n" */
-    put_head(out, status, "text/plain", blen, CONN_CLOSE, status == 405);
+    put_head(out, status, "text/plain", blen, CONN_CLOSE, status == 405 ? allow : NULL);
     if (!head) {
         char *d = out->buf + out->len;
         d = put_u64(d, (uint64_t)status);
@@ -205,13 +198,20 @@ static int fill_body(struct proto_conn *c, struct proto_out *out)
 
 /* ---- request parsing -------------------------------------------------------------------------------- */
 
+enum { M_OTHER, M_GET, M_HEAD, M_POST, M_OPTIONS };    /* methods; M_OTHER: not implemented (501) */
+enum { FORM_ORIGIN, FORM_ABSOLUTE, FORM_ASTERISK };    /* request-target forms (RFC 9112 3.2) */
+
 struct req {
-    const char *target; /* request-target, without the query */
+    const char *target; /* request-target's path, without the query */
     size_t target_len;
+    const char *host;   /* the Host field value */
+    size_t host_len;
+    int method, form;
     int head;           /* HEAD rather than GET */
     int minor;          /* HTTP/1.minor */
     int conn_close, conn_keepalive, expect_continue;
     int hosts, clens, te;
+    int te_chunked, te_last_chunked, te_other, te_bad; /* the Transfer-Encoding list, see parse_te */
     uint64_t clen;
 };
 
@@ -246,13 +246,50 @@ static void parse_connection(struct req *r, const char *v, size_t n)
     }
 }
 
+/* Transfer-Encoding: a list of codings over all its field lines, in order (RFC 9112 6.1). We note
+ * how often chunked appears, whether it is last, whether another coding appears (we implement none:
+ * 501), and anything that is not a plain coding name with optional parameters (400). Empty list
+ * elements are ignored (RFC 9110 5.6.1); a quote anywhere is refused rather than parsed, so a comma
+ * inside a quoted parameter can never make a "chunked" appear last. */
+static void parse_te(struct req *r, const char *v, size_t n)
+{
+    if (memchr(v, '"', n))
+        r->te_bad = 1;
+    for (size_t i = 0; i < n;) {
+        while (i < n && (v[i] == ' ' || v[i] == '\t'))
+            i++;
+        size_t s = i;
+        while (i < n && proto_is_tchar((unsigned char)v[i]))
+            i++;
+        size_t e = i;
+        while (i < n && (v[i] == ' ' || v[i] == '\t'))
+            i++;
+        int params = i < n && v[i] == ';';
+        int junk = i < n && v[i] != ',' && !params; /* after the name, before the comma */
+        while (i < n && v[i] != ',')
+            i++;
+        if (s == e) {
+            r->te_bad |= params || junk; /* an element that is not empty and has no name */
+        } else if (eq_nocase(v + s, e - s, "chunked")) {
+            r->te_chunked++;
+            r->te_last_chunked = 1;
+            r->te_bad |= params || junk; /* chunked has no parameters */
+        } else {
+            r->te_other = 1;
+            r->te_last_chunked = 0;
+            r->te_bad |= junk;
+        }
+        i++; /* the comma */
+    }
+}
+
 /* Parse one header line p[0..n) (no CRLF). Returns 0 or an HTTP status. */
 static int parse_field(struct req *r, const char *p, size_t n)
 {
     if (p[0] == ' ' || p[0] == '\t')
         return 400; /* obs-fold: RFC 9112 5.2 lets a server reject it, and we do */
     size_t k = 0;
-    while (k < n && is_tchar((unsigned char)p[k]))
+    while (k < n && proto_is_tchar((unsigned char)p[k]))
         k++;
     if (k == 0 || k == n || p[k] != ':')
         return 400; /* empty name, no colon, or whitespace before the colon (RFC 9112 5.1) */
@@ -262,14 +299,17 @@ static int parse_field(struct req *r, const char *p, size_t n)
     while (ve > vs && (p[ve - 1] == ' ' || p[ve - 1] == '\t'))
         ve--;
     for (size_t i = vs; i < ve; i++)
-        if (!is_field_char((unsigned char)p[i]))
+        if (!proto_is_field_char((unsigned char)p[i]))
             return 400; /* bare CR, NUL, control characters */
     const char *v = p + vs;
     size_t vn = ve - vs;
     switch (p[0] | 0x20) {
     case 'h':
-        if (eq_nocase(p, k, "host"))
+        if (eq_nocase(p, k, "host")) {
             r->hosts++;
+            r->host = v;
+            r->host_len = vn;
+        }
         break;
     case 'c':
         if (eq_nocase(p, k, "content-length")) {
@@ -279,8 +319,10 @@ static int parse_field(struct req *r, const char *p, size_t n)
             parse_connection(r, v, vn);
         break;
     case 't':
-        if (eq_nocase(p, k, "transfer-encoding"))
+        if (eq_nocase(p, k, "transfer-encoding")) {
             r->te = 1;
+            parse_te(r, v, vn);
+        }
         break;
     case 'e':
         if (eq_nocase(p, k, "expect") && eq_nocase(v, vn, "100-continue"))
@@ -290,16 +332,62 @@ static int parse_field(struct req *r, const char *p, size_t n)
     return 0;
 }
 
+static int method_of(const char *p, size_t m)
+{
+    static const struct { const char *name; int method; } known[] = {
+        { "GET", M_GET }, { "HEAD", M_HEAD }, { "POST", M_POST }, { "OPTIONS", M_OPTIONS },
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strlen(known[i].name) == m && memcmp(p, known[i].name, m) == 0)
+            return known[i].method;
+    return M_OTHER;
+}
+
+/* The request-target t[0..n) (RFC 9112 3.2): origin-form; absolute-form (which a server MUST accept,
+ * 3.2.2) with an http or https scheme and a valid authority; asterisk-form for OPTIONS only. Sets the
+ * path to route (absolute-form: what follows the authority, "/" when empty). Returns 0 or 400. */
+static int parse_target(struct req *r, const char *t, size_t n)
+{
+    if (n == 1 && t[0] == '*') {
+        r->form = FORM_ASTERISK;
+        r->target = t;
+        r->target_len = 1;
+        return r->method == M_OPTIONS ? 0 : 400;
+    }
+    if (t[0] != '/') {
+        size_t s = n > 7 && eq_nocase(t, 7, "http://") ? 7 : n > 8 && eq_nocase(t, 8, "https://") ? 8 : 0;
+        size_t e = s;
+        while (e < n && t[e] != '/' && t[e] != '?')
+            e++;
+        if (s == 0 || !proto_authority_valid(t + s, e - s))
+            return 400; /* authority-form, a relative path, another scheme, a bad authority */
+        r->form = FORM_ABSOLUTE;
+        t += e;
+        n -= e;
+        if (n == 0 || t[0] == '?') {
+            r->target = "/";
+            r->target_len = 1;
+            return 0;
+        }
+    }
+    r->target = t;
+    const char *q = memchr(t, '?', n);
+    r->target_len = q ? (size_t)(q - t) : n;
+    return 0;
+}
+
 /* Request line p[0..n) (no CRLF). Returns 0 or an HTTP status. */
-static int parse_request_line(struct req *r, const char *p, size_t n, int *method_ok)
+static int parse_request_line(struct req *r, const char *p, size_t n)
 {
     size_t m = 0;
-    while (m < n && is_tchar((unsigned char)p[m]))
+    while (m < n && proto_is_tchar((unsigned char)p[m]))
         m++;
+    if (m > PROTO_METHOD_MAX)
+        return 501; /* RFC 9112 3: a method longer than any we implement; not a long URI (414) */
     if (m == 0 || m == n || p[m] != ' ')
         return 400;
-    r->head = m == 4 && memcmp(p, "HEAD", 4) == 0;
-    *method_ok = r->head || (m == 3 && memcmp(p, "GET", 3) == 0);
+    r->method = method_of(p, m);
+    r->head = r->method == M_HEAD;
     size_t t0 = m + 1, t1 = t0;
     while (t1 < n && p[t1] != ' ') {
         unsigned char ch = (unsigned char)p[t1];
@@ -309,8 +397,8 @@ static int parse_request_line(struct req *r, const char *p, size_t n, int *metho
     }
     if (t1 - t0 > PROTO_TARGET_MAX)
         return 414;
-    if (t1 == t0 || t1 == n || p[t0] != '/')
-        return 400; /* origin-form only */
+    if (t1 == t0 || t1 == n)
+        return 400;
     const char *v = p + t1 + 1;
     if (n - t1 - 1 != 8 || memcmp(v, "HTTP/", 5) != 0 || v[5] < '0' || v[5] > '9' || v[6] != '.' ||
         v[7] < '0' || v[7] > '9')
@@ -318,49 +406,116 @@ static int parse_request_line(struct req *r, const char *p, size_t n, int *metho
     if (v[5] != '1')
         return 505;
     r->minor = v[7] - '0';
-    r->target = p + t0;
-    const char *q = memchr(r->target, '?', t1 - t0);
-    r->target_len = q ? (size_t)(q - r->target) : t1 - t0;
-    return 0;
+    return parse_target(r, p + t0, t1 - t0);
 }
 
-/* Route a parsed request and append its response head (and a small body). Returns 0 or a status. */
-static int respond(struct proto_conn *c, const struct req *r, struct proto_out *out, int conn)
+/* The Host field (RFC 9112 3.2): exactly one in HTTP/1.1, at most one in 1.0, and a valid
+ * uri-host [":" port]. Empty is valid grammar (a target URI without authority), but an http URI
+ * needs a host (RFC 9110 4.2.1), and for origin- and asterisk-form the URI's authority is Host's
+ * value (RFC 9112 3.3, which lets a server reject an empty one): 400. An absolute-form target
+ * brings its own authority and a server MUST ignore Host then (RFC 9112 3.2.2): it must still be
+ * present and valid (or empty), but may name another host. Returns 0 or 400. */
+static int check_host(const struct req *r)
 {
-    static const char hello[] = "Hello, World!";
+    if (r->minor >= 1 ? r->hosts != 1 : r->hosts > 1)
+        return 400;
+    if (r->hosts == 0 || (r->form == FORM_ABSOLUTE && r->host_len == 0))
+        return 0;
+    return proto_authority_valid(r->host, r->host_len) ? 0 : 400;
+}
+
+/* Message framing (RFC 9112 6.1, 6.3). Returns 0 or an HTTP status. */
+static int check_framing(const struct req *r)
+{
+    if (!r->te)
+        return r->clen > PROTO_BODY_MAX ? 413 : 0;
+    if (r->clens)
+        return 400; /* both framings: refuse (smuggling) -- 6.1 lets a server reject it */
+    if (r->minor == 0)
+        return 400; /* 6.1: Transfer-Encoding in HTTP/1.0 MUST be treated as faulty framing */
+    if (r->te_bad || r->te_chunked != 1 || !r->te_last_chunked)
+        return 400; /* 6.3: chunked not final (or twice): the length cannot be determined, MUST 400 */
+    return r->te_other ? 501 : 0; /* 6.1: a coding before chunked we do not implement (SHOULD 501) */
+}
+
+/* ---- routing --------------------------------------------------------------------------------------- */
+
+enum { SRC_NONE, SRC_HELLO, SRC_PATTERN, SRC_FILE, SRC_ECHO }; /* where a response body comes from */
+enum { BODY_DISCARD, BODY_ECHO, BODY_CHUNKED, BODY_CHUNKED_HELD, BODY_CHUNKED_ECHO };
+
+static const char hello[] = "Hello, World!";
+static const char allow_all[] = "GET, HEAD, POST, OPTIONS";
+static const char allow_get[] = "GET, HEAD, OPTIONS";
+static const char allow_echo[] = "POST, OPTIONS";
+
+/* Find the target's resource and plan the answer to r's method in c->plan. Returns 0, or an error
+ * status: 400 or 404 from the resource, 405 (with *allow the methods it does allow) from the method.
+ * Implemented methods: GET and HEAD of /, /bytes/N and files; POST of /echo; OPTIONS of all. */
+static int route(struct proto_conn *c, const struct req *r, const char **allow)
+{
     const char *t = r->target;
     size_t n = r->target_len;
-    uint64_t len;
+    struct proto_plan *pl = &c->plan;
+    int status;
 
-    if (n == 1) {
-        put_head(out, 200, "text/plain", sizeof hello - 1, conn, 0);
-        if (!r->head)
-            out->len = (size_t)(put(out->buf + out->len, hello, sizeof hello - 1) - out->buf);
-        return 0;
-    }
-    if (n > 7 && memcmp(t, "/bytes/", 7) == 0) {
-        if (parse_digits(t + 7, n - 7, &len) < 0 || len > PROTO_BYTES_MAX)
+    memset(pl, 0, sizeof *pl);
+    *allow = allow_get;
+    if (r->form == FORM_ASTERISK) {
+        *allow = allow_all; /* the server as a whole (RFC 9110 9.3.7) */
+    } else if (n == 1) {
+        pl->src = SRC_HELLO;
+        pl->ctype = "text/plain";
+        pl->len = sizeof hello - 1;
+    } else if (n == 5 && memcmp(t, "/echo", 5) == 0) {
+        *allow = allow_echo;
+        pl->src = SRC_ECHO;
+        pl->ctype = "application/octet-stream";
+    } else if (n > 7 && memcmp(t, "/bytes/", 7) == 0) {
+        if (parse_digits(t + 7, n - 7, &pl->len) < 0 || pl->len > PROTO_BYTES_MAX)
             return 400;
-        put_head(out, 200, "application/octet-stream", len, conn, 0);
-        c->resp_left = r->head ? 0 : len;
-        c->resp_off = 0;
+        pl->src = SRC_PATTERN;
+        pl->ctype = "application/octet-stream";
+    } else if (c->cfg->docroot_fd < 0) {
+        return 404;
+    } else if ((status = proto_file_open(c->cfg->docroot_fd, t, n, &c->file_fd, &pl->len,
+                                         &pl->ctype)) != 200) {
+        return status;
+    } else {
+        pl->src = SRC_FILE;
+    }
+    if (r->method == M_OPTIONS) { /* 200, no content, Allow (RFC 9110 9.3.7) */
+        proto_file_close(&c->file_fd);
+        memset(pl, 0, sizeof *pl);
+        pl->allow = *allow;
         return 0;
     }
-    if (c->cfg->docroot_fd < 0)
-        return 404;
-    const char *ctype;
-    int status = proto_file_open(c->cfg->docroot_fd, t, n, &c->file_fd, &len, &ctype);
-    if (status != 200)
-        return status;
-    put_head(out, 200, ctype, len, conn, 0);
-    c->resp_left = r->head ? 0 : len;
-    c->resp_off = 0;
-    if (c->resp_left == 0)
+    if ((r->method == M_POST) != (pl->src == SRC_ECHO)) {
         proto_file_close(&c->file_fd);
+        return 405;
+    }
+    pl->head = r->head;
     return 0;
 }
 
-/* The header block p[0..end) is complete: parse, check, respond. Returns 0 or an error status. */
+/* Write the planned response head (and the short body of /). The caller made sure RESP_ROOM bytes
+ * are free. An echo closes (if it must) once the request body has been echoed, the rest at once. */
+static void emit(struct proto_conn *c, struct proto_out *out)
+{
+    struct proto_plan *pl = &c->plan;
+    put_head(out, 200, pl->ctype, pl->len, pl->conn, pl->allow);
+    if (pl->src == SRC_HELLO && !pl->head)
+        out->len = (size_t)(put(out->buf + out->len, hello, sizeof hello - 1) - out->buf);
+    if (pl->src == SRC_PATTERN || pl->src == SRC_FILE) {
+        c->resp_left = pl->head ? 0 : pl->len;
+        c->resp_off = 0;
+        if (c->resp_left == 0)
+            proto_file_close(&c->file_fd);
+    }
+    if (pl->src != SRC_ECHO || pl->len == 0)
+        c->close_after = pl->conn == CONN_CLOSE;
+    pl->pending = 0;
+    c->requests++;
+}
 
 /* The modelled work of one request: --work-us of CPU, then --wait-us of blocking. */
 static void request_work(const struct proto_cfg *cfg)
@@ -371,18 +526,20 @@ static void request_work(const struct proto_cfg *cfg)
         proto_block(cfg->wait_us);
 }
 
+/* The header block p[0..end) is complete: parse, check, plan the answer; write its head unless a
+ * chunked body must be read first. Returns 0 or an error status (*head and *allow for its answer). */
 static int http_request(struct proto_conn *c, const char *p, size_t end, struct proto_out *out,
-                        int *head)
+                        int *head, const char **allow)
 {
     struct req r = { 0 };
-    int method_ok = 0, status;
+    int status;
     const char *line = p, *stop = p + end - 2; /* stop: the final empty line's CRLF */
     /* The request line ends at the first LF (every LF here follows a CR), not at the first CR: a
      * bare CR inside it must reach parse_request_line and be refused, not end the line early and let
      * what follows it ("GET / HTTP/1.1\rXHost: a") pass for a header. */
     const char *eol = (const char *)memchr(line, '\n', (size_t)(stop + 2 - line)) - 1;
 
-    if ((status = parse_request_line(&r, line, (size_t)(eol - line), &method_ok)) != 0)
+    if ((status = parse_request_line(&r, line, (size_t)(eol - line))) != 0)
         return status;
     *head = r.head;
     if ((size_t)(stop - eol) > PROTO_HEADERS_MAX + 2)
@@ -395,26 +552,35 @@ static int http_request(struct proto_conn *c, const char *p, size_t end, struct 
         if ((status = parse_field(&r, line, (size_t)(eol - line))) != 0)
             return status;
     }
-    if (r.minor >= 1 ? r.hosts != 1 : r.hosts > 1)
-        return 400; /* RFC 9112 3.2: exactly one Host in 1.1 */
-    if (r.te)
-        return r.clens ? 400 : 501; /* no chunked request bodies; both framings: refuse (smuggling) */
-    if (r.clen > PROTO_BODY_MAX)
-        return 413;
-    if (!method_ok)
-        return 405;
+    if ((status = check_host(&r)) != 0 || (status = check_framing(&r)) != 0)
+        return status;
+    if (r.method == M_OTHER)
+        return 501; /* RFC 9110 9.1: a method not implemented (for any resource) SHOULD get 501 */
 
     int keep = r.minor >= 1 ? !r.conn_close : (r.conn_keepalive && !r.conn_close);
     keep = keep && !c->close_after; /* a keep-alive limit makes this response the last */
     int conn = !keep ? CONN_CLOSE : r.minor == 0 ? CONN_KEEPALIVE : CONN_NONE;
-    if (r.expect_continue && r.clen > 0 && r.minor >= 1)
-        out->len = (size_t)(PUTS(out->buf + out->len, "HTTP/1.1 100 Continue\r\n\r\n") - out->buf);
     request_work(c->cfg);
-    if ((status = respond(c, &r, out, conn)) != 0)
+    if ((status = route(c, &r, allow)) != 0)
         return status;
+    c->plan.conn = (uint8_t)conn;
+    if (r.expect_continue && (r.clen > 0 || r.te) && r.minor >= 1)
+        out->len = (size_t)(PUTS(out->buf + out->len, "HTTP/1.1 100 Continue\r\n\r\n") - out->buf);
+    int echo = c->plan.src == SRC_ECHO;
+    if (r.te) {
+        /* The answer waits for the body: a malformed one must still get its 400, and an echo's
+         * Content-Length is the body's decoded size. An echo's body is checked where it lies, in
+         * the caller's buffer, and copied out once its size is known. */
+        proto_chunked_init(&c->chunked);
+        c->body = echo ? BODY_CHUNKED_HELD : BODY_CHUNKED;
+        c->held = 0;
+        return 0;
+    }
+    c->body = echo && r.clen > 0 ? BODY_ECHO : BODY_DISCARD;
     c->body_left = r.clen;
-    c->close_after = !keep;
-    c->requests++;
+    if (echo)
+        c->plan.len = r.clen;
+    emit(c, out);
     return 0;
 }
 
@@ -437,8 +603,14 @@ static long find_block_end(struct proto_conn *c, const char *p, size_t n)
     /* Incomplete: refuse now if it is already past a limit (cheap: only for long inputs). The
      * request line is checked whether or not its LF has come: a long line that arrives with its LF
      * in the same read would otherwise leave room for 8 KiB of headers behind it, more than
-     * PROTO_IN_MIN in all, and the caller's buffer would fill with no verdict. */
+     * PROTO_IN_MIN in all, and the caller's buffer would fill with no verdict. A long run of
+     * method characters is a method we do not implement, not a long target. */
     if (n > PROTO_TARGET_MAX + 32) {
+        size_t m = 0;
+        while (m <= PROTO_METHOD_MAX && proto_is_tchar((unsigned char)p[m]))
+            m++;
+        if (m > PROTO_METHOD_MAX)
+            return -501;
         lf = memchr(p, '\n', n);
         if (lf == NULL || (size_t)(lf - p) > PROTO_TARGET_MAX + 32)
             return -414;
@@ -496,10 +668,69 @@ static enum proto_result close_now(struct proto_conn *c, size_t *used, size_t po
     return PROTO_CLOSE;
 }
 
+/* Read a Content-Length body from in[*pos..n): dropped, or echoed into out as far as it has room.
+ * Returns 1 when the body is complete, 0 when more input is needed, -1 when out is full. */
+static int cl_body(struct proto_conn *c, const char *in, size_t n, size_t *pos, struct proto_out *out)
+{
+    size_t k = n - *pos < c->body_left ? n - *pos : (size_t)c->body_left;
+    if (c->body == BODY_ECHO) {
+        size_t room = out->cap - out->len;
+        k = k < room ? k : room;
+        memcpy(out->buf + out->len, in + *pos, k);
+        out->len += k;
+    }
+    *pos += k;
+    c->body_left -= k;
+    if (c->body_left > 0)
+        return *pos < n ? -1 : 0;
+    if (c->body == BODY_ECHO)
+        c->close_after = c->plan.conn == CONN_CLOSE;
+    c->body = BODY_DISCARD;
+    return 1;
+}
+
+/* Read a chunked body from in[*pos..n). Returns 1 when it is complete (its answer planned or, for an
+ * echo, its copy done), 0 when more input is needed, -1 when out is full, or an error status. A held
+ * body (to /echo) is only checked and stays in the caller's buffer; once complete, the echo's head is
+ * planned and the body decoded again, this time into out and consumed. */
+static int chunked_body(struct proto_conn *c, const char *in, size_t n, size_t *pos,
+                        struct proto_out *out)
+{
+    int verdict;
+    if (c->body == BODY_CHUNKED_HELD) {
+        size_t avail = n - *pos - c->held, lim = PROTO_ECHO_HELD_MAX - c->held;
+        c->held += (uint32_t)proto_chunked_run(&c->chunked, in + *pos + c->held,
+                                               avail < lim ? avail : lim, NULL, &verdict);
+        if (verdict == 0)
+            return c->held == PROTO_ECHO_HELD_MAX ? 413 : 0;
+        if (verdict != PROTO_CHUNKED_DONE)
+            return verdict;
+        c->plan.len = c->chunked.total;
+        c->plan.pending = 1;
+        c->body = BODY_CHUNKED_ECHO;
+        proto_chunked_init(&c->chunked);
+        return 1;
+    }
+    int echo = c->body == BODY_CHUNKED_ECHO;
+    *pos += proto_chunked_run(&c->chunked, in + *pos, n - *pos, echo ? out : NULL, &verdict);
+    if (verdict == 0)
+        return *pos < n ? -1 : 0;
+    if (verdict != PROTO_CHUNKED_DONE)
+        return verdict; /* never for an echo: its body was checked while held */
+    if (echo)
+        c->close_after = c->plan.conn == CONN_CLOSE;
+    else
+        c->plan.pending = 1;
+    c->body = BODY_DISCARD;
+    return 1;
+}
+
 enum proto_result proto_step(struct proto_conn *c, const char *in, size_t n, size_t *used,
                              struct proto_out *out)
 {
     size_t pos = 0;
+    int status, head;
+    const char *allow;
 
     if (c->closed) {
         *used = 0;
@@ -509,6 +740,13 @@ enum proto_result proto_step(struct proto_conn *c, const char *in, size_t n, siz
         return echo_step(c, in, n, used, out);
 
     for (;;) {
+        if (c->plan.pending) {
+            if (out->cap - out->len < RESP_ROOM) {
+                *used = pos;
+                return PROTO_NEED_ROOM;
+            }
+            emit(c, out);
+        }
         if (c->resp_left > 0) {
             int r = fill_body(c, out);
             if (r < 0)
@@ -520,13 +758,28 @@ enum proto_result proto_step(struct proto_conn *c, const char *in, size_t n, siz
         }
         if (c->close_after)
             return close_now(c, used, n); /* nothing after this response is for us */
-        if (c->body_left > 0) {
-            size_t k = n - pos < c->body_left ? n - pos : (size_t)c->body_left;
-            pos += k;
-            c->body_left -= k;
-            if (c->body_left > 0)
-                break;
+        if (c->body >= BODY_CHUNKED) {
+            /* room for the answer (or an error) first, unless the head is out already */
+            if (c->body != BODY_CHUNKED_ECHO && out->cap - out->len < RESP_ROOM) {
+                *used = pos;
+                return PROTO_NEED_ROOM;
+            }
+            status = chunked_body(c, in, n, &pos, out);
+            if (status > 1) {
+                http_error(c, out, status, c->plan.head, NULL);
+                return close_now(c, used, n);
+            }
+        } else {
+            status = c->body_left > 0 ? cl_body(c, in, n, &pos, out) : 1;
         }
+        if (status == 0)
+            break;
+        if (status < 0) {
+            *used = pos;
+            return PROTO_NEED_ROOM;
+        }
+        if (c->plan.pending || c->close_after || c->body != BODY_DISCARD)
+            continue;
         if (pos == n)
             break;
         if (out->cap - out->len < RESP_ROOM) {
@@ -542,13 +795,15 @@ enum proto_result proto_step(struct proto_conn *c, const char *in, size_t n, siz
         if (end == 0)
             break;
         c->close_after = keepalive_spent(c);
-        int head = 0, status = end < 0 ? (int)-end : 0;
-        if (status == 0 && (status = http_request(c, in + pos, (size_t)end, out, &head)) == 0) {
+        head = 0;
+        allow = NULL;
+        status = end < 0 ? (int)-end : 0;
+        if (status == 0 && (status = http_request(c, in + pos, (size_t)end, out, &head, &allow)) == 0) {
             pos += (size_t)end;
             c->scan = 0;
             continue;
         }
-        http_error(c, out, status, head);
+        http_error(c, out, status, head, allow);
         return close_now(c, used, n);
     }
     *used = pos;

@@ -27,7 +27,10 @@
 #define PROTO_TARGET_MAX   8192u             /* longer request-target: 414 */
 #define PROTO_HEADERS_MAX  8192u             /* header section beyond the request line: 431 above */
 #define PROTO_FIELDS_MAX   100u              /* more header fields: 431 */
-#define PROTO_BODY_MAX     (1u << 20)        /* request bodies are read and discarded up to this: 413 */
+#define PROTO_BODY_MAX     (1u << 20)        /* request body (chunked: decoded) above this: 413 */
+#define PROTO_METHOD_MAX   7u                /* longer method than any we implement (OPTIONS): 501 */
+#define PROTO_CHUNK_LINE_MAX 1024u           /* longer chunk-size line (size, extensions): 413 */
+#define PROTO_ECHO_HELD_MAX 16384u           /* chunked body to /echo, as sent, above this: 413 */
 #define PROTO_BYTES_MAX    (1ull << 30)      /* largest /bytes/N */
 #define PROTO_IN_MIN       (PROTO_TARGET_MAX + PROTO_HEADERS_MAX + 64u)
 #define PROTO_OUT_MIN      1024u
@@ -64,17 +67,42 @@ struct proto_out {
     size_t cap; /* >= PROTO_OUT_MIN */
 };
 
+/* Decoder of a chunked request body (chunked.c). */
+struct proto_chunked {
+    uint64_t left;   /* data bytes left in the current chunk; on its size line, the size so far */
+    uint64_t total;  /* data bytes of the body so far */
+    uint32_t count;  /* bytes of the current chunk line, or of the trailer section */
+    uint16_t fields; /* trailer fields so far */
+    uint8_t state;
+};
+
+/* A response decided when its request's head was parsed; its head is written at once, or (after a
+ * chunked body) once the body has been read. Always 200. */
+struct proto_plan {
+    const char *ctype; /* Content-Type, or NULL (no content) */
+    const char *allow; /* Allow, or NULL */
+    uint64_t len;      /* Content-Length */
+    uint8_t src;       /* where the body comes from: hello, /bytes pattern, file, request (echo) */
+    uint8_t conn;      /* Connection header to send (none, close, keep-alive) */
+    uint8_t head;      /* answers HEAD: no body */
+    uint8_t pending;   /* the head is still to be written */
+};
+
 /* Per-connection state: small, fixed size, no heap. Treat as opaque outside proto.c. */
 struct proto_conn {
     const struct proto_cfg *cfg;
-    uint64_t body_left;  /* request body bytes still to read and discard */
+    uint64_t body_left;  /* request body bytes (Content-Length) still to read and discard or echo */
     uint64_t resp_left;  /* response body bytes still to produce */
     uint64_t resp_off;   /* offset of the next response body byte (file offset or pattern index) */
     uint32_t scan;       /* bytes of the pending header block already searched for its end */
     uint32_t requests;   /* requests answered since the last proto_take_requests() */
     uint32_t responses;  /* requests answered on this connection (for keepalive_requests) */
     int64_t born_ns;     /* CLOCK_MONOTONIC_COARSE at proto_init, when keepalive_time is set */
+    uint32_t held;       /* chunked body to /echo: bytes checked but left in the caller's buffer */
     int file_fd;         /* file whose body is being sent, or -1 */
+    uint8_t body;        /* how the request body is read (BODY_* in proto.c) */
+    struct proto_plan plan;
+    struct proto_chunked chunked;
     uint8_t close_after; /* close once the current response is out */
     uint8_t closed;      /* PROTO_CLOSE was returned: consume nothing more */
 };
@@ -104,7 +132,9 @@ static inline unsigned proto_take_requests(struct proto_conn *c)
  * applies then. */
 static inline int proto_awaits_request(const struct proto_conn *c)
 {
-    return c->responses > 0 && c->body_left == 0 && c->resp_left == 0 && c->scan == 0 && !c->closed;
+    /* body 0 is BODY_DISCARD: no chunked body is being read; a pending plan waits for one. */
+    return c->responses > 0 && c->body_left == 0 && c->body == 0 && !c->plan.pending &&
+           c->resp_left == 0 && c->scan == 0 && !c->closed;
 }
 
 /* Burn `us` microseconds of this thread's CPU time (the --work-us model of request work). */

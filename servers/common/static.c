@@ -21,14 +21,6 @@
 
 static atomic_int no_openat2; /* set once openat2 turned out to be unavailable (ENOSYS) */
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    ch = (char)(ch | 0x20);
-    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
 /* Decode src[0..n) once into dst (size >= n + 1). Returns the length, or -1 for a bad escape or NUL. */
 static long pct_decode(const char *src, size_t n, char *dst)
 {
@@ -38,7 +30,8 @@ static long pct_decode(const char *src, size_t n, char *dst)
         if (ch == '%') {
             if (i + 2 >= n)
                 return -1; /* a truncated escape */
-            int h = hexval(src[i + 1]), l = hexval(src[i + 2]);
+            int h = proto_hexval((unsigned char)src[i + 1]);
+            int l = proto_hexval((unsigned char)src[i + 2]);
             if (h < 0 || l < 0)
                 return -1;
             ch = (char)(h * 16 + l);

@@ -147,13 +147,24 @@ for _title, _data, _status in (
         ("obs-fold", H + b"X-A: b\r\n c\r\n\r\n", 400),
         ("no Host in HTTP/1.1", b"GET / HTTP/1.1\r\nX-A: b\r\n\r\n", 400),
         ("two Host headers", H + b"Host: b\r\n\r\n", 400),
+        ("Host with userinfo", b"GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", 400),
+        ("empty Host", b"GET / HTTP/1.1\r\nHost:\r\n\r\n", 400),
+        ("Host list", b"GET / HTTP/1.1\r\nHost: a, b\r\n\r\n", 400),
         ("other method (POST)", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc", 405)):
     bad_request("malformed", _title, _data, _status)
 
+TEC = H + b"Transfer-Encoding: chunked\r\n\r\n"
 for _title, _data, _status in (
         ("Content-Length with Transfer-Encoding",
          H + b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc", 400),
-        ("Transfer-Encoding alone", H + b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501),
+        ("Transfer-Encoding gzip, chunked (501)", H + b"Transfer-Encoding: gzip, chunked\r\n\r\n",
+         501),
+        ("chunked not the last coding", H + b"Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n",
+         400),
+        ("Transfer-Encoding in HTTP/1.0", b"GET / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"
+         b"0\r\n\r\n", 400),
+        ("chunk size 0x5", TEC + b"0x5\r\nhello\r\n0\r\n\r\n", 400),
+        ("chunk longer than its size", TEC + b"3\r\nhello\r\n0\r\n\r\n", 400),
         ("negative Content-Length", H + b"Content-Length: -1\r\n\r\n", 400),
         ("non-numeric Content-Length", H + b"Content-Length: 3x\r\n\r\nabc", 400),
         ("30-digit Content-Length", H + b"Content-Length: " + b"9" * 30 + b"\r\n\r\n", 400),
@@ -169,6 +180,8 @@ bad_request("oversize", "200 header fields (431)",
 bad_request("oversize", "16 KiB without a line end (414)", b"GET /" + b"a" * (16 * 1024), 414)
 bad_request("oversize", "16 KiB request line and more in one write (414)",
             b"GET /" + b"a" * 16000 + b" HTTP/1.1\r\nHost: a\r\nX-A: " + b"b" * 1000, 414)
+bad_request("oversize", "16 KiB method (501)",
+            b"M" * 16000 + b" / HTTP/1.1\r\nHost: a\r\nX-A: " + b"b" * 1000, 501)
 
 
 @case("oversize", "body over the 1 MiB cap (413)", quick=True)
@@ -208,20 +221,34 @@ def short_body(ctx):
     ctx.expect(closed, "connection with an incomplete body still open %.0f s later" % (IDLE + SLACK))
 
 
-@case("framing", "two pipelined requests in one write, one with a body", quick=True)
-def pipelined_with_body(ctx):
-    inner = b"GET /bytes/9 HTTP/1.1\r\nHost: a\r\n\r\n"  # a request hidden in a body: never answered
-    data = (H + b"Content-Length: %d\r\n\r\n" % len(inner) + inner +
-            b"GET /bytes/5 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+INNER = b"GET /bytes/9 HTTP/1.1\r\nHost: a\r\n\r\n"  # a request hidden in a body: never answered
+LAST = b"GET /bytes/5 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+
+
+def body_then_request(ctx, data, first):
+    """data is a request with a body hiding INNER, then LAST: exactly two answers, first and LAST's,
+    then a close."""
     s = ctx.connect()
     s.sendall(data)
     ctx.canary_start()
     r = HttpReader(s)
     got = [r.response()[::2], r.response()[::2]]
     raw, closed = read_until_eof(s)
-    ctx.expect(got == [(200, b"Hello, World!"), (200, b"abcde")], "answers %r" % got)
+    ctx.expect(got == [(200, first), (200, b"abcde")], "answers %r" % got)
     ctx.expect(r.buf + raw == b"", "more than two answers: %r" % (r.buf + raw)[:60])
     ctx.expect(closed, "not closed after Connection: close")
+
+
+@case("framing", "two pipelined requests in one write, one with a body", quick=True)
+def pipelined_with_body(ctx):
+    body_then_request(ctx, H + b"Content-Length: %d\r\n\r\n" % len(INNER) + INNER + LAST,
+                      b"Hello, World!")
+
+
+@case("framing", "chunked body hiding a request, then a pipelined one", quick=True)
+def pipelined_with_chunked_body(ctx):
+    body_then_request(ctx, b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      b"%x\r\n%s\r\n0\r\n\r\n" % (len(INNER), INNER) + LAST, INNER)
 
 
 @case("malformed", "urgent (MSG_OOB) byte between two requests", quick=True)

@@ -158,7 +158,7 @@ static const struct status_case cases[] = {
       "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 200, 0, 2 },
     { "no Host in 1.0 is fine", "GET / HTTP/1.0\r\nUser-Agent: x\r\n\r\n", 200, 1, 1 },
     { "POST: 405", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", 405, 1, 1 },
-    { "DELETE: 405", "DELETE /x HTTP/1.1\r\nHost: a\r\n\r\n", 405, 1, 1 },
+    { "DELETE: 501", "DELETE /x HTTP/1.1\r\nHost: a\r\n\r\n", 501, 1, 1 },
     { "junk: 400", "GARBAGE\r\n\r\n", 400, 1, 1 },
     { "junk before method: 400", "\x01GET / HTTP/1.1\r\nHost: a\r\n\r\n", 400, 1, 1 },
     { "missing version: 400", "GET /\r\n\r\n", 400, 1, 1 },
@@ -167,7 +167,7 @@ static const struct status_case cases[] = {
     { "HTTP/9.9: 505", "GET / HTTP/9.9\r\nHost: a\r\n\r\n", 505, 1, 1 },
     { "HTTP/2.0: 505", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, 1, 1 },
     { "two spaces: 400", "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400, 1, 1 },
-    { "absolute-form: 400", "GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400, 1, 1 },
+    { "absolute-form", "GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n", 200, 0, 1 },
     { "fragment: 400", "GET /#x HTTP/1.1\r\nHost: a\r\n\r\n", 400, 1, 1 },
     { "no Host: 400", "GET / HTTP/1.1\r\n\r\n", 400, 1, 1 },
     { "two Host: 400", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, 1, 1 },
@@ -179,7 +179,8 @@ static const struct status_case cases[] = {
     { "space before colon: 400", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400, 1, 1 },
     { "obs-fold: 400", "GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n c\r\n\r\n", 400, 1, 1 },
     { "no colon: 400", "GET / HTTP/1.1\r\nHost: a\r\nnocolon\r\n\r\n", 400, 1, 1 },
-    { "TE: 501", "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", 501, 1, 1 },
+    { "TE gzip, chunked: 501", "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+      501, 1, 1 },
     { "TE and CL: 400", "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
       "Content-Length: 3\r\n\r\nabc", 400, 1, 1 },
     { "negative CL: 400", "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400, 1, 1 },
@@ -233,9 +234,9 @@ static void test_bodies(const struct proto_cfg *cfg)
     drive(cfg, ka, strlen(ka), 0, PROTO_OUT_MIN, &whole);
     ok(contains(&whole, "Connection: keep-alive\r\n"), "HTTP/1.0 keep-alive is confirmed");
 
-    const char *e405 = "PUT / HTTP/1.1\r\nHost: a\r\n\r\n";
+    const char *e405 = "POST / HTTP/1.1\r\nHost: a\r\n\r\n";
     drive(cfg, e405, strlen(e405), 0, PROTO_OUT_MIN, &whole);
-    ok(contains(&whole, "Allow: GET, HEAD\r\n") && contains(&whole, "Connection: close\r\n"),
+    ok(contains(&whole, "Allow: GET, HEAD, OPTIONS\r\n") && contains(&whole, "Connection: close\r\n"),
        "405 names the allowed methods and closes");
 
     const char *cont = "GET / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n"
@@ -324,6 +325,335 @@ static void test_limits(const struct proto_cfg *cfg)
     drive(cfg, body, m, 4096, PROTO_OUT_MIN, &whole);
     ok(whole.requests == 2 && !whole.closed && whole.pending_max <= PROTO_IN_MIN,
        "a 1 MiB body is discarded in pieces and the next request answered");
+}
+
+/* ---- Host, target forms, methods, chunked bodies ---- */
+
+struct answer_case {
+    const char *name, *req;
+    int status;         /* of the first response */
+    int closes;         /* the engine must close after the last */
+    unsigned requests;
+    const char *needle; /* must appear in the output, or NULL */
+};
+
+#define GH "GET / HTTP/1.1\r\nHost: a\r\n"
+#define TE_CHUNKED "Transfer-Encoding: chunked\r\n\r\n"
+#define CHUNKED GH TE_CHUNKED
+#define ECHO_CHUNKED "POST /echo HTTP/1.1\r\nHost: a\r\n" TE_CHUNKED
+#define NEXT "GET /bytes/3 HTTP/1.1\r\nHost: a\r\n\r\n" /* a pipelined request: its answer ends "abc" */
+
+static const struct answer_case answers[] = {
+    /* Host (RFC 9112 3.2, RFC 9110 7.2): one valid uri-host [":" port] */
+    { "Host user@host: 400", "GET / HTTP/1.1\r\nHost: user@a\r\n\r\n", 400, 1, 1, NULL },
+    { "Host with a path: 400", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400, 1, 1, NULL },
+    { "empty Host: 400", "GET / HTTP/1.1\r\nHost:\r\n\r\n", 400, 1, 1, NULL },
+    { "Host of spaces: 400", "GET / HTTP/1.1\r\nHost:   \r\n\r\n", 400, 1, 1, NULL },
+    { "Host a, b: 400", "GET / HTTP/1.1\r\nHost: a, b\r\n\r\n", 400, 1, 1, NULL },
+    { "Host a,b: 400", "GET / HTTP/1.1\r\nHost: a,b\r\n\r\n", 400, 1, 1, NULL },
+    { "Host a b: 400", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, 1, 1, NULL },
+    { "Host a<TAB>b: 400", "GET / HTTP/1.1\r\nHost: a\tb\r\n\r\n", 400, 1, 1, NULL },
+    { "Host :80: 400", "GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400, 1, 1, NULL },
+    { "Host port 65536: 400", "GET / HTTP/1.1\r\nHost: a:65536\r\n\r\n", 400, 1, 1, NULL },
+    { "Host port 8x: 400", "GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n", 400, 1, 1, NULL },
+    { "Host two ports: 400", "GET / HTTP/1.1\r\nHost: a:1:2\r\n\r\n", 400, 1, 1, NULL },
+    { "Host [::1: 400", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400, 1, 1, NULL },
+    { "Host [12345::]: 400", "GET / HTTP/1.1\r\nHost: [12345::]\r\n\r\n", 400, 1, 1, NULL },
+    { "Host [::1]x: 400", "GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n", 400, 1, 1, NULL },
+    { "Host [v1]: 400", "GET / HTTP/1.1\r\nHost: [v1]\r\n\r\n", 400, 1, 1, NULL },
+    { "Host a%2: 400", "GET / HTTP/1.1\r\nHost: a%2\r\n\r\n", 400, 1, 1, NULL },
+    { "Host a%zz: 400", "GET / HTTP/1.1\r\nHost: a%zz\r\n\r\n", 400, 1, 1, NULL },
+    { "Host with a port", "GET / HTTP/1.1\r\nHost: a.example:8080\r\n\r\n", 200, 0, 1, NULL },
+    { "Host with an empty port", "GET / HTTP/1.1\r\nHost: a:\r\n\r\n", 200, 0, 1, NULL },
+    { "Host IPv4", "GET / HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n", 200, 0, 1, NULL },
+    { "Host IPv6", "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", 200, 0, 1, NULL },
+    { "Host IPv4-mapped IPv6", "GET / HTTP/1.1\r\nHost: [::ffff:10.0.0.1]\r\n\r\n", 200, 0, 1,
+      NULL },
+    { "Host IPvFuture", "GET / HTTP/1.1\r\nHost: [v1.fe80::a+en1]\r\n\r\n", 200, 0, 1, NULL },
+    { "Host pct-encoded and sub-delims", "GET / HTTP/1.1\r\nHost: a%2Db!$&'()*+;=~_\r\n\r\n", 200,
+      0, 1, NULL },
+    { "Host OWS trimmed", "GET / HTTP/1.1\r\nHost: \t a \t\r\n\r\n", 200, 0, 1, NULL },
+    { "invalid Host in HTTP/1.0: 400", "GET / HTTP/1.0\r\nHost: a b\r\n\r\n", 400, 1, 1, NULL },
+    { "empty Host in HTTP/1.0: 400", "GET / HTTP/1.0\r\nHost:\r\n\r\n", 400, 1, 1, NULL },
+    { "Host after other fields", "GET / HTTP/1.1\r\nX: y\r\nhOsT: a\r\n\r\n", 200, 0, 1, NULL },
+    /* request-target forms (RFC 9112 3.2) */
+    { "absolute-form: its authority wins over Host", "GET http://b/bytes/3 HTTP/1.1\r\nHost: a\r\n\r\n",
+      200, 0, 1, "\r\n\r\nabc" },
+    { "absolute-form with an empty Host", "GET http://a HTTP/1.1\r\nHost:\r\n\r\n", 200, 0, 1,
+      "Hello, World!" },
+    { "absolute-form HTTPS://A:443?q", "GET HTTPS://A:443?q HTTP/1.1\r\nHost: a\r\n\r\n", 200, 0, 1,
+      "Hello, World!" },
+    { "absolute-form without Host: 400", "GET http://a/ HTTP/1.1\r\n\r\n", 400, 1, 1, NULL },
+    { "absolute-form with an invalid Host: 400", "GET http://a/ HTTP/1.1\r\nHost: a b\r\n\r\n", 400,
+      1, 1, NULL },
+    { "absolute-form with userinfo: 400", "GET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400, 1, 1,
+      NULL },
+    { "absolute-form with an empty host: 400", "GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n", 400, 1,
+      1, NULL },
+    { "absolute-form ftp: 400", "GET ftp://a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400, 1, 1, NULL },
+    { "authority-form: 400", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 400, 1, 1, NULL },
+    { "GET *: 400", "GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400, 1, 1, NULL },
+    /* methods: OPTIONS, POST /echo, 405 with Allow, 501 */
+    { "OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n" NEXT, 200, 0, 2,
+      "Content-Length: 0\r\nAllow: GET, HEAD, POST, OPTIONS\r\n\r\n" },
+    { "OPTIONS /", "OPTIONS / HTTP/1.1\r\nHost: a\r\n\r\n", 200, 0, 1,
+      "Content-Length: 0\r\nAllow: GET, HEAD, OPTIONS\r\n\r\n" },
+    { "OPTIONS /echo", "OPTIONS /echo HTTP/1.1\r\nHost: a\r\n\r\n", 200, 0, 1,
+      "Allow: POST, OPTIONS\r\n\r\n" },
+    { "OPTIONS /bytes/7", "OPTIONS /bytes/7 HTTP/1.1\r\nHost: a\r\n\r\n", 200, 0, 1,
+      "Content-Length: 0\r\nAllow: GET, HEAD, OPTIONS\r\n\r\n" },
+    { "OPTIONS /bytes/x: 400", "OPTIONS /bytes/x HTTP/1.1\r\nHost: a\r\n\r\n", 400, 1, 1, NULL },
+    { "OPTIONS /nope: 404", "OPTIONS /nope HTTP/1.1\r\nHost: a\r\n\r\n", 404, 1, 1, NULL },
+    { "OPTIONS with a body", "OPTIONS / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nxyz" NEXT,
+      200, 0, 2, "\r\n\r\nabc" },
+    { "POST /echo", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello" NEXT, 200, 0,
+      2, "Content-Type: application/octet-stream\r\nContent-Length: 5\r\n\r\nhelloHTTP/1.1 200" },
+    { "POST /echo?q without a body", "POST /echo?q HTTP/1.1\r\nHost: a\r\n\r\n" NEXT, 200, 0, 2,
+      "Content-Length: 0\r\n\r\nHTTP/1.1 200" },
+    { "POST /echo, Connection: close", "POST /echo HTTP/1.1\r\nHost: a\r\nConnection: close\r\n"
+      "Content-Length: 3\r\n\r\nabc" NEXT, 200, 1, 1, "Connection: close\r\n\r\nabc" },
+    { "POST /echo in HTTP/1.0", "POST /echo HTTP/1.0\r\nContent-Length: 2\r\n\r\nhi", 200, 1, 1,
+      "Connection: close\r\n\r\nhi" },
+    { "POST /echo, 100-continue", "POST /echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+      "Content-Length: 2\r\n\r\nhi", 200, 0, 1, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK" },
+    { "POST /echo chunked", ECHO_CHUNKED "5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n" NEXT, 200,
+      0, 2, "Content-Length: 11\r\n\r\nhello worldHTTP/1.1 200" },
+    { "POST /echo chunked, empty", ECHO_CHUNKED "0\r\n\r\n" NEXT, 200, 0, 2,
+      "Content-Length: 0\r\n\r\nHTTP/1.1 200" },
+    { "POST /echo chunked, Connection: close", "POST /echo HTTP/1.1\r\nHost: a\r\n"
+      "Connection: close\r\n" TE_CHUNKED "3\r\nabc\r\n0\r\n\r\n" NEXT, 200, 1, 1,
+      "Connection: close\r\n\r\nabc" },
+    { "POST /echo chunked, 100-continue", "POST /echo HTTP/1.1\r\nHost: a\r\n"
+      "Expect: 100-continue\r\n" TE_CHUNKED "2\r\nhi\r\n0\r\n\r\n", 200, 0, 1,
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK" },
+    { "POST /echo chunked, malformed: 400", ECHO_CHUNKED "2\r\nhi\r\nz\r\n\r\n", 400, 1, 1, NULL },
+    { "POST /: 405", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx", 405, 1, 1,
+      "Allow: GET, HEAD, OPTIONS\r\n" },
+    { "POST /bytes/3: 405", "POST /bytes/3 HTTP/1.1\r\nHost: a\r\n\r\n", 405, 1, 1,
+      "Allow: GET, HEAD, OPTIONS\r\n" },
+    { "GET /echo: 405", "GET /echo HTTP/1.1\r\nHost: a\r\n\r\n", 405, 1, 1,
+      "Allow: POST, OPTIONS\r\n" },
+    { "HEAD /echo: 405", "HEAD /echo HTTP/1.1\r\nHost: a\r\n\r\n", 405, 1, 1,
+      "Allow: POST, OPTIONS\r\n" },
+    { "POST /nope: 404", "POST /nope HTTP/1.1\r\nHost: a\r\n\r\n", 404, 1, 1, NULL },
+    { "PUT: 501", "PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx", 501, 1, 1, NULL },
+    { "lower-case get: 501", "get / HTTP/1.1\r\nHost: a\r\n\r\n", 501, 1, 1, NULL },
+    { "8-character method: 501", "PROPFIND / HTTP/1.1\r\nHost: a\r\n\r\n", 501, 1, 1, NULL },
+    /* valid chunked bodies, read and discarded, then the next request */
+    { "chunked body", CHUNKED "5\r\nhello\r\n0\r\n\r\n" NEXT, 200, 0, 2, "\r\n\r\nabc" },
+    { "chunked: the answer waits for the body", CHUNKED "5\r\nhel", -1, 0, 0, NULL },
+    { "chunked: hex digits of both cases", CHUNKED "a\r\n0123456789\r\nA\r\n0123456789\r\n"
+      "0\r\n\r\n" NEXT, 200, 0, 2, "\r\n\r\nabc" },
+    { "chunked: leading zeros", CHUNKED "0005\r\nhello\r\n000\r\n\r\n" NEXT, 200, 0, 2,
+      "\r\n\r\nabc" },
+    { "chunked: extensions", CHUNKED "5;a\r\nhello\r\n5;a=b;c=\"d;\\\"e\"\r\nhello\r\n0;last\r\n"
+      "\r\n" NEXT, 200, 0, 2, "\r\n\r\nabc" },
+    { "chunked: BWS in extensions", CHUNKED "5 ;\ta = b ; c=\"\"\r\nhello\r\n0\r\n\r\n" NEXT, 200,
+      0, 2, "\r\n\r\nabc" },
+    { "chunked: trailers discarded", CHUNKED "5\r\nhello\r\n0\r\nX-T: v\r\nContent-Length: 99\r\n"
+      "Host: x y\r\nTransfer-Encoding: gzip\r\n\r\n" NEXT, 200, 0, 2, "\r\n\r\nabc" },
+    { "chunked: Chunked, empty list elements", GH "Transfer-Encoding: , Chunked,\r\n\r\n0\r\n\r\n"
+      NEXT, 200, 0, 2, "\r\n\r\nabc" },
+    { "chunked: HEAD", "HEAD / HTTP/1.1\r\nHost: a\r\n" TE_CHUNKED "1\r\nx\r\n0\r\n\r\n" NEXT, 200,
+      0, 2, "Content-Length: 13\r\n\r\nHTTP/1.1 200" },
+    { "chunked: Connection: close", GH "Connection: close\r\n" TE_CHUNKED "0\r\n\r\n" NEXT, 200, 1,
+      1, "Hello, World!" },
+    { "chunked: 100-continue", GH "Expect: 100-continue\r\n" TE_CHUNKED "0\r\n\r\n", 200, 0, 1,
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK" },
+    /* malformed chunked bodies: 400 and close */
+    { "chunk size -5: 400", CHUNKED "-5\r\nhello\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "chunk size +5: 400", CHUNKED "+5\r\nhello\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "chunk size 0x5: 400", CHUNKED "0x5\r\nhello\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "chunk size 1_0: 400", CHUNKED "1_0\r\n0123456789abcdef\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "chunk size _5: 400", CHUNKED "_5\r\nhello\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "space before the chunk size: 400", CHUNKED " 5\r\nhello\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "space after the chunk size: 400", CHUNKED "5 \r\nhello\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "tab after the chunk size: 400", CHUNKED "5\t\r\nhello\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "space after the last chunk's size: 400", CHUNKED "0 \r\n\r\n", 400, 1, 1, NULL },
+    { "chunk size over 64 bits: 400", CHUNKED "10000000000000000\r\nx\r\n", 400, 1, 1, NULL },
+    { "empty chunk size: 400", CHUNKED "\r\nhello\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "no chunk size, an extension: 400", CHUNKED ";a\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "extension without a name: 400", CHUNKED "5;\r\nhello\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "extension =x: 400", CHUNKED "5;=x\r\nhello\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "extension a=: 400", CHUNKED "5;a=\r\nhello\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "extension a b: 400", CHUNKED "5;a b\r\nhello\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "extension a=b c: 400", CHUNKED "5;a=b c\r\nhello\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "extension a=b then space: 400", CHUNKED "5;a=b \r\nhello\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "extension a@b: 400", CHUNKED "5;a@b\r\nhello\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "extension unterminated quote: 400", CHUNKED "5;a=\"b\r\nhello\r\n0\r\n\r\n", 400, 1, 1,
+      NULL },
+    { "extension quoted CTL: 400", CHUNKED "5;a=\"\x01\"\r\nhello\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "extension quoted-pair CTL: 400", CHUNKED "5;a=\"\\\x01\"\r\nhello\r\n0\r\n\r\n", 400, 1, 1,
+      NULL },
+    { "extension \"b\"c: 400", CHUNKED "5;a=\"b\"c\r\nhello\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "bare LF after the chunk size: 400", CHUNKED "5\nhello\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "bare CR after the chunk size: 400", CHUNKED "5\rhello\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "bare LF after chunk data: 400", CHUNKED "5\r\nhello\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "bare CR after chunk data: 400", CHUNKED "5\r\nhello\r0\r\n\r\n", 400, 1, 1, NULL },
+    { "chunk longer than its size: 400", CHUNKED "3\r\nhello\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "missing final chunk: 400", CHUNKED "5\r\nhello\r\n" NEXT, 400, 1, 1, NULL },
+    { "bare LF as the final line end: 400", CHUNKED "0\r\n\n" NEXT, 400, 1, 1, NULL },
+    { "bare LF in a trailer: 400", CHUNKED "0\r\nX: a\n\r\n", 400, 1, 1, NULL },
+    { "bare CR in a trailer: 400", CHUNKED "0\r\nX: a\rb\r\n\r\n", 400, 1, 1, NULL },
+    { "obs-fold in the trailers: 400", CHUNKED "0\r\nX: a\r\n b\r\n\r\n", 400, 1, 1, NULL },
+    { "trailer without a colon: 400", CHUNKED "0\r\nX a\r\n\r\n", 400, 1, 1, NULL },
+    { "trailer without a name: 400", CHUNKED "0\r\n: a\r\n\r\n", 400, 1, 1, NULL },
+    { "trailer with a CTL: 400", CHUNKED "0\r\nX: \x01\r\n\r\n", 400, 1, 1, NULL },
+    { "chunk over the body cap: 413", CHUNKED "100001\r\n", 413, 1, 1, NULL },
+    /* Transfer-Encoding (RFC 9112 6.1, 6.3) */
+    { "TE chunked, gzip: 400", GH "Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", 400, 1, 1,
+      NULL },
+    { "TE gzip: 400", GH "Transfer-Encoding: gzip\r\n\r\n", 400, 1, 1, NULL },
+    { "TE identity: 400", GH "Transfer-Encoding: identity\r\n\r\n", 400, 1, 1, NULL },
+    { "TE chunked twice: 400", GH "Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", 400, 1,
+      1, NULL },
+    { "TE empty: 400", GH "Transfer-Encoding:\r\n\r\n", 400, 1, 1, NULL },
+    { "TE chunked;a=b: 400", GH "Transfer-Encoding: chunked;a=b\r\n\r\n0\r\n\r\n", 400, 1, 1,
+      NULL },
+    { "TE chunked x: 400", GH "Transfer-Encoding: chunked x\r\n\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "TE quoted: 400", GH "Transfer-Encoding: \"chunked\"\r\n\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "TE in HTTP/1.0: 400", "GET / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400,
+      1, 1, NULL },
+    { "TE gzip then chunked lines: 501", GH "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked"
+      "\r\n\r\n0\r\n\r\n", 501, 1, 1, NULL },
+    { "TE chunked then gzip lines: 400", GH "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip"
+      "\r\n\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "TE gzip;q=1, chunked: 501", GH "Transfer-Encoding: gzip;q=1, chunked\r\n\r\n", 501, 1, 1,
+      NULL },
+    { "TE gzip , chunked (OWS before the commas): 501", GH "Transfer-Encoding: gzip , chunked ,"
+      "\r\n\r\n", 501, 1, 1, NULL },
+    { "TE chunked with OWS before a comma", GH "Transfer-Encoding: chunked ,\r\n\r\n0\r\n\r\n" NEXT,
+      200, 0, 2, "\r\n\r\nabc" },
+    { "TE ;x: 400", GH "Transfer-Encoding: ;x, chunked\r\n\r\n0\r\n\r\n", 400, 1, 1, NULL },
+    { "TE chunked and Content-Length 0: 400", GH "Transfer-Encoding: chunked\r\n"
+      "Content-Length: 0\r\n\r\n", 400, 1, 1, NULL },
+};
+
+static void test_answers(const struct proto_cfg *cfg)
+{
+    for (size_t i = 0; i < sizeof answers / sizeof answers[0]; i++) {
+        const struct answer_case *c = &answers[i];
+        check_splits(cfg, c->name, c->req, strlen(c->req));
+        ok(first_status(&whole) == c->status && whole.closed == c->closes &&
+               whole.requests == c->requests && (!c->needle || contains(&whole, c->needle)),
+           "%s: status %d, %s, %u request(s)%s (got %d, %s, %u)", c->name, c->status,
+           c->closes ? "closes" : "stays open", c->requests, c->needle ? ", as expected" : "",
+           first_status(&whole), whole.closed ? "closes" : "stays open", whole.requests);
+    }
+}
+
+/* Append a chunked encoding of `total` bytes of 'a' + i % 26 in chunks of `size` to req[*n..). */
+static void put_chunks(char *req, size_t *n, size_t cap, size_t total, size_t size)
+{
+    for (size_t off = 0; off < total; off += size) {
+        size_t k = total - off < size ? total - off : size;
+        *n += (size_t)snprintf(req + *n, cap - *n, "%zx\r\n", k);
+        for (size_t i = 0; i < k; i++)
+            req[(*n)++] = (char)('a' + (off + i) % 26);
+        *n += (size_t)snprintf(req + *n, cap - *n, "\r\n");
+    }
+    *n += (size_t)snprintf(req + *n, cap - *n, "0\r\n\r\n");
+}
+
+/* The first response's body is `total` bytes of 'a' + i % 26. */
+static int body_is_pattern(const struct run *r, size_t total)
+{
+    const char *body = memmem(r->out, r->outlen, "\r\n\r\n", 4);
+    char want[40];
+    snprintf(want, sizeof want, "Content-Length: %zu\r\n", total);
+    if (!body || !contains(r, want) || (size_t)(r->out + r->outlen - body - 4) < total)
+        return 0;
+    for (size_t i = 0; i < total; i++)
+        if (body[4 + i] != (char)('a' + i % 26))
+            return 0;
+    return 1;
+}
+
+/* Bodies at and past their caps, method and chunk-line limits. */
+static void test_body_limits(const struct proto_cfg *cfg)
+{
+    static char req[3u << 20];
+    size_t n, base;
+
+    /* a 100 KB method is a method we do not implement, not a long URI */
+    memset(req, 'A', 100000);
+    n = 100000 + (size_t)snprintf(req + 100000, 64, " / HTTP/1.1\r\nHost: a\r\n\r\n");
+    drive(cfg, req, n, 0, PROTO_OUT_MIN, &whole);
+    ok(first_status(&whole) == 501 && whole.closed, "100 KB method, whole: 501 (got %d)",
+       first_status(&whole));
+    drive(cfg, req, n, 512, PROTO_OUT_MIN, &whole);
+    ok(first_status(&whole) == 501 && whole.pending_max <= PROTO_IN_MIN,
+       "100 KB method arriving: 501 before %u bytes are pending (got %d, max %zu)", PROTO_IN_MIN,
+       first_status(&whole), whole.pending_max);
+
+    /* a chunked body of exactly the cap is discarded in pieces; one byte more is 413 */
+    base = n = (size_t)snprintf(req, sizeof req, CHUNKED);
+    put_chunks(req, &n, sizeof req, PROTO_BODY_MAX, 1000);
+    n += (size_t)snprintf(req + n, sizeof req - n, NEXT);
+    drive(cfg, req, n, 4096, PROTO_OUT_MIN, &whole);
+    ok(first_status(&whole) == 200 && whole.requests == 2 && !whole.closed &&
+           whole.pending_max <= PROTO_IN_MIN && contains(&whole, "Hello, World!HTTP/1.1 200"),
+       "a 1 MiB chunked body is discarded in pieces and the next request answered");
+    n = base;
+    put_chunks(req, &n, sizeof req, PROTO_BODY_MAX + 1, 1000);
+    drive(cfg, req, n, 4096, PROTO_OUT_MIN, &whole);
+    ok(first_status(&whole) == 413 && whole.closed && whole.requests == 1,
+       "a chunked body of 1 MiB + 1 byte: 413 (got %d)", first_status(&whole));
+
+    /* extensions and trailers are bounded too */
+    n = (size_t)snprintf(req, sizeof req, CHUNKED "1;x=");
+    memset(req + n, 'v', PROTO_CHUNK_LINE_MAX);
+    n += PROTO_CHUNK_LINE_MAX;
+    n += (size_t)snprintf(req + n, sizeof req - n, "\r\nx\r\n0\r\n\r\n");
+    drive(cfg, req, n, 0, PROTO_OUT_MIN, &whole);
+    ok(first_status(&whole) == 413 && whole.closed, "a chunk line over %u bytes: 413",
+       PROTO_CHUNK_LINE_MAX);
+    n = (size_t)snprintf(req, sizeof req, CHUNKED "0\r\nX: ");
+    memset(req + n, 'v', PROTO_HEADERS_MAX);
+    n += PROTO_HEADERS_MAX;
+    n += (size_t)snprintf(req + n, sizeof req - n, "\r\n\r\n");
+    drive(cfg, req, n, 0, PROTO_OUT_MIN, &whole);
+    ok(first_status(&whole) == 431 && whole.closed, "a trailer section over %u bytes: 431",
+       PROTO_HEADERS_MAX);
+    n = (size_t)snprintf(req, sizeof req, CHUNKED "0\r\n");
+    for (unsigned i = 0; i <= PROTO_FIELDS_MAX; i++)
+        n += (size_t)snprintf(req + n, sizeof req - n, "X-%u: v\r\n", i);
+    n += (size_t)snprintf(req + n, sizeof req - n, "\r\n");
+    drive(cfg, req, n, 0, PROTO_OUT_MIN, &whole);
+    ok(first_status(&whole) == 431 && whole.closed, "%u trailer fields: 431", PROTO_FIELDS_MAX + 1);
+
+    /* POST /echo with Content-Length: up to the body cap, streamed through a small output buffer */
+    n = (size_t)snprintf(req, sizeof req, "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: %u\r\n"
+                         "\r\n", PROTO_BODY_MAX);
+    for (size_t i = 0; i < PROTO_BODY_MAX; i++)
+        req[n++] = (char)('a' + i % 26);
+    n += (size_t)snprintf(req + n, sizeof req - n, GH "\r\n");
+    drive(cfg, req, n, 4096, PROTO_OUT_MIN, &whole);
+    ok(body_is_pattern(&whole, PROTO_BODY_MAX) && whole.requests == 2 && !whole.closed &&
+           whole.pending_max <= PROTO_IN_MIN && contains(&whole, "Hello, World!"),
+       "POST /echo of 1 MiB through a %u-byte output buffer: intact, next request answered",
+       PROTO_OUT_MIN);
+    n = (size_t)snprintf(req, sizeof req, "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: %u\r\n"
+                         "\r\n", PROTO_BODY_MAX + 1);
+    drive(cfg, req, n, 0, PROTO_OUT_MIN, &whole);
+    ok(first_status(&whole) == 413 && whole.closed, "POST /echo over the body cap: 413");
+
+    /* POST /echo chunked: the body waits in the caller's buffer, so it may take up to
+     * PROTO_ECHO_HELD_MAX bytes as sent; 16 chunks of 1000 bytes fit, 17 do not */
+    base = n = (size_t)snprintf(req, sizeof req, ECHO_CHUNKED);
+    put_chunks(req, &n, sizeof req, 16000, 1000);
+    n += (size_t)snprintf(req + n, sizeof req - n, GH "\r\n");
+    drive(cfg, req, n, 1000, PROTO_OUT_MIN, &whole);
+    ok(body_is_pattern(&whole, 16000) && whole.requests == 2 && !whole.closed &&
+           whole.pending_max <= PROTO_IN_MIN && contains(&whole, "Hello, World!"),
+       "POST /echo chunked, 16000 bytes in pieces through a %u-byte output buffer: intact",
+       PROTO_OUT_MIN);
+    n = base;
+    put_chunks(req, &n, sizeof req, 17000, 1000);
+    drive(cfg, req, n, 1000, PROTO_OUT_MIN, &whole);
+    ok(first_status(&whole) == 413 && whole.closed && whole.pending_max <= PROTO_IN_MIN,
+       "POST /echo chunked, past %u bytes as sent: 413 (got %d)", PROTO_ECHO_HELD_MAX,
+       first_status(&whole));
 }
 
 static void test_echo(void)
@@ -468,6 +798,8 @@ int main(void)
     test_statuses(&http);
     test_bodies(&http);
     test_limits(&http);
+    test_answers(&http);
+    test_body_limits(&http);
     test_echo();
     test_static();
     test_modelled_work();
