@@ -20,18 +20,26 @@ static struct {
     pthread_cond_t nonempty, nonfull;
     int fds[QUEUE_CAP];
     unsigned head, count;
+    unsigned idle; /* pool threads waiting in pop() for a connection */
     int closed;
 } q = { .lock = PTHREAD_MUTEX_INITIALIZER, .nonempty = PTHREAD_COND_INITIALIZER,
         .nonfull = PTHREAD_COND_INITIALIZER };
 
 static struct srv *server;
-static _Atomic unsigned queued; /* q.count, readable without the lock (--keepalive-yield) */
+static _Atomic int waiting; /* more queued connections than idle threads (--keepalive-yield) */
 
-/* A client waits for a pool thread while the queue holds one (a full queue also means the kernel's
- * backlog holds more). Set under the lock, read by every pool thread per response. */
+/* Under the lock, after the queue or the idle count changed. A client waits for a pool thread when
+ * the queue holds more connections than there are threads idle to take them (a full queue also
+ * means the kernel's backlog holds more). */
+static void note_waiting(void)
+{
+    atomic_store_explicit(&waiting, q.count > q.idle, memory_order_relaxed);
+}
+
+/* Read by every pool thread per response, without the lock. */
 static int clients_waiting(void)
 {
-    return atomic_load_explicit(&queued, memory_order_relaxed) > 0;
+    return atomic_load_explicit(&waiting, memory_order_relaxed);
 }
 
 /* Queue fd; waits while full. Returns -1 (fd not queued) when the server stops meanwhile. */
@@ -52,7 +60,7 @@ static int push(int fd)
     int ok = q.count < QUEUE_CAP;
     if (ok) {
         q.fds[(q.head + q.count++) % QUEUE_CAP] = fd;
-        atomic_store_explicit(&queued, q.count, memory_order_relaxed);
+        note_waiting();
         pthread_cond_signal(&q.nonempty);
     }
     pthread_mutex_unlock(&q.lock);
@@ -64,13 +72,15 @@ static int pop(void)
 {
     int fd = -1;
     pthread_mutex_lock(&q.lock);
+    q.idle++;
     while (q.count == 0 && !q.closed)
         pthread_cond_wait(&q.nonempty, &q.lock);
+    q.idle--;
     if (!q.closed) {
         fd = q.fds[q.head];
         q.head = (q.head + 1) % QUEUE_CAP;
         q.count--;
-        atomic_store_explicit(&queued, q.count, memory_order_relaxed);
+        note_waiting();
         pthread_cond_signal(&q.nonfull);
     }
     pthread_mutex_unlock(&q.lock);
