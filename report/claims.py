@@ -6,6 +6,7 @@ criteria.py derives from these the verdict, its reason, the "reproduced when" se
 plots' threshold lines; claim_plots.py draws; check_claims.py runs the experiments and writes the page.
 """
 
+import bootstrap
 import claim_plots as P
 from criteria import CONTENDED, criterion as C, figure as F
 
@@ -165,8 +166,8 @@ def claim(claim_id):
 
 # How the criteria read the measurements, written down before the first claim run.
 READING = [
-    "Every figure is the median over the repeats of a point; [min..max] is their range. A ratio "
-    "('a / b') is of the medians.",
+    "Every figure is the median over the repeats of a point; a ratio ('a / b') is of the medians, "
+    "and memory per idle connection is of the medians at its two points. " + bootstrap.method_text(),
     "Throughput is requests answered per second in the measured window (with a new connection per "
     "request: connections per second). CPU is user + system time of the server's whole process tree "
     "over the measured window, in cores (CPU seconds per second).",

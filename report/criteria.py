@@ -8,15 +8,16 @@ and a run's rows into readings, one per model and reference, each met, missed or
 what voids it (a saturated load generator, contended CPUs, idle connections not held, CPU work no
 server could do on the CPUs it had). evaluate() turns a claim's readings into its verdict:
 reproduced when every reading meets its criterion, not reproduced when one misses it with nothing
-voiding it, inconclusive otherwise. A reading's value is the median of the repeats; a confidence
-interval would make judge_one()'s comparison three-way (met, missed, straddling: unknown) and
-change nothing else. Nothing here runs, writes or draws.
+voiding it, inconclusive otherwise. A reading's value is the median of the repeats (a ratio: of the
+medians), shown with its 95 % bootstrap interval (bootstrap.py); the interval would make
+judge_one()'s comparison three-way (met, missed, straddling: undecided) and change nothing else. Nothing here runs, writes or draws.
 """
 
 import os
 
+import bootstrap
 import results as R
-from metrics import METRICS, fmt, measure, median, rows_of, size_text, spread_text
+from metrics import METRICS, estimate_text, fmt, measure, median, rows_of, size_text
 from style import MODEL_ORDER
 
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
@@ -140,25 +141,21 @@ def line_label(c, op, bound, ref=None):
 
 # --- reading a run ---------------------------------------------------------------------------------------------
 
-def ratio(a, b):
-    return a / b if a is not None and b is not None and b > 0 else None
-
-
 def read_one(item, rows, model, ref=None, server=None):
-    """One reading of a criterion or figure: {model, ref, value, text, label, rows, den_rows}."""
+    """One reading of a criterion or figure: {model, ref, estimate (bootstrap.Estimate or None),
+    value (its median, or ratio of medians), text, label, rows, den_rows, den (the reference's median)}."""
     at = item.get("at", {})
-    s = measure(rows, item["metric"], model, server, at)
+    est = measure(rows, item["metric"], model, server, at)
     num_rows = rows_of(rows, model=model, server=server, **at)
+    den, den_rows = None, []
     if item.get("base") or ref:  # the same model at the base point, or the reference at this one
         den_of = dict(model=model, server=server, at=item["base"]) if item.get("base") else dict(model=ref, at=at)
         den = measure(rows, item["metric"], **den_of)
         den_rows = rows_of(rows, model=den_of["model"], server=den_of.get("server"), **den_of["at"])
-        value = ratio(median(s), median(den))
-        text = fmt(value)
-    else:
-        den, den_rows, value, text = None, [], median(s), spread_text(s)
-    return {"item": item, "model": server or model, "ref": ref, "value": value, "text": text,
-            "label": subject(item, server or model, ref), "rows": num_rows, "den_rows": den_rows, "den": median(den)}
+        est = bootstrap.ratio(est, den)
+    return {"item": item, "model": server or model, "ref": ref, "estimate": est, "value": median(est),
+            "text": estimate_text(est), "label": subject(item, server or model, ref), "rows": num_rows,
+            "den_rows": den_rows, "den": median(den)}
 
 
 def present(rows, model):
@@ -186,8 +183,8 @@ def contended(rows):
     out = []
     for key, members in R.group_points([r for r in rows if R.usable(r)]).items():
         s = R.summarize(members, R.other_cpu)
-        if s and s[0] >= CONTENDED:
-            out.append("%s %s: %.2f" % (key[0], point_text(members[0]), s[0]))
+        if s and s.value >= CONTENDED:
+            out.append("%s %s: %.2f" % (key[0], point_text(members[0]), s.value))
     return sorted(out)
 
 
@@ -302,7 +299,7 @@ def figures(claim, run, rows, readings):
         add(reading["label"], reading["text"])
     cpu_rows = [r for reading in readings if reading["item"]["cpu"] for r in reading["rows"] + reading["den_rows"]]
     if any(reading["item"]["cpu"] for reading in readings):
-        worst = max((R.summarize(m, R.other_cpu)[0] for m in R.group_points([r for r in cpu_rows if R.usable(r)]).values()),
+        worst = max((R.summarize(m, R.other_cpu).value for m in R.group_points([r for r in cpu_rows if R.usable(r)]).values()),
                     default=0.0)
         add("CPU others took from the server's CPUs (largest median of a point, cores)", "%.2f" % worst)
     return figs
