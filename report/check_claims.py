@@ -7,8 +7,9 @@
 Each claim (claims.py) names its experiment by the file stem of a config in configs/claims/
 (idle.yaml: "idle"; its `name:` is "claim-idle", the prefix of its results folder, apart from the
 runner's own configs/idle.yaml) and criteria fixed before anything was measured. A verdict is
-"reproduced" when every criterion holds on the medians of the repeats, "not reproduced" when one
-does not, and "inconclusive" with the reason when the measurement cannot decide: a server is not
+"reproduced" when every criterion holds on the whole 95 % bootstrap interval of its median over the
+repeats, "not reproduced" when one misses on its whole interval, and "inconclusive" with the reason
+when the measurement cannot decide: an interval straddles a bound (too noisy), a server is not
 built or its runs failed, the load generator was the bottleneck where the criterion needs the
 server's limit, or the experiment could not hold the load it asked for (criteria.py). Criteria are
 never tuned to the data; the figures behind every verdict are printed beside it.

@@ -9,6 +9,7 @@ a plot names the metric and the point it shows, and draws every criterion on the
 import re
 import textwrap
 
+import bootstrap
 import criteria as K
 import metrics as M
 import plots
@@ -34,7 +35,7 @@ def model_of(server):
 
 
 def bars_of(rows, metric, at=None):
-    """[(server, spread, loadgen bound)] of a metric per server, in model order."""
+    """[(server, Estimate, loadgen bound)] of a metric per server, in model order."""
     out = []
     for server in R.servers_in_order(rows, MODEL_ORDER):
         s = M.measure(rows, metric, server=server, at=at)
@@ -51,8 +52,8 @@ def panel(claim, rows, title, ylabel, metric, at=None, log=False):
 
 
 def plot_bars(panels, heading, path):
-    """Bar panels: each (title, ylabel, [(server, spread, loadgen bound)], [(y, text)] thresholds,
-    log y). Bars are medians, whiskers min..max; a hatched bar is loadgen-bound."""
+    """Bar panels: each (title, ylabel, [(server, Estimate, loadgen bound)], [(y, text)] thresholds,
+    log y). Bars are medians, whiskers their 95 % bootstrap intervals; a hatched bar is loadgen-bound."""
     panels = [p for p in panels if p[2]]
     if not panels:
         return False
@@ -61,11 +62,11 @@ def plot_bars(panels, heading, path):
     styles = server_styles([{"server": n, "model": model_of(n)} for n in names])
     for ax, (ptitle, ylabel, bars, lines, logy) in zip(axes, panels):
         xs = range(len(bars))
-        ax.bar(xs, [b[1][0] for b in bars], color=[styles[b[0]]["color"] for b in bars],
+        ax.bar(xs, [b[1].value for b in bars], color=[styles[b[0]]["color"] for b in bars],
                hatch=["//" if b[2] else "" for b in bars], edgecolor="black", linewidth=0.5,
-               yerr=[[b[1][0] - b[1][1] for b in bars], [b[1][2] - b[1][0] for b in bars]], capsize=4)
+               yerr=plots.error_bars([b[1] for b in bars]), capsize=4)
         for x, b in zip(xs, bars):  # the median written on its bar: small ones stay readable
-            ax.annotate(M.fmt(b[1][0]), (x, b[1][0]), xytext=(4, 3), textcoords="offset points", fontsize=8)
+            ax.annotate(M.fmt(b[1].value), (x, b[1].value), xytext=(4, 3), textcoords="offset points", fontsize=8)
         ax.set_xticks(list(xs), [b[0] for b in bars], rotation=20, ha="right")
         for y, text in lines:
             ax.axhline(y, color="black", linestyle=":", linewidth=1)
@@ -74,7 +75,7 @@ def plot_bars(panels, heading, path):
         if logy:
             ax.set_yscale("log")
         else:  # room above the tallest whisker and threshold for their labels
-            ax.set_ylim(top=1.15 * max([b[1][2] for b in bars] + [y for y, _ in lines]))
+            ax.set_ylim(top=1.15 * max([b[1].hi for b in bars] + [y for y, _ in lines]))
         ax.yaxis.set_major_formatter(plots.FuncFormatter(plots.tick))
         ax.set_ylabel(ylabel)
         ax.set_title(ptitle, fontsize=11)
@@ -87,29 +88,28 @@ def plot_bars(panels, heading, path):
 
 
 def plot_relative(claim, rows, metric, axis, base, title, ylabel, xlabel, path):
-    """metric of each server relative to its own at base, against axis (median of the repeats, bars
-    min..max, hollow where the load generator was saturated), with the claim's thresholds at base."""
+    """metric of each server relative to its own at base, against axis (ratio of the medians, bars its
+    95 % bootstrap interval, both points resampled; hollow where the load generator was saturated),
+    with the claim's thresholds at base. The base point itself is 1 exactly."""
     styles = server_styles(rows)
     fig, (ax,) = plots.new_figure()
     handles, lg = {}, False
     for server in R.servers_in_order(rows, MODEL_ORDER):
         mine = M.rows_of(rows, server=server)
-        ref = M.median(M.measure(mine, metric, at=base))
-        if not ref:
+        ref = M.measure(mine, metric, at=base)
+        if not M.median(ref):
             continue
         pts = []
         for x in sorted({r.get(axis) for r in mine}):
             at = M.rows_of(mine, **{axis: x})
-            s = R.summarize(at, lambda r: M.METRICS[metric]["row"](r) / ref
-                            if M.METRICS[metric]["row"](r) is not None else None)
-            if s:
+            s = bootstrap.exact(1.0) if {axis: x} == base else bootstrap.ratio(M.measure(mine, metric, at={axis: x}), ref)
+            if s and s.value is not None:
                 pts.append((x, s, any(R.loadgen_bound(r) for r in at if R.usable(r))))
         st = styles[server]
-        ax.errorbar([p[0] for p in pts], [p[1][0] for p in pts],
-                    yerr=[[p[1][0] - p[1][1] for p in pts], [p[1][2] - p[1][0] for p in pts]],
+        ax.errorbar([p[0] for p in pts], [p[1].value for p in pts], yerr=plots.error_bars([p[1] for p in pts]),
                     color=st["color"], linestyle=st["linestyle"], capsize=3)
         for x, s, bound in pts:
-            ax.plot([x], [s[0]], marker=st["marker"], color=st["color"], markersize=7, linestyle="none",
+            ax.plot([x], [s.value], marker=st["marker"], color=st["color"], markersize=7, linestyle="none",
                     markerfacecolor="white" if bound else st["color"])
             lg |= bound
         handles[server] = plots.Line2D([], [], color=st["color"], marker=st["marker"], label=server)
@@ -145,7 +145,8 @@ def idle_cost(claim, runs, path):
                          "throughput / the same server's at 0 idle", R.AXIS_LABELS["idle"], path):
         return None
     return ("Each server's throughput with 100 active clients, relative to its own at 0 idle "
-            "connections (median of the repeats, bars min..max); select stops at 900 idle.")
+            "connections (ratio of the medians of the repeats, bars its 95 % bootstrap interval); "
+            "select stops at 900 idle.")
 
 
 def wait_us(r):
@@ -173,7 +174,8 @@ def iterative(claim, runs, path):
                          "Does throughput grow with clients?", "throughput / the same server's with 1 client",
                          "clients (each request: %s)" % work, path):
         return None
-    return "Throughput relative to the same server with one client, as clients are added (each request: %s)." % work
+    return ("Throughput relative to the same server with one client, as clients are added (each request: %s; "
+            "bars: 95 %% bootstrap interval of the ratio of the medians)." % work)
 
 
 def memory(claim, runs, path):
@@ -183,13 +185,13 @@ def memory(claim, runs, path):
     idle = M.fmt(at["idle"])
     src = R.memory_source([r for r in rows if R.usable(r)])
     title, _, bars, lines, _ = panel(claim, rows, "memory per idle connection", "", "memory per idle connection", at)
-    values = [b[1][0] for b in bars]
+    values = [b[1].value for b in bars]
     log = bool(values) and min(values) > 0 and max(values) / min(values) > 30
     if not plot_bars([(title, "kB per connection (%s)" % src, bars, lines, log)],
                      "Memory of %s idle connections" % idle, path):
         return None
     return ("(memory at %s idle connections - memory at 0) / %s for the server's whole process tree "
-            "(%s); bars are medians, whiskers min..max over the repeats." % (idle, idle, src))
+            "(%s); bars are medians, whiskers their 95 %% bootstrap intervals over the repeats." % (idle, idle, src))
 
 
 def bars(heading, caption, *panels):
@@ -203,5 +205,7 @@ def bars(heading, caption, *panels):
             at, run = (rest + [None, None])[:2]
             rows = criteria_rows(claim, runs, run) if len(K.run_names(claim)) > 1 else rows_for(claim, runs, run)
             drawn.append(panel(claim, rows, title, ylabel, metric, at))
-        return caption if plot_bars(drawn, heading, path) else None
+        if not plot_bars(drawn, heading, path):
+            return None
+        return caption + " Bars are medians over the repeats, whiskers their 95 % bootstrap intervals."
     return plot

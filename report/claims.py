@@ -6,6 +6,7 @@ criteria.py derives from these the verdict, its reason, the "reproduced when" se
 plots' threshold lines; claim_plots.py draws; check_claims.py runs the experiments and writes the page.
 """
 
+import bootstrap
 import claim_plots as P
 from criteria import CONTENDED, criterion as C, figure as F
 
@@ -165,8 +166,8 @@ def claim(claim_id):
 
 # How the criteria read the measurements, written down before the first claim run.
 READING = [
-    "Every figure is the median over the repeats of a point; [min..max] is their range. A ratio "
-    "('a / b') is of the medians.",
+    "Every figure is the median over the repeats of a point; a ratio ('a / b') is of the medians, "
+    "and memory per idle connection is of the medians at its two points. " + bootstrap.method_text(),
     "Throughput is requests answered per second in the measured window (with a new connection per "
     "request: connections per second). CPU is user + system time of the server's whole process tree "
     "over the measured window, in cores (CPU seconds per second).",
@@ -178,8 +179,13 @@ READING = [
     "process tree: the cgroup's peak when the runner measured it, else the summed RSS peak.",
     "Events per request are the events epoll_wait returned (the server's events counter) per request "
     "answered; epoll_wait returns are shown beside them.",
+    "A criterion holds when its figure's whole interval meets the bound, misses when the whole "
+    "interval misses it, and is undecided -- inconclusive, naming the interval and the bound it "
+    "straddles -- when the interval straddles the bound: the repeats are too noisy to decide. With "
+    "1 repeat the figure itself decides.",
     "A claim is reproduced when every criterion holds, not reproduced when one misses with nothing "
-    "disturbing its figures, and inconclusive when a figure is missing or disturbed: the load "
+    "disturbing its figures, and inconclusive when one is undecided or a figure is missing or "
+    "disturbed: the load "
     "generator was saturated where a low throughput could explain the miss (for 'between', anywhere "
     "it reads: equal numbers may be its limit), the server did not hold the idle connections asked "
     "for, or the CPU work needs more cores than the server had, so no model could meet it.",

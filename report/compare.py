@@ -1,17 +1,18 @@
 #!/usr/bin/python3
-"""compare.py - two runs side by side: the points both measured, with ratios B/A and whether the
-difference is larger than the spread of the repeats.
+"""compare.py - two runs side by side: the points both measured, with ratios B/A of the medians and
+whether their 95 % bootstrap interval excludes 1.
 
     compare.py results/quick-A results/quick-B        -> report/compare-<A>-vs-<B>/
 
-"Beyond the spread" means the min..max ranges of the repeats of A and of B do not overlap. With a
-single repeat on either side there is no spread to compare against, and the table says so.
+The interval of a ratio resamples the repeats of A and of B independently (bootstrap.py). With a
+single repeat on either side there is no interval, and the table says so.
 """
 
 import argparse
 import os
 import sys
 
+import bootstrap
 import page
 import plots
 import results as R
@@ -27,22 +28,21 @@ METRICS = [
 ]
 
 
-def verdict(a, b):
-    """Whether B differs from A by more than the repeats' spread: 'yes', 'no' or 'n/a (...)'."""
-    if a is None or b is None:
-        return "n/a (not measured)"
-    if a[3] < 2 or b[3] < 2:
-        return "n/a (1 repeat)"
-    return "yes" if a[2] < b[1] or b[2] < a[1] else "no"
+def difference(num, den):
+    """num / den of two Estimates with whether its interval excludes 1: (ratio Estimate or None,
+    'yes', 'no' or 'n/a (...)')."""
+    r = bootstrap.ratio(num, den)
+    return r, bootstrap.excludes(r, 1.0)
 
 
-def describe(s):
-    """'12.3k [11k..13k]' from a spread."""
-    if s is None:
-        return ""
-    if s[3] < 2:
-        return plots.human(s[0])
-    return "%s [%s..%s]" % (plots.human(s[0]), plots.human(s[1]), plots.human(s[2]))
+def describe(e):
+    """'12.3k [11.9k..12.8k]': a median and its interval (the median alone with one repeat)."""
+    return bootstrap.text(e, plots.three, note=False)
+
+
+def interval_of(r):
+    """A ratio's interval as '0.95..1.05', '' without one."""
+    return "%.2f..%.2f" % (r.lo, r.hi) if r is not None and r.has_interval() else ""
 
 
 def point_label(key):
@@ -65,12 +65,13 @@ def compare(rows_a, rows_b):
             a, b = R.summarize(ga[key], metric), R.summarize(gb[key], metric)
             if a is None and b is None:
                 continue
-            ratio = b[0] / a[0] if a and b and a[0] else None
-            v = verdict(a, b)
+            r, v = difference(b, a)
+            ratio = r.value if r is not None else None
             better = ""
             if v == "yes" and ratio is not None:
                 better = "B better" if (ratio > 1) == higher else "B worse"
-            table.append([point_label(key), "%s (%s)" % (name, unit), describe(a), describe(b), ratio, v, better])
+            table.append([point_label(key), "%s (%s)" % (name, unit), describe(a), describe(b), ratio,
+                          interval_of(r), v, better])
     only_a = [point_label(k) for k in ga if k not in gb]
     only_b = [point_label(k) for k in gb if k not in ga]
     return common, table, only_a, only_b
@@ -94,7 +95,9 @@ def plot_ratio(rows_a, rows_b, common, path):
     handles = {}
     for ax, (where, first_rows) in zip(axes, parts):
         keys = [R.point_key(r) for r in first_rows]
-        for server in R.servers_in_order(both, MODEL_ORDER):
+        xs, scale = plots.x_values(first_rows, x_axis), plots.x_scale(first_rows, x_axis)
+        servers = R.servers_in_order(both, MODEL_ORDER)
+        for index, server in enumerate(servers):
             pts = []
             for key in keys:
                 if key[0] != server:
@@ -102,23 +105,26 @@ def plot_ratio(rows_a, rows_b, common, path):
                 a = R.summarize(ga[key], lambda r: R.num(r, "throughput_rps"))
                 b = R.summarize(gb[key], lambda r: R.num(r, "throughput_rps"))
                 x = ga[key][0].get(x_axis)
-                if a and b and a[0] > 0 and isinstance(x, float):
-                    pts.append((x, b[0] / a[0], verdict(a, b) == "yes"))
+                r, v = difference(b, a)
+                if r is not None and r.value is not None and isinstance(x, float):
+                    pts.append((plots.dodge(x, index, len(servers), scale, xs), r, v == "yes"))
             if not pts:
                 continue
-            pts.sort()
+            pts.sort(key=lambda p: p[0])
             st = styles[server]
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], color=st["color"], linestyle=st["linestyle"])
-            for x, ratio, beyond in pts:
-                ax.plot([x], [ratio], marker=st["marker"], color=st["color"], markersize=7, linestyle="none",
-                        markerfacecolor=st["color"] if beyond else "white")
+            ax.errorbar([p[0] for p in pts], [p[1].value for p in pts], yerr=plots.error_bars([p[1] for p in pts]),
+                        color=st["color"], linestyle=st["linestyle"], capsize=3)
+            for x, r, apart in pts:
+                ax.plot([x], [r.value], marker=st["marker"], color=st["color"], markersize=7, linestyle="none",
+                        markerfacecolor=st["color"] if apart else "white")
             handles[server] = plots.Line2D([], [], color=st["color"], marker=st["marker"],
                                            linestyle=st["linestyle"], label=server)
         plots.setup_x(ax, first_rows, x_axis)
         ax.axhline(1, color="black", linewidth=0.8)
         ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(plots.FuncFormatter(plots.tick))
-        ax.yaxis.set_minor_formatter(plots.FuncFormatter(plots.tick))
+        # Three digits: the ticks of a ratio near 1 are 1.05 apart, not 1.1 (which tick() would print).
+        ax.yaxis.set_major_formatter(plots.FuncFormatter(lambda v, _pos: plots.three(v)))
+        ax.yaxis.set_minor_formatter(plots.FuncFormatter(lambda v, _pos: plots.three(v)))
         ax.grid(True, which="both", alpha=0.3)
         ax.set_title(plots.title("Throughput B / A", where))
     if not handles:
@@ -129,11 +135,11 @@ def plot_ratio(rows_a, rows_b, common, path):
         ax.set_ylim(low, high)
     axes[0].set_ylabel("throughput B / A (log; above 1: B faster)")
     handles["_note"] = plots.Line2D([], [], color="black", marker="o", markerfacecolor="white",
-                                    linestyle="none", label="hollow: within the\nrepeats' spread")
+                                    linestyle="none", label="hollow: the interval\nholds 1")
     plots.legend(fig, axes[-1], handles, False)
     plots.save(fig, path)
-    return ("Throughput of run B divided by run A at each point both measured; a filled marker is a "
-            "difference larger than the spread of the repeats.")
+    return ("Throughput of run B divided by run A at each point both measured (ratio of the medians, bars "
+            "its 95 % bootstrap interval); a filled marker is a ratio whose interval excludes 1.")
 
 
 def build(dir_a, dir_b, out_dir):
@@ -143,13 +149,16 @@ def build(dir_a, dir_b, out_dir):
     common, table, only_a, only_b = compare(rows_a, rows_b)
     blocks = [("p", "A = %s (%d rows), B = %s (%d rows); %d points in both." % (
         name_a, len(rows_a), name_b, len(rows_b), len(common))),
-        ("p", "Cells: median [min..max] over the repeats. Ratio is B/A of the medians. 'Beyond spread' "
-              "is yes when the min..max ranges of A and B do not overlap.")]
+        ("p", "Cells: median [lo..hi] over the repeats, the 95 % bootstrap interval of the median. B/A is "
+              "the ratio of the medians, its interval resamples A and B independently; 'interval excludes "
+              "1' is yes when the whole interval lies above 1 or below it."),
+        ("p", bootstrap.method_text())]
     caption = plot_ratio(rows_a, rows_b, common, os.path.join(out_dir, "throughput-ratio.png"))
     if caption:
         blocks.append(("img", "throughput-ratio.png", caption))
     blocks.append(("h", 2, "Points in both runs"))
-    blocks.append(("table", ["point", "metric", "A", "B", "B/A", "beyond spread", ""], table))
+    blocks.append(("table", ["point", "metric", "A", "B", "B/A", "B/A 95 % interval", "interval excludes 1", ""],
+                   table))
     if only_a or only_b:
         blocks.append(("h", 2, "Points in one run only"))
         blocks.append(("table", ["run", "point"], [["A", p] for p in only_a] + [["B", p] for p in only_b]))
@@ -161,7 +170,7 @@ def build(dir_a, dir_b, out_dir):
 
 def main(argv):
     ap = argparse.ArgumentParser(description="Compare two results folders point by point (ratios B/A, and "
-                                             "whether each difference exceeds the spread of the repeats).")
+                                             "whether each ratio's 95 % bootstrap interval excludes 1).")
     ap.add_argument("a", help="results folder A (the baseline)")
     ap.add_argument("b", help="results folder B")
     ap.add_argument("--out", help="output folder (default: report/compare-<A>-vs-<B> beside this script)")
@@ -173,8 +182,8 @@ def main(argv):
     out = args.out or os.path.join(os.path.dirname(os.path.abspath(__file__)), "compare-%s-vs-%s" % (
         R.run_name(args.a), R.run_name(args.b)))
     table = build(args.a, args.b, out)
-    beyond = sum(1 for row in table if row[5] == "yes")
-    print("compare: %s/index.html (%d comparisons, %d beyond the repeats' spread)" % (out, len(table), beyond))
+    apart = sum(1 for row in table if row[6] == "yes")
+    print("compare: %s/index.html (%d comparisons, %d whose interval excludes 1)" % (out, len(table), apart))
     return 0
 
 

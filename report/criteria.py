@@ -4,19 +4,22 @@ reason it gives, the figures behind it, the sentence "reproduced when ..." and t
 A criterion (criterion()) is what is measured (a metric of metrics.METRICS, by name), the models
 it is read on, the point of the run it reads, what the value is taken relative to (the same model
 at another point, or another model), a comparison (<=, >=, between) and a bound. read() turns it
-and a run's rows into readings, one per model and reference, each met, missed or unknown, with
-what voids it (a saturated load generator, contended CPUs, idle connections not held, CPU work no
-server could do on the CPUs it had). evaluate() turns a claim's readings into its verdict:
-reproduced when every reading meets its criterion, not reproduced when one misses it with nothing
-voiding it, inconclusive otherwise. A reading's value is the median of the repeats; a confidence
-interval would make judge_one()'s comparison three-way (met, missed, straddling: unknown) and
-change nothing else. Nothing here runs, writes or draws.
+and a run's rows into readings, one per model and reference, each met, missed, undecided or
+unknown, with what voids it (a saturated load generator, contended CPUs, idle connections not held,
+CPU work no server could do on the CPUs it had). A reading is the median of the repeats (a ratio:
+of the medians) with its 95 % bootstrap interval (bootstrap.py; a ratio resamples both sides): met
+when the whole interval meets the bound, missed when none of it does, undecided when it straddles
+the bound. With one repeat the interval is the figure itself. evaluate() turns a claim's readings
+into its verdict: reproduced when every reading is met, not reproduced when one is missed with
+nothing voiding it, inconclusive otherwise. The readings take whatever number of repeats a run has,
+a different one per point too. Nothing here runs, writes or draws.
 """
 
 import os
 
+import bootstrap
 import results as R
-from metrics import METRICS, fmt, measure, median, rows_of, size_text, spread_text
+from metrics import METRICS, estimate_text, fmt, measure, median, rows_of, size_text
 from style import MODEL_ORDER
 
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
@@ -25,10 +28,11 @@ CONTENDED = 0.1  # cores others took from the server's CPUs (median of a point) 
                  # the runner's own threshold for noting it; above it busypoll could not reach 0.9 core
 
 
+# A comparison as the range of values that meet it (bounds included): (low, high) of a bound.
 OPS = {
-    "<=": lambda value, bound: value <= bound,
-    ">=": lambda value, bound: value >= bound,
-    "between": lambda value, bound: bound[0] <= value <= bound[1],
+    "<=": lambda bound: (float("-inf"), bound),
+    ">=": lambda bound: (bound, float("inf")),
+    "between": lambda bound: tuple(bound),
 }
 
 
@@ -140,25 +144,21 @@ def line_label(c, op, bound, ref=None):
 
 # --- reading a run ---------------------------------------------------------------------------------------------
 
-def ratio(a, b):
-    return a / b if a is not None and b is not None and b > 0 else None
-
-
 def read_one(item, rows, model, ref=None, server=None):
-    """One reading of a criterion or figure: {model, ref, value, text, label, rows, den_rows}."""
+    """One reading of a criterion or figure: {model, ref, estimate (bootstrap.Estimate or None),
+    value (its median, or ratio of medians), text, label, rows, den_rows, den (the reference's median)}."""
     at = item.get("at", {})
-    s = measure(rows, item["metric"], model, server, at)
+    est = measure(rows, item["metric"], model, server, at)
     num_rows = rows_of(rows, model=model, server=server, **at)
+    den, den_rows = None, []
     if item.get("base") or ref:  # the same model at the base point, or the reference at this one
         den_of = dict(model=model, server=server, at=item["base"]) if item.get("base") else dict(model=ref, at=at)
         den = measure(rows, item["metric"], **den_of)
         den_rows = rows_of(rows, model=den_of["model"], server=den_of.get("server"), **den_of["at"])
-        value = ratio(median(s), median(den))
-        text = fmt(value)
-    else:
-        den, den_rows, value, text = None, [], median(s), spread_text(s)
-    return {"item": item, "model": server or model, "ref": ref, "value": value, "text": text,
-            "label": subject(item, server or model, ref), "rows": num_rows, "den_rows": den_rows, "den": median(den)}
+        est = bootstrap.ratio(est, den)
+    return {"item": item, "model": server or model, "ref": ref, "estimate": est, "value": median(est),
+            "text": estimate_text(est), "label": subject(item, server or model, ref), "rows": num_rows,
+            "den_rows": den_rows, "den": median(den)}
 
 
 def present(rows, model):
@@ -186,8 +186,8 @@ def contended(rows):
     out = []
     for key, members in R.group_points([r for r in rows if R.usable(r)]).items():
         s = R.summarize(members, R.other_cpu)
-        if s and s[0] >= CONTENDED:
-            out.append("%s %s: %.2f" % (key[0], point_text(members[0]), s[0]))
+        if s and s.value >= CONTENDED:
+            out.append("%s %s: %.2f" % (key[0], point_text(members[0]), s.value))
     return sorted(out)
 
 
@@ -217,14 +217,37 @@ def unreachable(c, reading):
             "instead), the server had %d, so no model could meet it" % (reading["label"], bound_text(c), fmt(need), ncpu))
 
 
+def outcome(c, lo, hi):
+    """'met' when the whole interval [lo, hi] meets the criterion, 'missed' when none of it does,
+    else 'undecided'."""
+    low, high = OPS[c["op"]](c["bound"])
+    if low <= lo and hi <= high:
+        return "met"
+    return "missed" if hi < low or lo > high else "undecided"
+
+
+def straddle_reason(reading):
+    """Why an undecided reading decides nothing: 'poll / epoll-lt throughput at 0 idle = 1.02,
+    interval [0.82..1.34] straddles the bound 1.25 (needs between 0.75 and 1.25)'."""
+    c, e = reading["item"], reading["estimate"]
+    low, high = OPS[c["op"]](c["bound"])
+    crossed = [fmt(b) for b in (low, high) if (e.lo < b <= e.hi if b == low else e.lo <= b < e.hi)]
+    return "%s = %s, interval [%s..%s] straddles the bound%s %s (needs %s)" % (
+        reading["label"], fmt(e.value), fmt(e.lo), fmt(e.hi), "s" if len(crossed) > 1 else "",
+        " and ".join(crossed), bound_text(c, False))
+
+
 def judge_one(c, reading):
-    """A reading's outcome: status met, missed or unknown (why), and voids [(kind, text)]."""
+    """A reading's outcome: status met, missed, undecided (why: its interval straddles the bound)
+    or unknown (why), and voids [(kind, text)]."""
     reading.update(status="unknown", why="", voids=[])
     if reading["value"] is None:
         reading["why"] = "%s could not be measured (missing points, or a reference <= 0)" % reading["label"]
         return reading
-    met = OPS[c["op"]](reading["value"], c["bound"])
-    reading["status"] = "met" if met else "missed"
+    reading["status"] = outcome(c, reading["estimate"].lo, reading["estimate"].hi)
+    if reading["status"] == "undecided":
+        reading["why"] = straddle_reason(reading)
+    met = reading["status"] == "met"
     read_rows = reading["rows"] + reading["den_rows"]
     voids = reading["voids"]
     short = not_held(read_rows)
@@ -302,14 +325,16 @@ def figures(claim, run, rows, readings):
         add(reading["label"], reading["text"])
     cpu_rows = [r for reading in readings if reading["item"]["cpu"] for r in reading["rows"] + reading["den_rows"]]
     if any(reading["item"]["cpu"] for reading in readings):
-        worst = max((R.summarize(m, R.other_cpu)[0] for m in R.group_points([r for r in cpu_rows if R.usable(r)]).values()),
+        worst = max((R.summarize(m, R.other_cpu).value for m in R.group_points([r for r in cpu_rows if R.usable(r)]).values()),
                     default=0.0)
         add("CPU others took from the server's CPUs (largest median of a point, cores)", "%.2f" % worst)
     return figs
 
 
 def missed_reason(reading):
-    return "%s = %s (needs %s)" % (reading["label"], fmt(reading["value"]), bound_text(reading["item"], False))
+    """'poll throughput at 10,000 idle / at 0 idle = 0.9 [0.85..0.95], needs <= 0.6'."""
+    return "%s = %s, needs %s" % (reading["label"], bootstrap.text(reading["estimate"], fmt),
+                                  bound_text(reading["item"], False))
 
 
 def unique(items):
@@ -331,13 +356,14 @@ def busy_text(readings):
 
 def decide(readings, ignore=()):
     """(verdict, reason) of readings, leaving out voids of the kinds in ignore: not reproduced when
-    one is missed with nothing voiding it, inconclusive when one is unknown or void, else reproduced."""
+    one is missed with nothing voiding it, inconclusive when one is undecided, unknown or void, else
+    reproduced."""
     def voids(r):
         return [v for v in r["voids"] if v[0] not in ignore]
     missed = [r for r in readings if r["status"] == "missed" and not voids(r)]
     if missed:
         return NOT_REPRODUCED, "; ".join(missed_reason(r) for r in missed)
-    why = unique(r["why"] for r in readings if r["status"] == "unknown")
+    why = unique(r["why"] for r in readings if r["status"] in ("unknown", "undecided"))
     short = unique(s for r in readings for kind, v in voids(r) if kind == "held" for s in v)
     if short:
         why.append("the idle connections were not all held: " + "; ".join(short[:4]))

@@ -1,11 +1,13 @@
 """metrics.py - what a claim's criterion can measure from a run's rows, by name (METRICS), and
-reading one: measure(rows, metric, model, at) -> spread (median, min, max, n) or None.
+reading one: measure(rows, metric, model, at) -> a bootstrap.Estimate (the median and its interval)
+or None.
 
 A metric is a function of one row, read at a point as the median of its repeats, or a function of
 a model's rows and the point (memory per idle connection needs the point at 0 idle too; counts of
 runs need them all). A new kind of claim (a Python server's GIL, say) adds its metric here.
 """
 
+import bootstrap
 import results as R
 
 
@@ -15,19 +17,14 @@ def runs_where(test):
     """A model metric: how many of the runs at a point pass test(row)."""
     def metric(rows, at):
         mine = rows_of(rows, **at)
-        n = float(sum(1 for r in mine if test(r)))
-        return (n, n, n, 1) if mine else None
+        return bootstrap.exact(float(sum(1 for r in mine if test(r)))) if mine else None
     return metric
 
 
 def memory_per_idle(rows, at):
-    """kB per idle connection at a point: (memory there - median memory at 0 idle) / idle, per repeat."""
+    """kB per idle connection at a point: (median memory there - median memory at 0 idle) / idle."""
     idle = float(at.get("idle") or 0)
-    base = R.summarize(rows_of(rows, idle=0), R.memory_kb)
-    if not idle or base is None:
-        return None
-    return R.spread([(R.memory_kb(r) - base[0]) / idle for r in rows_of(rows, **at)
-                     if R.usable(r) and R.memory_kb(r) is not None])
+    return R.memory_above(rows_of(rows, **at), rows_of(rows, idle=0), idle) if idle else None
 
 
 def held_or_refused(r):
@@ -57,7 +54,7 @@ def cpu_per_connection(r):
 
 
 # name -> what it is: "row" a function of one row (a point reads the median of its repeats) or "model"
-# a function (the model's rows, the point) -> spread; its label and unit; "cpu": others taking the
+# a function (the model's rows, the point) -> Estimate; its label and unit; "cpu": others taking the
 # server's CPUs lower it (contention voids a reading); "loadgen": a saturated load generator caps it.
 METRICS = {
     "throughput": dict(row=lambda r: R.num(r, "throughput_rps"), label="throughput", unit="req/s",
@@ -121,13 +118,11 @@ def fmt(value):
     return "%.3g" % value
 
 
-def spread_text(s):
-    """'median [min..max] (n repeats)' of a spread, for the figures."""
-    if s is None:
+def estimate_text(e):
+    """'median [lo..hi] (n repeats)' of an Estimate, for the figures."""
+    if e is None:
         return "not measured"
-    if s[3] < 2:
-        return fmt(s[0])
-    return "%s [%s..%s] (%d repeats)" % (fmt(s[0]), fmt(s[1]), fmt(s[2]), s[3])
+    return bootstrap.text(e, fmt) + (" (%s)" % e.repeats_text() if e.has_interval() else "")
 
 
 def size_text(size):
@@ -136,7 +131,7 @@ def size_text(size):
 
 
 def measure(rows, metric, model=None, server=None, at=None):
-    """spread() of a metric on one model (or server) at a point; None when nothing was measured."""
+    """The Estimate of a metric on one model (or server) at a point; None when nothing was measured."""
     m, at = METRICS[metric], at or {}
     mine = rows_of(rows, model=model, server=server)
     if "model" in m:
@@ -144,5 +139,5 @@ def measure(rows, metric, model=None, server=None, at=None):
     return R.summarize(rows_of(mine, **at), m["row"])
 
 
-def median(s):
-    return s[0] if s else None
+def median(e):
+    return e.value if e else None

@@ -2,13 +2,14 @@
 server, and our servers against an external one (nginx) under the same load generator.
 
 Each line compares two sets of repeats of one point that differ in one thing only (the loader, or
-the server): the median and min..max of each, the ratio of the medians, the range of the ratios
-of the repeats paired by number (the runner interleaves repeats, so repeat i of both ran within a
-minute of each other), and whether the two min..max ranges are apart ("beyond the spread").
+the server): the median of each with its 95 % bootstrap interval, the ratio of the medians with
+its interval (both sides resampled), the range of the ratios of the repeats paired by number (the
+runner interleaves repeats, so repeat i of both ran within a minute of each other), and whether the
+ratio's interval excludes 1.
 """
 
 import results as R
-from compare import describe, verdict
+from compare import describe, difference, interval_of
 from style import MODEL_ORDER
 
 OURS = "loadgen"
@@ -95,8 +96,8 @@ def comparisons(rows, meta):
 
 def ratio_table(rows, meta):
     """Header and body of the ratio table: one line per comparison and metric both sides measured."""
-    header = ["ratio", "point", "metric", "A: median [min..max]", "B: median [min..max]", "A/B (medians)",
-              "A/B per repeat [min..max]", "beyond spread"]
+    header = ["ratio", "point", "metric", "A: median [95 % interval]", "B: median [95 % interval]",
+              "A/B (medians)", "A/B 95 % interval", "A/B per repeat [min..max]", "interval excludes 1"]
     body = []
     for kind, title, a_rows, b_rows, where in comparisons(rows, meta):
         for name, metric, unit, kinds in METRICS:
@@ -106,9 +107,10 @@ def ratio_table(rows, meta):
             if a is None or b is None:
                 continue  # one side does not measure it (h2load: no p50): nothing to compare
             pr = paired(a_rows, b_rows, metric)
+            r, v = difference(a, b)
             body.append([title, where, "%s%s" % (name, " (%s)" % unit if unit else ""), describe(a), describe(b),
-                         "%.2f" % (a[0] / b[0]) if b[0] else "",
-                         "%.2f..%.2f (%d)" % pr if pr else "", verdict(a, b)])
+                         "%.2f" % r.value if r.value is not None else "", interval_of(r),
+                         "%.2f..%.2f (%d)" % pr if pr else "", v])
     return header, body
 
 
@@ -121,7 +123,9 @@ def blocks(rows, meta):
             "(loadgen/wrk: our loadgen's figure over wrk's), or the server under the same load "
             "generator (epoll-et/nginx). 'A/B (medians)' divides the medians of the repeats; 'per "
             "repeat' pairs repeat i of A with repeat i of B, which ran close together in time. "
-            "'beyond spread' is yes when the min..max ranges of A and B do not overlap. A metric "
+            "'A/B 95 % interval', the bootstrap interval of the ratio of the medians, resamples A and B "
+            "independently; 'interval excludes 1' is "
+            "yes when the whole interval lies above 1 or below it. A metric "
             "one side does not measure (h2load prints no percentiles) has no line. Where the "
             "server was saturated (bottleneck server), a loader ratio near 1 is what agreement "
             "looks like; a loader that saturates first shows as the lower one.")

@@ -2,7 +2,8 @@
 returns a one-sentence caption, or None when the rows hold nothing to draw.
 
 Conventions shared by every plot: one colour and marker per model (style.py); a line joins the
-median of the repeats, the error bar spans their minimum to maximum; a hollow marker is a point
+median of the repeats, the error bar is its 95 % bootstrap interval (bootstrap.py; none with one
+repeat); a hollow marker is a point
 where the load generator, not the server, was saturated; failed runs are left out (the run table
 lists them). Where several servers share an x value their markers are shifted a hair sideways
 (dodge) so equal values stay visible. Only matplotlib's object API is used (no pyplot state), with
@@ -16,6 +17,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
+import bootstrap  # noqa: E402
 import results as R  # noqa: E402
 
 FIGSIZE = (9.5, 5.2)
@@ -32,6 +34,16 @@ def human(value, _pos=None):
     if abs(value) >= 1:
         return ("%.1f" % value).rstrip("0").rstrip(".")
     return "%.2g" % value
+
+
+def three(value):
+    """A number to 3 significant digits, for an interval beside its median: 1234 -> 1.23k,
+    318.9 -> 319, 999.7 -> 1k, 0.9731 -> 0.973."""
+    value = float("%.3g" % value)  # rounded first, so 999.7 is written as 1k, not 1e+03
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= div:
+            return "%g%s" % (float("%.3g" % (value / div)), suffix)
+    return "%g" % value
 
 
 def tick(value, _pos=None):
@@ -179,8 +191,14 @@ def legend(fig, ax, handles_by_server, loadgen_seen):
 
 # --- the shared series drawing -------------------------------------------------------------------------
 
+def error_bars(estimates):
+    """matplotlib's yerr (or xerr) for Estimates: their distances down to lo and up to hi."""
+    return [[e.value - e.lo for e in estimates], [e.hi - e.value for e in estimates]]
+
+
 def draw_series(ax, rows, x_axis, metric, styles, order):
-    """Per server: median of metric over the repeats at each x, bars min..max, hollow markers where
+    """Per server: median of metric over the repeats at each x, bars its 95 % bootstrap interval,
+    hollow markers where
     the loadgen was saturated, a red ring where a repeat counted errors or refusals (its numbers
     describe only the requests that were answered). Returns (legend handles by server, medians
     drawn, loadgen seen)."""
@@ -203,16 +221,15 @@ def draw_series(ax, rows, x_axis, metric, styles, order):
             continue
         st = styles[server]
         px = [p[0] for p in pts]
-        med = [p[1][0] for p in pts]
-        err = [[p[1][0] - p[1][1] for p in pts], [p[1][2] - p[1][0] for p in pts]]
-        ax.errorbar(px, med, yerr=err, color=st["color"], linestyle=st["linestyle"], linewidth=1.5,
-                     capsize=3, elinewidth=1, marker="none")
+        med = [p[1].value for p in pts]
+        ax.errorbar(px, med, yerr=error_bars([p[1] for p in pts]), color=st["color"], linestyle=st["linestyle"],
+                    linewidth=1.5, capsize=3, elinewidth=1, marker="none")
         for x, s, bound, faulty in pts:
-            ax.plot([x], [s[0]], marker=st["marker"], color=st["color"], markersize=7,
+            ax.plot([x], [s.value], marker=st["marker"], color=st["color"], markersize=7,
                     markerfacecolor="white" if bound else st["color"], markeredgewidth=1.5,
                     linestyle="none")
             if faulty:
-                ax.plot([x], [s[0]], marker="o", markersize=13, markerfacecolor="none",
+                ax.plot([x], [s.value], marker="o", markersize=13, markerfacecolor="none",
                         markeredgecolor="#d62728", markeredgewidth=1.2, linestyle="none")
             loadgen_seen |= bound
             faults_seen |= faulty
@@ -255,8 +272,8 @@ def plot_throughput(rows, x_axis, where, styles, order, path):
     if not metric_plot(rows, x_axis, lambda r: R.num(r, "throughput_rps"), "throughput (requests/s)",
                        "Throughput", where, styles, order, path, offered=offered or None):
         return None
-    return ("Requests answered per second in the measured window, by %s: the line is the median of "
-            "the repeats, the bar their range." % R.AXIS_LABELS.get(x_axis, x_axis))
+    return ("Requests answered per second in the measured window, by %s: the line joins the medians of "
+            "the repeats, the bar is the 95 %% bootstrap interval of each." % R.AXIS_LABELS.get(x_axis, x_axis))
 
 
 def plot_latency(rows, x_axis, where, styles, order, path):
@@ -289,7 +306,8 @@ def plot_latency(rows, x_axis, where, styles, order, path):
     legend(fig, axes[1], all_handles, any_lg)
     save(fig, path)
     return ("Latency of answered requests (from the intended send time in open-loop runs): median "
-            "on the left, 99th percentile on the right, same y scale.")
+            "on the left, 99th percentile on the right, same y scale; each point the median of the "
+            "repeats, its bar the 95 % bootstrap interval.")
 
 
 def plot_cpu_per_request(rows, x_axis, where, styles, order, path):
@@ -297,15 +315,17 @@ def plot_cpu_per_request(rows, x_axis, where, styles, order, path):
                        "Server CPU per request", where, styles, order, path):
         return None
     return ("CPU time of the whole server process tree (user + system) divided by the requests "
-            "answered: the cost of one request under each model.")
+            "answered: the cost of one request under each model (median of the repeats, bars its 95 % "
+            "bootstrap interval).")
 
 
 def memory_per_connection(rows):
-    """{server: [(open connections, (med, lo, hi, n) kB per connection), ...]} and the method used.
+    """{server: [(open connections, Estimate of kB per connection), ...]} and the method used.
 
-    With two or more connection counts the cost is marginal: memory above the server's smallest
-    point divided by the connections added, so the fixed base (binary, stacks of idle workers)
-    does not drown the per-connection cost. With one count it is simply memory / connections.
+    With two or more connection counts the cost is marginal: the median memory above the median at
+    the server's smallest point divided by the connections added (both points resampled for the
+    interval), so the fixed base (binary, stacks of idle workers) does not drown the per-connection
+    cost. With one count it is simply memory / connections.
     """
     per_server, marginal = {}, False
     for server in {r["server"] for r in rows}:
@@ -316,17 +336,14 @@ def memory_per_connection(rows):
         counts = sorted(c for c in by_open if c > 0 or len(by_open) > 1)
         if len(counts) >= 2:
             base_n = counts[0]
-            base = R.summarize(by_open[base_n], R.memory_kb)
-            if base is None:
+            if R.summarize(by_open[base_n], R.memory_kb) is None:
                 continue
             marginal = True
-            per_server[server] = [
-                (n, s) for n in counts[1:] for s in [R.spread(
-                    [(R.memory_kb(r) - base[0]) / (n - base_n) if R.memory_kb(r) is not None else None
-                     for r in by_open[n]])] if s is not None]
+            per_server[server] = [(n, s) for n in counts[1:]
+                                  for s in [R.memory_above(by_open[n], by_open[base_n], n - base_n)] if s]
         elif counts:
             n = counts[0]
-            s = R.spread([R.memory_kb(r) / n if R.memory_kb(r) is not None else None for r in by_open[n]])
+            s = R.summarize(by_open[n], lambda r: R.memory_kb(r) / n if R.memory_kb(r) is not None else None)
             per_server[server] = [(n, s)] if s else []
     return per_server, marginal
 
@@ -338,15 +355,14 @@ def plot_memory_per_connection(rows, x_axis, where, styles, order, path):
     xs = sorted({p[0] for pts in per_server.values() for p in pts})
     servers = [s for s in R.servers_in_order(rows, order) if per_server.get(s)]
     fig, (ax,) = new_figure()
-    medians = [p[1][0] for s in servers for p in per_server[s]]
+    medians = [p[1].value for s in servers for p in per_server[s]]
     if len(xs) == 1:
         # One connection count: a bar per server, its value written on it.
         med = [per_server[s][0][1] for s in servers]
-        ax.bar(range(len(servers)), [m[0] for m in med], color=[styles[s]["color"] for s in servers],
-               yerr=[[m[0] - m[1] for m in med], [m[2] - m[0] for m in med]], capsize=3,
-               edgecolor="black", linewidth=0.5)
+        ax.bar(range(len(servers)), [m.value for m in med], color=[styles[s]["color"] for s in servers],
+               yerr=error_bars(med), capsize=3, edgecolor="black", linewidth=0.5)
         for i, m in enumerate(med):
-            ax.annotate(human(m[0]), (i, max(m[0], 0)), xytext=(0, 3), textcoords="offset points",
+            ax.annotate(human(m.value), (i, max(m.value, 0)), xytext=(0, 3), textcoords="offset points",
                         ha="center", fontsize=8)
         ax.set_xticks(range(len(servers)), servers, rotation=30, ha="right")
         ax.set_xlabel("server, at %s open connections (active + idle)" % human(xs[0]))
@@ -355,9 +371,8 @@ def plot_memory_per_connection(rows, x_axis, where, styles, order, path):
         for index, server in enumerate(servers):
             pts = per_server[server]
             st = styles[server]
-            ax.errorbar([dodge(p[0], index, len(servers), "log", xs) for p in pts], [p[1][0] for p in pts],
-                        yerr=[[p[1][0] - p[1][1] for p in pts], [p[1][2] - p[1][0] for p in pts]],
-                        color=st["color"], marker=st["marker"], linestyle=st["linestyle"], capsize=3,
+            ax.errorbar([dodge(p[0], index, len(servers), "log", xs) for p in pts], [p[1].value for p in pts],
+                        yerr=error_bars([p[1] for p in pts]), color=st["color"], marker=st["marker"], linestyle=st["linestyle"], capsize=3,
                         markersize=7)
             handles[server] = Line2D([], [], color=st["color"], marker=st["marker"],
                                      linestyle=st["linestyle"], label=server)
@@ -377,8 +392,10 @@ def plot_memory_per_connection(rows, x_axis, where, styles, order, path):
     if marginal:
         return ("Memory each added connection costs: the %s of the server's process tree above its "
                 "smallest measured point, divided by the connections added. Values near 0 or below are "
-                "within the noise of page-granular accounting." % source)
-    return "Peak memory of the server's process tree (%s) divided by its open connections." % source
+                "within the noise of page-granular accounting; bars: 95 %% bootstrap intervals of the "
+                "difference of the medians." % source)
+    return ("Peak memory of the server's process tree (%s) divided by its open connections; median of the "
+            "repeats, bars its 95 %% bootstrap interval." % source)
 
 
 def plot_threads_processes(rows, x_axis, where, styles, order, path):
@@ -396,7 +413,7 @@ def plot_threads_processes(rows, x_axis, where, styles, order, path):
     legend(fig, axes[1], all_handles, False)
     save(fig, path)
     return ("Peak number of threads (left) and processes (right) in the server's process tree: "
-            "what each model spends on concurrency.")
+            "what each model spends on concurrency (median of the repeats, bars its 95 % bootstrap interval).")
 
 
 def plot_ctxsw_per_request(rows, x_axis, where, styles, order, path):
@@ -404,7 +421,8 @@ def plot_ctxsw_per_request(rows, x_axis, where, styles, order, path):
                        "Context switches per request", where, styles, order, path):
         return None
     return ("Voluntary plus involuntary context switches of the server tree per request it "
-            "answered (whole run): how often each model hands the CPU to the scheduler.")
+            "answered (whole run): how often each model hands the CPU to the scheduler (median of the "
+            "repeats, bars its 95 % bootstrap interval).")
 
 
 def count(value):
@@ -424,13 +442,14 @@ def plot_connection_outcome(rows, where, styles, order, path):
     top = max(R.open_connections(r) for r in usable)
     at_top = [r for r in usable if R.open_connections(r) == top]
     servers = R.servers_in_order(at_top, order)
-    served, refused, refused_bar, other = [], [], [], []
+    served, held, refused, refused_bar, other = [], [], [], [], []
     for server in servers:
         mine = [r for r in at_top if r["server"] == server]
         s = R.summarize(mine, R.served_connections)
         ref = R.summarize(mine, R.refused_connections)
-        served.append(s[0] if s else 0)
-        refused.append(ref[0] if ref else 0)
+        held.append(s or bootstrap.exact(0.0))
+        served.append(s.value if s else 0)
+        refused.append(ref.value if ref else 0)
         refused_bar.append(min(refused[-1], top - served[-1]))
         other.append(max(0.0, top - served[-1] - refused_bar[-1]) if s else 0)
     if not servers:
@@ -439,15 +458,15 @@ def plot_connection_outcome(rows, where, styles, order, path):
     fig, (ax,) = new_figure(figsize=(9.5, height))
     ys = list(range(len(servers)))[::-1]
     ax.barh(ys, served, color=[styles[s]["color"] for s in servers], edgecolor="black",
-            linewidth=0.5, label="held by the server at once (its peak)")
+            linewidth=0.5, label="held by the server at once (its peak)", xerr=error_bars(held), capsize=3)
     ax.barh(ys, refused_bar, left=served, color="white", edgecolor="#d62728", hatch="///",
             linewidth=0.8, label="refused by the server (by design)")
     left2 = [a + b for a, b in zip(served, refused_bar)]
     ax.barh(ys, other, left=left2, color="#bbbbbb", edgecolor="black", linewidth=0.5,
             label="not held at once (queued in the listen backlog, failed or closed)")
-    for y, s, ref in zip(ys, served, refused):
-        ax.text(top * 1.01, y, "%s held%s" % (count(s), ", %s refusals" % count(ref) if ref else ""),
-                va="center", fontsize=8)
+    for y, s, ref in zip(ys, held, refused):
+        ax.text(top * 1.01, y, "%s held%s" % (bootstrap.text(s, count, note=False),
+                                              ", %s refusals" % count(ref) if ref else ""), va="center", fontsize=8)
     ax.set_yticks(ys, servers)
     ax.set_xlim(0, top * 1.35)
     ax.axvline(top, color="black", linewidth=0.8, linestyle="--")
@@ -459,7 +478,8 @@ def plot_connection_outcome(rows, where, styles, order, path):
     save(fig, path)
     return ("At the largest offered load: connections each server held at once (coloured), "
             "refused by design (hatched, e.g. select above FD_SETSIZE; a refused client may retry, so "
-            "the text counts refusals) and otherwise not held (grey); median of the repeats.")
+            "the text counts refusals) and otherwise not held (grey); median of the repeats, the "
+            "bar on the held connections and the [..] after them their 95 % bootstrap interval.")
 
 
 def percentile_ticks(ax, top):

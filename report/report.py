@@ -14,6 +14,7 @@ import re
 import sys
 import time
 
+import bootstrap
 import page
 import peers
 import plots
@@ -51,9 +52,15 @@ def flag(rows):
     return (" " + marks) if marks else ""
 
 
+def interval_cell(e, fmt=plots.three):
+    """A summary table cell: 'median [lo..hi]' (the 95 % bootstrap interval), the median alone with
+    one repeat."""
+    return bootstrap.text(e, fmt, note=False)
+
+
 def pivot(rows, x_axis, metric, order, text=None):
-    """A servers x (x values) table of the median of metric, with flags; text(median, rows), when
-    given, writes a cell instead of the plain median."""
+    """A servers x (x values) table of the median of metric with its interval, and flags;
+    text(estimate, rows), when given, writes a cell instead of interval_cell()."""
     xs = plots.x_values(rows, x_axis)
     header = ["server"] + ["%s=%s" % (x_axis, R.fmt_axis(x)) for x in xs]
     body = []
@@ -67,7 +74,7 @@ def pivot(rows, x_axis, metric, order, text=None):
             elif all(r.get("status") == "failed" for r in at):
                 line.append("failed")
             else:
-                cell = (text(s[0], at) if text else plots.human(s[0])) if s else "n/a"
+                cell = (text(s, at) if text else interval_cell(s)) if s else "n/a"
                 line.append(cell + flag(at))
         body.append(line)
     return header, body
@@ -83,9 +90,10 @@ def fairness(r):
 
 
 def fairness_text(jain, rows):
-    """A fairness pivot cell: the median Jain index, and the most clients any repeat starved."""
+    """A fairness pivot cell: the median Jain index with its interval, and the most clients any
+    repeat starved."""
     starved = max(R.num(r, "conns_starved") or 0 for r in rows)
-    return "%.2f" % jain + (" (%d starved)" % starved if starved else "")
+    return interval_cell(jain, lambda v: "%.2f" % v) + (" (%d starved)" % starved if starved else "")
 
 
 def run_table(rows, order):
@@ -213,16 +221,18 @@ def build(run_dir, out_dir):
     warmup = meta.get("config", {}).get("defaults", {}).get("warmup_s")
 
     blocks = [("p", line) for line in meta_lines(meta, rows)]
-    blocks.append(("p", "Plots: the line joins the median of the repeats, error bars span min to max; "
-                        "a hollow marker means the load generator was saturated at that point, so the "
-                        "server was not measured at its own limit. Failed runs are left out of the plots "
-                        "and listed in the table at the end. Measured on a shared 2-core machine: "
-                        "treat small differences as noise unless the repeats' ranges are apart."))
+    blocks.append(("p", "Plots: the line joins the median of the repeats, error bars are its 95 % "
+                        "bootstrap interval; a hollow marker means the load generator was saturated at "
+                        "that point, so the server was not measured at its own limit. Failed runs are "
+                        "left out of the plots and listed in the table at the end. Measured on a shared "
+                        "2-core machine: treat a difference as noise unless the intervals are apart."))
+    blocks.append(("p", bootstrap.method_text()))
     if len(all_slices) > MAX_SLICES:
         blocks.append(("p", "This run has %d slices; plots are drawn for the first %d only."
                             % (len(all_slices), MAX_SLICES)))
     summary = [("h", 2, "Summary")]
-    summary.append(("p", "Median throughput (requests/s) and p99 latency (µs) over the repeats. "
+    summary.append(("p", "Median throughput (requests/s) and p99 latency (µs) over the repeats, "
+                         "[lo..hi] its 95 % bootstrap interval where there are two repeats or more. "
                          "Marks: L load generator saturated, R server refused connections, "
                          "E loadgen errors, F failed (in at least one repeat). Fairness: Jain's index of "
                          "the answers each client got in the measured window (1: all alike; k/n: k of n "

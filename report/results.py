@@ -10,7 +10,8 @@ import json
 import math
 import os
 import re
-import statistics
+
+import bootstrap
 
 # Columns that hold words, not numbers; every other runs.csv column is numeric or empty.
 TEXT_COLUMNS = {
@@ -234,17 +235,23 @@ def group_points(rows):
     return groups
 
 
-def spread(values):
-    """(median, min, max, n) of the numbers in values that are not None; None when there are none."""
-    values = [v for v in values if v is not None and not math.isnan(v)]
-    if not values:
-        return None
-    return statistics.median(values), min(values), max(values), len(values)
+def estimate(values):
+    """The median of the numbers in values that are not None, with its bootstrap interval
+    (bootstrap.Estimate: value, lo, hi, repeats); None when there are none."""
+    return bootstrap.of_median([v for v in values if v is not None and not math.isnan(v)])
 
 
 def summarize(rows, metric):
-    """spread() of metric over the usable rows (the repeats of one point)."""
-    return spread([metric(r) for r in rows if usable(r)])
+    """estimate() of metric over the usable rows (the repeats of one point)."""
+    return estimate([metric(r) for r in rows if usable(r)])
+
+
+def memory_above(rows, base_rows, added):
+    """(median memory of rows - median memory of base_rows) / added connections, both sides
+    resampled: what each connection added above a base point costs, in kB; None when either side
+    has no memory figure."""
+    return bootstrap.combine(lambda at, base: (at - base) / added,
+                             summarize(rows, memory_kb), summarize(base_rows, memory_kb))
 
 
 def varying_axes(rows):

@@ -8,7 +8,9 @@ exists, and bin/bench --check accepts each (when bench is built). Logic: rows ma
 purpose drive each kind of verdict - reproduced, not reproduced, and inconclusive for a server not
 built, failed runs, a saturated load generator, other processes on the server's CPUs, or CPU work
 no model could scale - so the fixed criteria are checked as written. Derived text: each claim's
-"reproduced when" states every bound its criteria declare. Plumbing: check_claims.py verdicts on an
+"reproduced when" states every bound its criteria declare. Intervals: with several repeats a
+criterion is met or missed on its whole bootstrap interval, and an interval across the bound makes
+the claim inconclusive, naming it. Plumbing: check_claims.py verdicts on an
 empty results folder calls every claim inconclusive, and on the real fixture filed as a claim run
 it reads the rows."""
 
@@ -214,8 +216,45 @@ def check_derived(t, tmp):
             row("epoll-lt", connections=100, idle=0, throughput_rps=100, srv_peak_conns=100, status_reason=busy),
             row("epoll-lt", connections=100, idle=10000, throughput_rps=100, srv_peak_conns=10100)]
     v = evaluate("idle-cost", idle, readiness)
-    t.ok(v["verdict"] == "not reproduced" and "poll throughput at 10,000 idle / at 0 idle = 0.9 (needs <= 0.6)" in v["reason"],
+    t.ok(v["verdict"] == "not reproduced" and
+         "poll throughput at 10,000 idle / at 0 idle = 0.9 (1 repeat: no interval), needs <= 0.6" in v["reason"],
          "a clean miss (poll 0.9) stands beside contention at another server's point", v)
+
+
+def check_intervals(t, tmp):
+    """With several repeats a reading is its median's (or ratio's) bootstrap interval: met when the
+    whole interval meets the bound, missed when the whole interval misses it, undecided - the claim
+    inconclusive, naming the interval and the bound - when it straddles it. The poll/epoll ratios
+    1.02, 1.34 and 0.82 of three runs of one day are such a case."""
+    readiness = fake_bin(tmp, ["select", "poll", "epoll-lt", "epoll-et"])
+    def comp(poll, epoll=(100, 100, 100)):
+        return [row(m, repeat=i + 1, throughput_rps=v) for i in range(len(poll))
+                for m, v in (("poll", poll[i]), ("epoll-lt", epoll[i]), ("epoll-et", epoll[i]))]
+    v = evaluate("comparable", comp((102, 134, 82)), readiness)
+    t.ok(v["verdict"] == "inconclusive" and "= 1.02, interval [0.82..1.34] straddles the bound 1.25 "
+         "(needs between 0.75 and 1.25)" in v["reason"],
+         "poll/epoll 1.02 with an interval [0.82..1.34] across 1.25: inconclusive, naming both", v)
+    v = evaluate("comparable", comp((60, 100, 140)), readiness)
+    t.ok(v["verdict"] == "inconclusive" and "straddles the bounds 0.75 and 1.25" in v["reason"],
+         "an interval wider than 'between' on both sides names both bounds", v)
+    v = evaluate("comparable", comp((70, 71, 69), (100, 101, 99)), readiness)
+    t.ok(v["verdict"] == "not reproduced" and "= 0.7 [0.683..0.717], needs between 0.75 and 1.25" in v["reason"],
+         "poll/epoll 0.7 with a tight interval [0.683..0.717]: not reproduced, stating the interval", v)
+    v = evaluate("comparable", comp((100, 101, 99), (100, 102, 98)), readiness)
+    t.ok(v["verdict"] == "reproduced", "poll/epoll 1.0 with a tight interval: reproduced", v)
+    figures = dict(v["figures"])
+    t.ok(figures.get("poll / epoll-lt throughput at 0 idle") == "1 [0.971..1.03] (3 repeats)",
+         "the figures show a ratio's interval and its repeats", figures)
+
+    both = fake_bin(tmp, ["busypoll", "epoll-lt"])
+    def busy(b):
+        return [r for i, x in enumerate(b) for r in (row("busypoll", repeat=i + 1, server_cpu_cores=x),
+                                                     row("epoll-lt", repeat=i + 1, server_cpu_cores=0.01))]
+    v = evaluate("busypoll", busy((0.95, 1.0, 0.5)), both)
+    t.ok(v["verdict"] == "inconclusive" and "interval [0.5..1] straddles the bound 0.9" in v["reason"],
+         "busypoll's median 0.95 core over 0.5..1.0: its interval straddles 0.9, inconclusive", v)
+    v = evaluate("busypoll", busy((0.95, 1.0, 0.9)), both)
+    t.ok(v["verdict"] == "reproduced", "busypoll 0.9..1.0 core: the whole interval meets >= 0.9", v)
 
 
 def check_busy_note(t):
@@ -263,6 +302,7 @@ def main():
         check_logic(t, tmp)
         check_pools(t, tmp)
         check_derived(t, tmp)
+        check_intervals(t, tmp)
         check_busy_note(t)
         check_pages(t, tmp)
     finally:

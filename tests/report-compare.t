@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""report-compare.t: report/compare.py on the fixture against itself (every ratio 1, nothing beyond
-the spread) and against a copy whose pthread throughput is scaled by a factor larger than the
-spread of its repeats (that difference, and only it, is beyond the spread); the page and its image
+"""report-compare.t: report/compare.py on the fixture against itself (every ratio 1, no ratio's
+interval excludes 1) and against a copy whose pthread throughput is scaled by a factor larger than
+the spread of its repeats (that ratio's interval, and only it, excludes 1); the page and its image
 hold together; bad input is refused."""
 
 import csv
@@ -63,7 +63,11 @@ def main():
         t.ok(lines, "compare.md has a comparison table")
         t.ok(all(cells[4] in ("1", "") for cells in lines), "every ratio of a run with itself is 1",
              [c for c in lines if c[4] not in ("1", "")][:3])
-        t.ok(not any(cells[5] == "yes" for cells in lines), "nothing is beyond the spread against itself")
+        t.ok(not any(cells[6] == "yes" for cells in lines), "no ratio's interval excludes 1 against itself",
+             [c for c in lines if c[6] == "yes"][:3])
+        t.ok(all(c[6] == "n/a (1 repeat)" or (c[5] and float(c[5].split("..")[0]) <= 1 <= float(c[5].split("..")[1]))
+                 for c in lines), "every interval of a ratio of a run with itself holds 1",
+             [c for c in lines if c[6] != "no"][:3])
         index = os.path.join(out, "index.html")
         t.ok(not missing_refs(index, html_refs(index)), "index.html references only files that exist")
         t.ok(png_problem(os.path.join(out, "throughput-ratio.png")) is None, "the ratio plot is a valid PNG")
@@ -77,9 +81,9 @@ def main():
         lines = [c for c in table_lines(os.path.join(out, "compare.md")) if c[1].startswith("throughput")]
         pth = [c for c in lines if c[0].startswith("pthread ")]
         rest = [c for c in lines if not c[0].startswith("pthread ")]
-        t.ok(pth and all(abs(float(c[4]) - factor) < 0.01 and c[5] == "yes" and c[6] == "B better" for c in pth),
-             "pthread x%g shows that ratio, beyond the spread, B better" % factor, pth)
-        t.ok(rest and all(c[4] == "1" and c[5] != "yes" for c in rest), "the other servers are unchanged", rest[:3])
+        t.ok(pth and all(abs(float(c[4]) - factor) < 0.01 and c[6] == "yes" and c[7] == "B better" for c in pth),
+             "pthread x%g shows that ratio, its interval excluding 1, B better" % factor, pth)
+        t.ok(rest and all(c[4] == "1" and c[6] != "yes" for c in rest), "the other servers are unchanged", rest[:3])
 
         r = script("compare", FIXTURE, os.path.join(tmp, "nothing"), "--out", os.path.join(tmp, "x"))
         t.ok(r.returncode == 2 and "runs.csv" in r.stderr, "a folder without runs.csv exits 2 and says so", r.stderr)

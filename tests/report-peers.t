@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """report-peers.t: the Peers section (report/peers.py). On made-up rows whose answers are known:
-the ratio of the medians, the ratios of the repeats paired by number, 'beyond spread', no line for
+the ratio of the medians and its interval, the ratios of the repeats paired by number, whether the
+interval excludes 1, no line for
 what one side does not measure (h2load's p50), external servers told from meta.json. On the peers
 fixture (a real small run, tests/report/peers-fixture/): the section is written and its ratios are
 those of runs.csv. A run without peers has no such section."""
@@ -48,10 +49,14 @@ def made_up(t):
     if got:
         g = got[0]
         t.ok(g[5] == "%.2f" % (110 / 95), "ratio of the medians 110/95 (got %s)" % g[5])
-        t.ok(g[6] == "%.2f..%.2f (3)" % (100 / 90, 120 / 100), "per-repeat ratios 100/90 .. 120/100 (got %s)" % g[6])
-        t.ok(g[7] == "no", "ranges 100..120 and 90..100 touch: not beyond the spread (got %s)" % g[7])
+        # 3 repeats a side: each side's resampled median is its smallest value with probability 7/27,
+        # so the 2.5 % and 97.5 % ends are min(A)/max(B) and max(A)/min(B).
+        t.ok(g[6] == "%.2f..%.2f" % (100 / 100, 120 / 90), "ratio's interval 100/100 .. 120/90 (got %s)" % g[6])
+        t.ok(g[7] == "%.2f..%.2f (3)" % (100 / 90, 120 / 100), "per-repeat ratios 100/90 .. 120/100 (got %s)" % g[7])
+        t.ok(g[8] == "no", "100..120 over 90..100: the interval reaches 1, so it does not exclude it (got %s)" % g[8])
     got = lines(body, "loadgen/h2load", "requests/s")
-    t.ok(len(got) == 1 and got[0][7] == "yes", "loadgen/h2load: 100..120 vs 50..60 is beyond the spread", got)
+    t.ok(len(got) == 1 and got[0][6] == "%.2f..%.2f" % (100 / 60, 120 / 50) and got[0][8] == "yes",
+         "loadgen/h2load: 100..120 over 50..60, interval 1.67..2.40 excludes 1", got)
     t.ok(not lines(body, "loadgen/h2load", "p50"), "no p50 line against h2load: it measures none")
     got = lines(body, "loadgen/wrk", "p50")
     t.ok(len(got) == 1 and got[0][5] == "%.2f" % (70 / 80), "p50 latency ratio loadgen/wrk 70/80", got)
