@@ -30,11 +30,9 @@ static int defaults_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_nod
 static int block_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     struct cfg_parse *p = arg;
-    const struct cfg_key *ck = cfg_key_find(cfg_axis_keys, CFG_NAXES, key);
-    char axes[256];
+    const struct cfg_key *ck = cfg_key_want(y, k, cfg_axis_keys, CFG_NAXES, key, "in matrix", "");
     if (!ck)
-        return cy_fail(y, k, "unknown key '%s' in matrix (expected %s)", key,
-                       cfg_key_names(cfg_axis_keys, CFG_NAXES, axes, sizeof axes));
+        return -1;
     return cfg_axis_values(y, v, (enum cfg_axis)(ck - cfg_axis_keys), &p->b->ax[ck - cfg_axis_keys]);
 }
 
@@ -59,12 +57,8 @@ static int matrix(struct cy *y, yaml_node_t *v, struct cfg_parse *p)
 static int objective_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     struct cfg_parse *p = arg;
-    const struct cfg_key *ck = cfg_key_find(cfg_objective_keys, cfg_nobjective_keys, key);
-    char keys[256];
-    if (!ck)
-        return cy_fail(y, k, "unknown key '%s' in an objective (expected %s)", key,
-                       cfg_key_names(cfg_objective_keys, cfg_nobjective_keys, keys, sizeof keys));
-    return cfg_set(y, v, ck, p->o);
+    const struct cfg_key *ck = cfg_key_want(y, k, cfg_objective_keys, cfg_nobjective_keys, key, "in an objective", "");
+    return ck ? cfg_set(y, v, ck, p->o) : -1;
 }
 
 /* One objective or a list of them; each needs p99, and the names (default p99-<p99>) are unique
@@ -103,11 +97,9 @@ static int capacity(struct cy *y, yaml_node_t *v, struct cfg_parse *p)
 static int top_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     struct cfg_parse *p = arg;
-    const struct cfg_key *ck = cfg_key_find(cfg_top_keys, cfg_ntop_keys, key);
-    char keys[256];
+    const struct cfg_key *ck = cfg_key_want(y, k, cfg_top_keys, cfg_ntop_keys, key, "at the top level", "");
     if (!ck)
-        return cy_fail(y, k, "unknown key '%s' at the top level (expected %s)", key,
-                       cfg_key_names(cfg_top_keys, cfg_ntop_keys, keys, sizeof keys));
+        return -1;
     switch (ck->type) {
     case CT_DEFAULTS:
         return cy_mapping(y, v, "defaults", defaults_pair, p);

@@ -64,6 +64,10 @@ extern const char *const cfg_type_names[CT_NTYPES]; /* how the schema names a ty
 const struct cfg_key *cfg_key_find(const struct cfg_key *t, int n, const char *name);
 /* "a, b, c": the names of t, for messages. */
 const char *cfg_key_names(const struct cfg_key *t, int n, char *buf, size_t len);
+/* The entry called key in t, or NULL with the error "unknown key 'key' <where> (expected <what>a,
+ * b, c)" at node k: where says in which section ("in matrix"), what precedes the names. */
+const struct cfg_key *cfg_key_want(struct cy *y, yaml_node_t *k, const struct cfg_key *t, int n, const char *key,
+                                   const char *where, const char *what);
 /* The field of k in the struct at base. */
 static inline void *cfg_field(void *base, const struct cfg_key *k)
 {

@@ -166,6 +166,17 @@ const char *cfg_key_names(const struct cfg_key *t, int n, char *buf, size_t len)
     return buf;
 }
 
+const struct cfg_key *cfg_key_want(struct cy *y, yaml_node_t *k, const struct cfg_key *t, int n, const char *key,
+                                   const char *where, const char *what)
+{
+    char names[512];
+    const struct cfg_key *ck = cfg_key_find(t, n, key);
+    if (!ck)
+        cy_fail(y, k, "unknown key '%s' %s (expected %s%s)", key, where, what,
+                cfg_key_names(t, n, names, sizeof names));
+    return ck;
+}
+
 const char *cfg_conn_mode_str(long mode, char *buf, size_t len)
 {
     if (mode == CFG_KEEPALIVE)

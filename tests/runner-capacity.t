@@ -58,7 +58,8 @@ ok $([ "$(fact columns)" = yes ] && echo 0 || echo 1) "capacity.csv has exactly 
 ok $([ "$(fact rows)" = 1 ] && echo 0 || echo 1) "capacity.csv: one row for the server, point and objective"
 ok $([ "$(fact bracket)" = yes ] && echo 0 || echo 1) "the capacity has a bracket: 0 < highest passing < lowest failing"
 set -- $(fact probes)
-ok $([ "$1" = "$3" ] && [ "$3" -le "$2" ] && echo 0 || echo 1) "every probe is a row of runs.csv, $3 within the bound of $2"
+ok $([ "$1" = "$3" ] && [ "$3" -le "$2" ] && echo 0 || echo 1) \
+    "every probe is a row of runs.csv, $3 within the bound of $2"
 ok $([ "$(fact marked)" = yes ] && [ "$(fact keys)" = yes ] && echo 0 || echo 1) \
     "every runs.csv row is marked with its objective, and no rate is run twice"
 cap=$(fact capacity)
@@ -101,15 +102,8 @@ cmp -s "$T/capacity.before" "$dir/capacity.csv" && [ "$(col "$dir/runs.csv" run 
 ok $? "--resume of a finished search replays it from runs.csv: no new run, the same capacity.csv"
 
 # Missing at every rate: 1 closed-loop probe, the bound, then 6 halvings.
-cat > "$T/miss.yaml" <<'EOF'
-name: miss
-defaults: {duration: 1, warmup: 0.3, cooldown: 0}
-servers:
-  - model: epoll-et
-    args: [--wait-us, 2000]
-matrix: {connections: 20}
-capacity: {p99: 1ms, resolution: 10%, probes: 8}
-EOF
+sed -e 's/^name: cap/name: miss/' -e 's/^capacity: .*/capacity: {p99: 1ms, resolution: 10%, probes: 8}/' \
+    "$T/cap.yaml" > "$T/miss.yaml"
 "$BIN/bench" --config "$T/miss.yaml" --bin "$T/bin" --out "$T/results" --quiet 2>> "$T/err" &
 pid=$!
 for i in $(seq 1 200); do
