@@ -8,7 +8,7 @@
 #include <string.h>
 
 /* Below the bound: halvings before the capacity is called 0 (the lowest rate tried is the bound
- * / 64); above it: doublings while everything passes (the closed loop was then not the limit). */
+ * / 64); above it: steps of a quarter while everything passes (up to 1.5625 times the bound). */
 #define CAP_MAX_DOWN 6
 #define CAP_MAX_UP 2
 
@@ -18,10 +18,11 @@ static const char *const cap_col_names[CAP_N] = {CAP_COLUMNS(CAP_NAME)};
 /* A row is its cells and nothing else: the table is one array of cells for res_csv_write. */
 _Static_assert(sizeof(struct cap_row) == CAP_N * sizeof(char *), "struct cap_row holds only its cells");
 
-/* A window this search has measured: its rate and its row in runs.csv (e->res->rows). */
+/* A window this search has measured: its rate, whether it was a confirmation (a second window at
+ * a rate that passed), and its row in runs.csv (e->res->rows). */
 struct meas {
     long rate;
-    int row;
+    int again, row;
 };
 
 struct search {
@@ -83,33 +84,35 @@ static void verdict(const struct cfg_objective *o, const struct res_row *row, lo
     v->pass = why->len == 0;
 }
 
-static int measured(const struct search *s, long rate)
+static int measured(const struct search *s, long rate, int again)
 {
     for (int i = 0; i < s->nm; i++)
-        if (s->m[i].rate == rate)
+        if (s->m[i].rate == rate && s->m[i].again == again)
             return s->m[i].row;
     return -1;
 }
 
 /* capsearch's callback: the row at rate, measured once per search (kept rows of runs.csv
  * count: --resume replays a search from them). */
-static int probe(void *arg, long rate, struct cs_obs *v)
+static int probe(void *arg, long rate, int again, struct cs_obs *v)
 {
     struct search *s = arg;
     struct res *res = s->e->res;
-    int idx = measured(s, rate), model;
+    int idx = measured(s, rate, again), model;
     if (idx < 0) {
         struct plan_row q = *s->pr;
         q.ax[CFG_RATE] = rate;
         q.probe = s->o->name;
         q.seq = s->nm + 1;
         plan_key(s->e->c->srv[q.srv].name, q.ax, q.repeat, q.key, sizeof q.key);
+        if (again) /* a row key of its own, so that --resume finds it too */
+            snprintf(q.key + strlen(q.key), sizeof q.key - strlen(q.key), "_again");
         if ((idx = res_find(res, q.key)) >= 0)
             ++*s->reused;
         else if (s->run(s->arg, &q) < 0 || (idx = res_find(res, q.key)) < 0)
             return -1;
         s->m = ut_realloc(s->m, (size_t)(s->nm + 1) * sizeof *s->m);
-        s->m[s->nm++] = (struct meas){rate, idx};
+        s->m[s->nm++] = (struct meas){rate, again, idx};
     }
     struct ut_str why = {0};
     verdict(s->o, &res->rows[idx], rate, v, &model, &why);
@@ -121,7 +124,7 @@ static int probe(void *arg, long rate, struct cs_obs *v)
 static void build(const struct search *s, const struct cs_result *r, struct cap_row *out)
 {
     const struct cfg_objective *o = s->o;
-    const struct res_row *bound = &s->e->res->rows[measured(s, 0)];
+    const struct res_row *bound = &s->e->res->rows[measured(s, 0, 0)];
     memset(out, 0, sizeof *out);
     for (int c = 0; c < CAP_N; c++)
         for (int k = 0; k < RC_N; k++)
@@ -148,8 +151,13 @@ static void build(const struct search *s, const struct cs_result *r, struct cap_
     res_cellf(&out->cell[CAP_pass_rps], "%ld", r->pass);
     res_cellf(&out->cell[CAP_closed_loop_rps], "%ld", r->bound);
     res_cellf(&out->cell[CAP_loadgen_limited], "%d", r->loadgen_limited);
-    if (r->fail && measured(s, r->fail) >= 0) {
-        verdict(o, &s->e->res->rows[measured(s, r->fail)], r->fail, &v, &model, &why);
+    /* The window that failed there: the first, or the confirmation of a first that passed. */
+    for (int again = 1; r->fail && again >= 0 && !why.len; again--) {
+        int row = measured(s, r->fail, again);
+        if (row >= 0)
+            verdict(o, &s->e->res->rows[row], r->fail, &v, &model, &why);
+    }
+    if (r->fail) {
         res_cellf(&out->cell[CAP_fail_rps], "%ld", r->fail);
         res_cellf(&out->cell[CAP_fail_reason], "%s", why.s ? why.s : "");
     }
@@ -177,7 +185,7 @@ int cap_search(struct run_env *e, const struct plan_row *pr, cap_row_fn run, voi
             if (!s.m[i].rate)
                 continue;
             verdict(s.o, &e->res->rows[s.m[i].row], s.m[i].rate, &v, &model, &why);
-            known[nk++] = (struct cs_known){s.m[i].rate, v.pass && !v.failed, v.loadgen};
+            known[nk++] = (struct cs_known){s.m[i].rate, v.pass && !v.failed, v.loadgen}; /* both windows */
             ut_str_free(&why);
         }
         struct cs_result r;

@@ -5,7 +5,9 @@
 #include <math.h>
 #include <string.h>
 
-/* The rate axis's own limit (cfg.h, CFG_AXES): no probe asks the load generator for more. */
+/* The rate axis's own limit (cfg.h, CFG_AXES): no probe asks the load generator for more. Above
+ * the bound the rate grows by a quarter a step: an open loop over the same connections rarely
+ * beats the closed loop by much, so the capacity is near the bound when the bound passes. */
 #define CS_RATE_MAX 100000000L
 
 const char *const cs_end_names[] = {
@@ -19,12 +21,35 @@ int cs_probe_bound(const struct cs_params *p)
     return 1 + p->max_probes;
 }
 
+/* Passes remembered to fall back on when a confirmation fails (more are forgotten). */
+#define CS_PASSES 256
+
 /* The bracket so far: lo the highest passing rate (0: none), hi the lowest failing one above it
- * (0: none), each with whether the load generator was saturated there. */
+ * (0: none), each with whether the load generator was saturated there; whether lo passed a
+ * second window; and the passes seen, with their load generator flag. */
 struct bracket {
     long lo, hi;
-    int lo_lg, hi_lg;
+    int lo_lg, hi_lg, lo_sure;
+    long pass[CS_PASSES];
+    int pass_lg[CS_PASSES], npass;
 };
+
+static void passed(struct bracket *b, long rate, int lg)
+{
+    b->lo = rate, b->lo_lg = lg, b->lo_sure = 0;
+    if (b->npass < CS_PASSES)
+        b->pass[b->npass] = rate, b->pass_lg[b->npass++] = lg;
+}
+
+/* lo did not hold: it fails, and the highest pass below it (0: none) is the passing end. */
+static void unconfirmed(struct bracket *b, int lg)
+{
+    b->hi = b->lo, b->hi_lg = lg;
+    b->lo = 0, b->lo_lg = 0, b->lo_sure = 0;
+    for (int i = 0; i < b->npass; i++)
+        if (b->pass[i] < b->hi && b->pass[i] > b->lo)
+            b->lo = b->pass[i], b->lo_lg = b->pass_lg[i];
+}
 
 static void seed(struct bracket *b, const struct cs_known *k, int n)
 {
@@ -32,13 +57,21 @@ static void seed(struct bracket *b, const struct cs_known *k, int n)
         if (!k[i].pass && k[i].rate > 0 && (!b->hi || k[i].rate < b->hi))
             b->hi = k[i].rate, b->hi_lg = k[i].loadgen;
     /* Passes only below the lowest failure: a noisy pass above it would break the bracket. */
-    for (int i = 0; i < n; i++)
-        if (k[i].pass && k[i].rate > b->lo && (!b->hi || k[i].rate < b->hi))
-            b->lo = k[i].rate, b->lo_lg = k[i].loadgen;
+    for (int i = 0; i < n; i++) {
+        if (!k[i].pass || (b->hi && k[i].rate >= b->hi))
+            continue;
+        if (k[i].rate == b->lo) {
+            b->lo_sure = 1; /* two windows passed there */
+        } else if (k[i].rate > b->lo) {
+            passed(b, k[i].rate, k[i].loadgen);
+        } else if (b->npass < CS_PASSES) {
+            b->pass[b->npass] = k[i].rate, b->pass_lg[b->npass++] = k[i].loadgen;
+        }
+    }
 }
 
 /* The next rate to probe, or 0 with *end set when the search is over. up and down count the
- * doublings and halvings made so far. */
+ * steps up and halvings made so far. */
 static long next_rate(const struct cs_params *p, const struct bracket *b, long bound, int *up, int *down,
                       enum cs_end *end)
 {
@@ -50,7 +83,7 @@ static long next_rate(const struct cs_params *p, const struct bracket *b, long b
         if (*up >= p->max_up || b->lo >= CS_RATE_MAX)
             return (*end = CS_NO_FAIL), 0;
         ++*up;
-        return b->lo > CS_RATE_MAX / 2 ? CS_RATE_MAX : 2 * b->lo;
+        return b->lo >= CS_RATE_MAX / 5 * 4 ? CS_RATE_MAX : b->lo + (b->lo + 3) / 4;
     }
     if (!b->lo) { /* only failures: descend */
         if (*down >= p->max_down || b->hi <= 1)
@@ -74,10 +107,11 @@ int cs_search(const struct cs_params *p, const struct cs_known *known, int nknow
               struct cs_result *r)
 {
     struct cs_obs o = {0};
-    struct bracket b = {0};
+    struct bracket b;
+    memset(&b, 0, sizeof b);
     memset(r, 0, sizeof *r);
     r->probes = 1;
-    if (fn(arg, 0, &o) < 0)
+    if (fn(arg, 0, 0, &o) < 0)
         return (r->end = CS_STOPPED), -1;
     if (o.failed || !(o.rps >= 1))
         return (r->end = CS_NO_BOUND), 0;
@@ -87,19 +121,28 @@ int cs_search(const struct cs_params *p, const struct cs_known *known, int nknow
     for (int open = 0;; open++) {
         enum cs_end end = CS_RESOLVED;
         long rate = next_rate(p, &b, r->bound, &up, &down, &end);
+        /* Over with a pass not yet confirmed: its rate once more. */
+        int again = !rate && b.lo && !b.lo_sure && end != CS_LOWEST;
+        if (again)
+            rate = b.lo;
         if (!rate || open >= p->max_probes) {
             r->end = rate ? CS_PROBE_BOUND : end;
             break;
         }
         r->probes++;
         memset(&o, 0, sizeof o);
-        if (fn(arg, rate, &o) < 0) {
+        if (fn(arg, rate, again, &o) < 0) {
             finish(&b, bound_lg, r);
             return (r->end = CS_STOPPED), -1;
         }
-        /* rate lies inside (lo, hi): either side moves and the bracket stays ordered. */
-        if (o.pass && !o.failed)
-            b.lo = rate, b.lo_lg = o.loadgen;
+        int pass = o.pass && !o.failed;
+        /* rate lies inside (lo, hi), or is lo itself: the bracket stays ordered. */
+        if (again && pass)
+            b.lo_sure = 1;
+        else if (again)
+            unconfirmed(&b, o.loadgen);
+        else if (pass)
+            passed(&b, rate, o.loadgen);
         else
             b.hi = rate, b.hi_lg = o.loadgen;
     }

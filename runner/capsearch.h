@@ -14,15 +14,16 @@ struct cs_obs {
     double rps;    /* the closed-loop probe: its throughput, the search's upper bound */
 };
 
-/* Measure rate (0: the closed-loop probe) into *o. Returns 0, or -1 to stop the search at once
- * (interrupted). */
-typedef int (*cs_probe_fn)(void *arg, long rate, struct cs_obs *o);
+/* Measure rate (0: the closed-loop probe) into *o; again 1: once more, a new window, to confirm
+ * a pass (0: a window already measured at rate may answer). Returns 0, or -1 to stop the search
+ * at once (interrupted). */
+typedef int (*cs_probe_fn)(void *arg, long rate, int again, struct cs_obs *o);
 
 struct cs_params {
     double resolution; /* stop when fail - pass <= resolution * pass (a fraction: 0.05) */
     int max_probes;    /* open-loop probes at most, the closed-loop one not counted */
     int max_down;      /* halvings below the bound before the capacity is called 0 */
-    int max_up;        /* doublings above the bound while everything passes */
+    int max_up;        /* steps of a quarter above the bound while everything passes */
 };
 
 /* A verdict already known for this objective (another objective's probe at the same point):
@@ -35,7 +36,7 @@ struct cs_known {
 enum cs_end {
     CS_RESOLVED,    /* the bracket is within the resolution */
     CS_LOWEST,      /* it failed even at the lowest rate tried: capacity 0, bracket from 0 */
-    CS_NO_FAIL,     /* nothing failed up to the highest rate tried (max_up doublings) */
+    CS_NO_FAIL,     /* nothing failed up to the highest rate tried (max_up steps) */
     CS_LOADGEN,     /* every rate passed up to one where the load generator was saturated */
     CS_PROBE_BOUND, /* max_probes spent before the resolution */
     CS_NO_BOUND,    /* the closed-loop probe gave no result or no throughput: no search */
@@ -53,9 +54,13 @@ struct cs_result {
 };
 
 /* The search: a closed-loop probe for the bound B; then open-loop probes at B, halving below
- * while they fail (max_down times at most), doubling above while they pass (max_up times); then
+ * while they fail (max_down times at most), a quarter more a step above while they pass (max_up
+ * times); then
  * bisection of [pass, fail] down to the resolution. Probes only ever fall inside the current
- * bracket, so it stays consistent (pass < fail) however noisy the verdicts are. loadgen_limited
+ * bracket, so it stays consistent (pass < fail) however noisy the verdicts are. The capacity is
+ * a pass confirmed by a second window at its rate: a pass at the edge that does not hold becomes
+ * the failing end, the highest pass below it the passing one, and the search goes on (within
+ * max_probes; a result the probes ran out before confirming ends by CS_PROBE_BOUND). loadgen_limited
  * is set when the lowest failing probe had a saturated load generator, or when nothing failed
  * and the highest pass or the bound did. known (n of them) seed the bracket. Returns 0, or -1
  * when stopped (r holds what was found so far). */

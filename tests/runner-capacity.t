@@ -1,33 +1,35 @@
 #!/bin/sh
 # runner-capacity.t - a capacity search on a real server whose capacity is known by construction:
-# epoll-et with --wait-us 2000 answers one request at a time, each after a 2 ms sleep, so about
-# 480 requests/s whatever the machine's CPU noise (a sleep, not CPU work). It checks the search's
-# own consistency, never a speed: an open-loop run at the capacity found meets the objective and
-# one at 1.25 times it does not; every probe is a marked row of runs.csv, within the bound;
-# capacity.csv has its documented columns; --resume replays a finished search without a run. A
-# server that misses the objective at every rate (p99 1 ms, each answer takes 2 ms) gets a
-# bracket from zero; Ctrl-C in its search leaves no process, and --resume finishes it.
+# threadpool with 20 workers and --wait-us 40000 over 20 keep-alive connections answers each
+# request after a 40 ms sleep, so about 500 requests/s; a sleep, not CPU work, so a busy machine
+# moves it little. It checks the search's own consistency, never a speed: an open-loop run at the
+# capacity found meets the objective and one at 1.25 times it does not; every probe is a marked
+# row of runs.csv, within the bound; capacity.csv has its documented columns; --resume replays a
+# finished search without a run. A server that misses the objective at every rate (p99 1 ms, each
+# answer takes 40 ms) gets a bracket from zero; Ctrl-C in its search leaves no process, and
+# --resume finishes it.
 . "$(dirname "$0")/runner/lib.sh"
 
-if [ ! -x "$BIN/loadgen" ] || [ ! -x "$BIN/server-epoll-et" ]; then
-    echo "1..0 # skip loadgen or server-epoll-et not built"
+if [ ! -x "$BIN/loadgen" ] || [ ! -x "$BIN/server-threadpool" ]; then
+    echo "1..0 # skip loadgen or server-threadpool not built"
     exit 0
 fi
-mkbin loadgen server-epoll-et
+mkbin loadgen server-threadpool
 
 # Short windows: each probe is 0.3 s of warmup and 1 s measured.
 cat > "$T/cap.yaml" <<'EOF'
 name: cap
 defaults: {duration: 1, warmup: 0.3, cooldown: 0}
 servers:
-  - model: epoll-et
-    args: [--wait-us, 2000]
+  - model: threadpool
+    workers: 20
+    args: [--wait-us, 40000]
 matrix: {connections: 20}
-capacity: {name: slow, p99: 100ms, resolution: 10%, probes: 8}
+capacity: {name: slow, p99: 100ms, resolution: 10%, probes: 12}
 EOF
 "$BIN/bench" --config "$T/cap.yaml" --dry-run --bin "$T/bin" > "$T/plan" 2>&1
-grep -q "capacity search" "$T/plan" && grep -q "slow .*p99 <= 100 ms.*at most 8 probes" "$T/plan" &&
-    grep -q "at most 9 probes per server and point" "$T/plan"
+grep -q "capacity search" "$T/plan" && grep -q "slow .*p99 <= 100 ms.*at most 12 probes" "$T/plan" &&
+    grep -q "at most 13 probes per server and point" "$T/plan"
 ok $? "--dry-run says it is a capacity search, with the objective and the probe bound"
 
 "$BIN/bench" --config "$T/cap.yaml" --bin "$T/bin" --out "$T/results" --quiet 2> "$T/err"
@@ -47,6 +49,7 @@ c = rows[0] if len(rows) == 1 else {}
 print("columns", "yes" if want == got else "no: %s vs %s" % (want, got))
 print("rows", len(rows))
 print("capacity", c.get("capacity_rps", ""))
+print("ended", c.get("ended_by", ""))
 print("bracket", "yes" if c and 0 < int(c["pass_rps"]) < int(c["fail_rps"] or 0) else "no")
 print("probes", c.get("probes", ""), c.get("probe_bound", ""), len(runs))
 print("marked", "yes" if runs and all(r["probe"] == "slow" for r in runs) else "no")
@@ -62,6 +65,7 @@ ok $([ "$1" = "$3" ] && [ "$3" -le "$2" ] && echo 0 || echo 1) \
     "every probe is a row of runs.csv, $3 within the bound of $2"
 ok $([ "$(fact marked)" = yes ] && [ "$(fact keys)" = yes ] && echo 0 || echo 1) \
     "every runs.csv row is marked with its objective, and no rate is run twice"
+ok $([ "$(fact ended)" = resolution ] && echo 0 || echo 1) "the search ends by the resolution ($(fact ended))"
 cap=$(fact capacity)
 diag "capacity $cap requests/s ($(sed 1d "$dir/capacity.csv" | cut -d, -f18-22))"
 
@@ -131,7 +135,7 @@ keys = [r["run"] for r in runs]
 print("rows", len(c), "distinct", len(set(keys)) == len(keys), "runs", len(runs))
 if c:
     print("result", c[0]["capacity_rps"], c[0]["pass_rps"], c[0]["ended_by"], c[0]["fail_rps"],
-          int(c[0]["closed_loop_rps"]) // 64)
+          int(c[0]["closed_loop_rps"] or 0) // 64, c[0]["fail_reason"][:60])
 EOF
 set -- $(sed -n 's/^rows //p' "$T/miss")
 ok $([ "$1" = 1 ] && [ "$3" = True ] && [ "$5" = 8 ] && echo 0 || echo 1) \

@@ -1,8 +1,9 @@
 /* test_capsearch.c: unit tests of the capacity search (runner/capsearch.c) on simulated servers:
  * a deterministic knee is found within the resolution, a noisy one never makes the search loop
  * (its probes are bounded, its bracket stays ordered), a server that always fails gets a bracket
- * from zero, one that always passes is limited by the load generator or by the doublings, and
- * the probe bound, the seeds, a stop and a replay do what capsearch.h says. */
+ * from zero, one that always passes is limited by the load generator or by its steps up, a pass
+ * that does not hold on a second window is not the capacity, and the probe bound, the seeds, a
+ * stop and a replay do what capsearch.h says. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +19,14 @@ struct sim {
     double noise;
     long lg_max;
     int always_fail, bound_fails;
+    double fickle;       /* above the knee by up to this fraction: passes a first window only */
     unsigned seed;
     int calls, stop_at;  /* stop_at: return -1 at that call (0: never) */
     long rates[64];
     int nrates;
 };
 
-static int probe(void *arg, long rate, struct cs_obs *o)
+static int probe(void *arg, long rate, int again, struct cs_obs *o)
 {
     struct sim *s = arg;
     s->calls++;
@@ -43,6 +45,8 @@ static int probe(void *arg, long rate, struct cs_obs *o)
         o->pass = 0;
     else if (rate <= lo)
         o->pass = 1;
+    else if (s->fickle > 0)
+        o->pass = !again && rate <= s->knee * (1 + s->fickle);
     else if (rate > hi)
         o->pass = 0;
     else
@@ -121,12 +125,28 @@ static void always_pass(void)
        cs_end_names[r.end]);
     struct sim u = {.bound = 5000, .knee = 1L << 40};
     cs_search(&P, NULL, 0, probe, &u, &r);
-    ok(r.end == CS_NO_FAIL && r.capacity == 20000 && r.fail == 0 && !r.loadgen_limited && r.probes == 4,
-       "passes everywhere, load generator fine: two doublings, then no failure (capacity %ld)", r.capacity);
-    struct sim v = {.bound = 5000, .knee = 9000, .lg_max = 9000};
+    ok(r.end == CS_NO_FAIL && r.capacity == 7813 && r.fail == 0 && !r.loadgen_limited && r.probes == 5,
+       "passes everywhere, load generator fine: two steps up and a confirmation, no failure (capacity %ld)",
+       r.capacity);
+    struct sim v = {.bound = 5000, .knee = 7000, .lg_max = 7000};
     cs_search(&P, NULL, 0, probe, &v, &r);
-    ok(r.end == CS_RESOLVED && r.loadgen_limited && r.fail >= 9000,
+    ok(r.end == CS_RESOLVED && r.loadgen_limited && r.fail >= 7000,
        "the lowest failure has a saturated load generator: loadgen-limited");
+}
+
+/* Passes within 5% above the knee hold for one window only: the capacity is a pass that holds. */
+static void confirmed(void)
+{
+    int good = 0, n = 0;
+    for (long knee = 1000; knee <= 64000; knee = knee * 3 / 2, n++) {
+        struct sim s = {.bound = knee * 1.03, .knee = knee, .fickle = 0.05};
+        struct cs_result r;
+        cs_search(&P, NULL, 0, probe, &s, &r);
+        good += r.capacity <= knee && r.capacity > 0 && r.fail > r.capacity && r.probes <= cs_probe_bound(&P);
+        if (!(r.capacity <= knee))
+            diag("knee %ld: capacity %ld [%ld, %ld] end %s", knee, r.capacity, r.pass, r.fail, cs_end_names[r.end]);
+    }
+    ok(good == n, "a pass that does not hold on a second window is not the capacity (%d of %d knees)", good, n);
 }
 
 static void probe_bound(void)
@@ -167,6 +187,7 @@ int main(void)
     noisy();
     always_fail();
     always_pass();
+    confirmed();
     probe_bound();
     seeds_and_stop();
     return done_testing();
