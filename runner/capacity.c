@@ -66,7 +66,8 @@ static void verdict(const struct cfg_objective *o, const struct res_row *row, lo
     if (rate == 0) {
         v->rps = num(row, RC_throughput_rps, 0);
         if (v->rps < 1)
-            ut_str_add(why, "the closed loop got no throughput");
+            ut_str_addf(why, "the closed loop got no throughput%s%s%s", row->cell[RC_status_reason] ? " (" : "",
+                        cell(row, RC_status_reason), row->cell[RC_status_reason] ? ")" : "");
         return;
     }
     double achieved = num(row, RC_achieved_rps, 0), p99 = num(row, RC_latency_p99_us, -1);
