@@ -2,6 +2,7 @@
  * row, write results/<name>-<stamp>/. Exit 0 done, 1 cannot run, 2 bad config or usage,
  * 128+signal when interrupted (complete rows kept, nothing left running). */
 #include "acct.h"
+#include "capacity.h"
 #include "cfg.h"
 #include "child.h"
 #include "extsrv.h"
@@ -103,7 +104,7 @@ static void own_dir(char *buf, size_t len)
     snprintf(buf, len, "%.*s", slash ? (int)(slash - exe) : 1, slash ? exe : ".");
 }
 
-static void summary(const struct res *r, struct meta *m, int skipped)
+static void summary(const struct res *r, struct meta *m, int skipped, int capacity)
 {
     int ok = 0, errors = 0, refused = 0, failed = 0;
     for (int i = 0; i < r->nrows; i++) {
@@ -116,47 +117,81 @@ static void summary(const struct res *r, struct meta *m, int skipped)
     fprintf(stderr, "bench: %d rows (ok %d, errors %d, refused %d, failed %d%s) in %s%s\n", r->nrows, ok, errors,
             refused, failed, skipped ? ", some kept from before" : "", ut_fmt_dur(m->wall_s, d, sizeof d),
             m->interrupted ? " (interrupted)" : "");
-    fprintf(stderr, "bench: results in %s/ (runs.csv, timeseries.csv, hist/, meta.json, config.yaml, log)\n", r->dir);
+    fprintf(stderr, "bench: results in %s/ (runs.csv, %stimeseries.csv, hist/, meta.json, config.yaml, log)\n", r->dir,
+            capacity ? "capacity.csv, " : "");
+}
+
+/* The rows being run, for the progress line and the ETA. */
+struct steps {
+    struct run_env *e;
+    const struct cfg *c;
+    struct plan *p;
+    struct meta *m;
+    int i;             /* the plan row under way */
+    int idx, todo;     /* rows run so far, rows planned (at most, for capacity searches) */
+    int in_row;        /* rows run for plan row i (the probes of a search) */
+    double overhead, sum_over;
+    int measured;
+};
+
+/* Run pr (a row of the plan or a probe of its search) and add it to runs.csv. Returns 0, or -1
+ * when interrupted. */
+static int step(void *arg, const struct plan_row *pr)
+{
+    struct steps *s = arg;
+    const struct cfg *c = s->c;
+    char label[240], mode[32], probe[64] = "";
+    if (s->idx && run_pause(s->e, c->d.cooldown) < 0)
+        return -1;
+    if (pr->probe)
+        snprintf(probe, sizeof probe, " probe %s", pr->probe);
+    snprintf(label, sizeof label, "%s c=%ld i=%ld s=%ld r=%ld p=%ld %s w=%ld rep %d/%ld%s", c->srv[pr->srv].name,
+             pr->ax[CFG_CONNECTIONS], pr->ax[CFG_IDLE], pr->ax[CFG_SIZE], pr->ax[CFG_RATE], pr->ax[CFG_PIPELINE],
+             cfg_conn_mode_str(pr->ax[CFG_CONN_MODE], mode, sizeof mode), pr->ax[CFG_WORK_US], pr->repeat,
+             c->d.repeats, probe);
+    double row_s = plan_row_seconds(c, pr, s->overhead);
+    int left_here = plan_row_bound(c) - s->in_row++;
+    prog_row(s->idx++, label, row_s, plan_seconds(c, s->p, s->i + 1, s->overhead) + row_s * left_here);
+    ut_log(UT_DEBUG, "run %d/%d: %s", s->idx, s->todo, pr->key);
+    double t0 = ut_now();
+    struct res_row row = {0};
+    struct ut_str ts = {0};
+    if (run_row(s->e, pr, &row, &ts) < 0) {
+        res_row_free(&row);
+        ut_str_free(&ts);
+        return -1;
+    }
+    char err[UT_ERRLEN];
+    if (res_add(s->e->res, &row, ts.s, err, sizeof err) < 0)
+        ut_log(UT_ERROR, "%s", err); /* the row stays in memory and is tried with the next */
+    ut_str_free(&ts);
+    s->m->done++;
+    /* What a run costs beyond its load, measured: the ETA learns it. */
+    s->sum_over += ut_now() - t0 - c->d.warmup - c->d.duration;
+    s->overhead = s->sum_over / ++s->measured;
+    return 0;
 }
 
 static int run_plan(struct run_env *e, const struct cfg *c, struct plan *p, struct meta *m, int tty)
 {
-    double overhead = -1, sum_over = 0;
-    int measured = 0, todo = 0, idx = 0;
+    struct steps s = {.e = e, .c = c, .p = p, .m = m, .overhead = -1};
+    struct cap_table cap = {0};
+    char err[UT_ERRLEN];
     for (int i = 0; i < p->n; i++)
-        todo += !p->rows[i].done;
-    prog_init(todo, tty);
+        s.todo += !p->rows[i].done;
+    s.todo *= plan_row_bound(c);
+    if (c->nobj && cap_write(e->res, &cap, err, sizeof err) < 0)
+        ut_log(UT_ERROR, "%s", err);
+    prog_init(s.todo, tty);
     for (int i = 0; i < p->n && !e->interrupted; i++) {
-        struct plan_row *pr = &p->rows[i];
-        if (pr->done)
+        if (p->rows[i].done)
             continue;
-        char label[200], mode[32];
-        snprintf(label, sizeof label, "%s c=%ld i=%ld s=%ld r=%ld p=%ld %s w=%ld rep %d/%ld", c->srv[pr->srv].name,
-                 pr->ax[CFG_CONNECTIONS], pr->ax[CFG_IDLE], pr->ax[CFG_SIZE], pr->ax[CFG_RATE], pr->ax[CFG_PIPELINE],
-                 cfg_conn_mode_str(pr->ax[CFG_CONN_MODE], mode, sizeof mode), pr->ax[CFG_WORK_US], pr->repeat,
-                 c->d.repeats);
-        prog_row(idx++, label, plan_row_seconds(c, pr, overhead), plan_seconds(c, p, i, overhead));
-        ut_log(UT_DEBUG, "run %d/%d: %s", idx, todo, pr->key);
-        double t0 = ut_now();
-        struct res_row row = {0};
-        struct ut_str ts = {0};
-        if (run_row(e, pr, &row, &ts) < 0) {
-            res_row_free(&row);
-            ut_str_free(&ts);
-            break;
-        }
-        char err[UT_ERRLEN];
-        if (res_add(e->res, &row, ts.s, err, sizeof err) < 0)
-            ut_log(UT_ERROR, "%s", err); /* the row stays in memory and is tried with the next */
-        ut_str_free(&ts);
-        m->done++;
-        /* What a run costs beyond its load, measured: the ETA learns it. */
-        sum_over += ut_now() - t0 - c->d.warmup - c->d.duration;
-        overhead = sum_over / ++measured;
-        if (i + 1 < p->n && run_pause(e, c->d.cooldown) < 0)
+        s.i = i, s.in_row = 0;
+        if (c->nobj ? cap_search(e, &p->rows[i], step, &s, &cap, &m->skipped) < 0 : step(&s, &p->rows[i]) < 0)
             break;
     }
     prog_end();
+    cap_table_free(&cap);
     return e->interrupted ? -1 : 0;
 }
 
@@ -214,12 +249,16 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
         return 1;
     }
     e.res = &r;
-    for (int i = 0; i < p->n; i++)
+    /* A capacity search is never skipped: it replays from its kept probes (capacity.c). */
+    for (int i = 0; i < p->n && !c->nobj; i++)
         m.skipped += p->rows[i].done = res_has(&r, p->rows[i].key);
-    m.planned = p->n;
+    m.planned = p->n * plan_row_bound(c);
     res_path(&r, "meta.json", path, sizeof path);
     acct_cleanup_stale();
-    ut_log(UT_INFO, "%s: %d runs%s, results in %s/", c->name, p->n - m.skipped, m.skipped ? " left" : "", r.dir);
+    if (c->nobj)
+        ut_log(UT_INFO, "%s: %d capacity searches (at most %d runs), results in %s/", c->name, p->n, m.planned, r.dir);
+    else
+        ut_log(UT_INFO, "%s: %d runs%s, results in %s/", c->name, p->n - m.skipped, m.skipped ? " left" : "", r.dir);
     if (meta_write(path, &m, c, sys, err, sizeof err) < 0)
         ut_log(UT_WARN, "%s", err);
     res_latest(&r);
@@ -230,7 +269,7 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
     m.interrupted = e.interrupted;
     m.accounting = e.accounting;
     meta_stamp(m.finished, sizeof m.finished);
-    summary(&r, &m, m.skipped);
+    summary(&r, &m, m.skipped, c->nobj > 0);
     if (meta_write(path, &m, c, sys, err, sizeof err) < 0)
         ut_log(UT_WARN, "%s", err);
     res_latest(&r);
@@ -277,7 +316,7 @@ int main(int argc, char **argv)
             struct res old;
             if (res_load(&old, o.resume, err, sizeof err) < 0)
                 goto fail;
-            for (int i = 0; i < p.n; i++)
+            for (int i = 0; i < p.n && !c.nobj; i++)
                 p.rows[i].done = res_has(&old, p.rows[i].key);
             res_close(&old);
         }

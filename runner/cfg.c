@@ -30,11 +30,9 @@ static int defaults_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_nod
 static int block_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     struct cfg_parse *p = arg;
-    const struct cfg_key *ck = cfg_key_find(cfg_axis_keys, CFG_NAXES, key);
-    char axes[256];
+    const struct cfg_key *ck = cfg_key_want(y, k, cfg_axis_keys, CFG_NAXES, key, "in matrix", "");
     if (!ck)
-        return cy_fail(y, k, "unknown key '%s' in matrix (expected %s)", key,
-                       cfg_key_names(cfg_axis_keys, CFG_NAXES, axes, sizeof axes));
+        return -1;
     return cfg_axis_values(y, v, (enum cfg_axis)(ck - cfg_axis_keys), &p->b->ax[ck - cfg_axis_keys]);
 }
 
@@ -54,14 +52,54 @@ static int matrix(struct cy *y, yaml_node_t *v, struct cfg_parse *p)
     return rc;
 }
 
+/* --- capacity -------------------------------------------------------------------------------- */
+
+static int objective_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    struct cfg_parse *p = arg;
+    const struct cfg_key *ck = cfg_key_want(y, k, cfg_objective_keys, cfg_nobjective_keys, key, "in an objective", "");
+    return ck ? cfg_set(y, v, ck, p->o) : -1;
+}
+
+/* One objective or a list of them; each needs p99, and the names (default p99-<p99>) are unique
+ * because they mark the probes. */
+static int capacity(struct cy *y, yaml_node_t *v, struct cfg_parse *p)
+{
+    struct cfg *c = p->c;
+    int n, rc = 0;
+    yaml_node_t **items = cfg_items(y, v, &n);
+    if (n == 0)
+        rc = cy_fail(y, v, "'capacity' is an empty list: give at least one objective, e.g. {p99: 1ms}");
+    c->obj = ut_calloc((size_t)n + 1, sizeof *c->obj);
+    c->cap_line = cy_line(v);
+    for (int i = 0; i < n && rc == 0; i++) {
+        struct cfg_objective *o = p->o = &c->obj[c->nobj++];
+        cfg_set_defaults(cfg_objective_keys, cfg_nobjective_keys, o);
+        o->line = cy_line(items[i]);
+        if ((rc = cy_mapping(y, items[i], "an objective", objective_pair, p)) < 0)
+            break;
+        if (o->p99 <= 0)
+            rc = cy_fail(y, items[i], "an objective needs p99, the corrected p99 latency it allows (e.g. p99: 1ms)");
+        if (rc == 0 && !o->name) {
+            char nm[64];
+            snprintf(nm, sizeof nm, "p99-%gms", o->p99 * 1000);
+            o->name = ut_strdup(nm);
+        }
+        for (int j = 0; rc == 0 && j < i; j++)
+            if (!strcmp(c->obj[j].name, o->name))
+                rc = cy_fail(y, items[i], "objective name '%s' is used twice (first at line %d): give one a name:",
+                             o->name, c->obj[j].line);
+    }
+    free(items);
+    return rc;
+}
+
 static int top_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     struct cfg_parse *p = arg;
-    const struct cfg_key *ck = cfg_key_find(cfg_top_keys, cfg_ntop_keys, key);
-    char keys[256];
+    const struct cfg_key *ck = cfg_key_want(y, k, cfg_top_keys, cfg_ntop_keys, key, "at the top level", "");
     if (!ck)
-        return cy_fail(y, k, "unknown key '%s' at the top level (expected %s)", key,
-                       cfg_key_names(cfg_top_keys, cfg_ntop_keys, keys, sizeof keys));
+        return -1;
     switch (ck->type) {
     case CT_DEFAULTS:
         return cy_mapping(y, v, "defaults", defaults_pair, p);
@@ -69,6 +107,8 @@ static int top_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t *
         return cfg_servers(y, v, p);
     case CT_MATRIX:
         return matrix(y, v, p);
+    case CT_CAPACITY:
+        return capacity(y, v, p);
     default:
         return cfg_set(y, v, ck, p->c);
     }
@@ -104,6 +144,14 @@ int cfg_load(const char *path, const char *bindir, struct cfg *c, char *err, siz
             if (c->srv[s].work_us >= 0 && c->blk[b].ax[CFG_WORK_US].n)
                 rc = -1, snprintf(err, errlen, "%s:%d:1: server '%s' sets work_us and the matrix has a work_us axis: keep one",
                                   path, c->srv[s].line, c->srv[s].model);
+    /* The search chooses the rate: a rate of the config's own would be ignored. */
+    for (int b = 0; rc == 0 && c->nobj && b < c->nblk; b++)
+        if (c->blk[b].ax[CFG_RATE].n)
+            rc = -1, snprintf(err, errlen, "%s:%d:1: capacity searches the rate, and the matrix has a rate axis: "
+                              "keep one", path, c->cap_line);
+    if (rc == 0 && c->nobj && c->axis_default[CFG_RATE])
+        rc = -1, snprintf(err, errlen, "%s:%d:1: capacity searches the rate, and defaults set rate %ld: keep one",
+                          path, c->cap_line, c->axis_default[CFG_RATE]);
     if (rc == 0 && c->nblk == 0)
         c->blk = ut_calloc(1, sizeof *c->blk), c->nblk = 1; /* no matrix: one point of the defaults */
     for (int s = 0; rc == 0 && s < c->nsrv; s++) {
@@ -166,6 +214,9 @@ void cfg_free(struct cfg *c)
         for (int a = 0; a < CFG_NAXES; a++)
             free(c->blk[b].ax[a].v);
     free(c->blk);
+    for (int i = 0; i < c->nobj; i++)
+        free_keys(cfg_objective_keys, cfg_nobjective_keys, &c->obj[i]);
+    free(c->obj);
     free_keys(cfg_top_keys, cfg_ntop_keys, c);
     free(c->path);
 }

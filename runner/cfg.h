@@ -107,6 +107,18 @@ struct cfg_block {
     struct cfg_values ax[CFG_NAXES];
 };
 
+/* One objective of a capacity search (capacity.c): the highest open-loop rate whose achieved rate
+ * is at least achieved of it, whose corrected p99 is at most p99 and whose errors at most errors. */
+struct cfg_objective {
+    char *name;          /* marks its probes in runs.csv (probe) and its capacity.csv rows */
+    double p99;          /* seconds */
+    long errors;         /* errors_total at most */
+    double achieved;     /* a fraction of the intended rate */
+    double resolution;   /* a fraction: the search stops when fail - pass <= resolution * pass */
+    long probes;         /* open-loop probes at most, per server and point */
+    int line;            /* 1-based line of the entry, for messages */
+};
+
 struct cfg {
     char *path;
     char *name, *description;
@@ -116,6 +128,9 @@ struct cfg {
     int nsrv;
     struct cfg_block *blk;
     int nblk;
+    struct cfg_objective *obj; /* capacity: the objectives; none: the matrix's rates are run as given */
+    int nobj;
+    int cap_line;              /* line of the capacity key, for messages */
 };
 
 /* Parse path. bindir is where bin/server-<model> binaries are looked up (a model is also known

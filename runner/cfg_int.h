@@ -23,11 +23,13 @@ enum cfg_type {
     CT_AUTO,      /* long in [min, max], or auto (stored as 0) */
     CT_DUR,       /* double: seconds in [min, max], or with a unit: 500ms, 2s, 1m */
     CT_CONN_MODE, /* long: keepalive (CFG_KEEPALIVE), close (CFG_CLOSE) or reqs=N */
+    CT_PCT,       /* double: a percentage in [min, max], 5% or 5, stored as a fraction (0.05) */
     /* Sections, each with a walker of its own (cfg.c, cfg_servers.c); no field. */
     CT_DEFAULTS,  /* a mapping of cfg_defaults_keys and the axes */
     CT_SERVERS,   /* a list of servers (cfg_server_keys), or the word all */
     CT_MATRIX,    /* a mapping of axes, or a list of them */
     CT_EXCLUDE,   /* a mapping of axes (values or min/max ranges), or a list of them */
+    CT_CAPACITY,  /* a mapping of cfg_objective_keys, or a list of them */
     CT_NTYPES
 };
 
@@ -53,14 +55,19 @@ struct cfg_key {
 
 /* The sections' tables, each in the order messages list the keys. The axes are their own table:
  * the matrix and exclude take only axes, defaults take its keys and the axes. */
-extern const struct cfg_key cfg_top_keys[], cfg_defaults_keys[], cfg_server_keys[], cfg_axis_keys[];
-extern const int cfg_ntop_keys, cfg_ndefaults_keys, cfg_nserver_keys;
+extern const struct cfg_key cfg_top_keys[], cfg_defaults_keys[], cfg_server_keys[], cfg_axis_keys[],
+    cfg_objective_keys[];
+extern const int cfg_ntop_keys, cfg_ndefaults_keys, cfg_nserver_keys, cfg_nobjective_keys;
 extern const char *const cfg_type_names[CT_NTYPES]; /* how the schema names a type */
 
 /* The entry called name in t (n entries), or NULL. */
 const struct cfg_key *cfg_key_find(const struct cfg_key *t, int n, const char *name);
 /* "a, b, c": the names of t, for messages. */
 const char *cfg_key_names(const struct cfg_key *t, int n, char *buf, size_t len);
+/* The entry called key in t, or NULL with the error "unknown key 'key' <where> (expected <what>a,
+ * b, c)" at node k: where says in which section ("in matrix"), what precedes the names. */
+const struct cfg_key *cfg_key_want(struct cy *y, yaml_node_t *k, const struct cfg_key *t, int n, const char *key,
+                                   const char *where, const char *what);
 /* The field of k in the struct at base. */
 static inline void *cfg_field(void *base, const struct cfg_key *k)
 {
@@ -74,6 +81,7 @@ struct cfg_parse {
     struct cfg_server *s;   /* the server entry being parsed */
     struct cfg_excl *e;     /* the exclusion being parsed */
     struct cfg_block *b;    /* the matrix block being parsed */
+    struct cfg_objective *o; /* the capacity objective being parsed */
     int range_axis;         /* the axis of the min/max range being parsed */
     yaml_node_t *work_us_node; /* where a server set work_us, for the conflict message */
     yaml_node_t *model_node;   /* where a server set model, to check it once command is known */

@@ -20,7 +20,7 @@ const char *const cfg_type_names[CT_NTYPES] = {
     [CT_LONG] = "integer",        [CT_LONG_K] = "integer (k)", [CT_LONG_KIB] = "bytes (k/m/g)",
     [CT_AUTO] = "integer or auto", [CT_DUR] = "seconds",       [CT_CONN_MODE] = "connection mode",
     [CT_DEFAULTS] = "mapping",    [CT_SERVERS] = "list",       [CT_MATRIX] = "mapping or list",
-    [CT_EXCLUDE] = "mapping or list",
+    [CT_EXCLUDE] = "mapping or list", [CT_PCT] = "percent",   [CT_CAPACITY] = "mapping or list",
 };
 
 #define T(field) offsetof(struct cfg, field)
@@ -32,6 +32,8 @@ const struct cfg_key cfg_top_keys[] = {
      .doc = "required: a list of servers (a server's keys below), or the word all"},
     {"matrix", CT_MATRIX, .json = "matrix",
      .doc = "the cross product of the axes given (a value or a list each); a list of them: their union"},
+    {"capacity", CT_CAPACITY, .json = "capacity",
+     .doc = "search each server's highest open-loop rate meeting an objective (keys below), or a list of them"},
 };
 const int cfg_ntop_keys = sizeof cfg_top_keys / sizeof cfg_top_keys[0];
 
@@ -115,6 +117,24 @@ const struct cfg_key cfg_server_keys[] = {
 };
 const int cfg_nserver_keys = sizeof cfg_server_keys / sizeof cfg_server_keys[0];
 
+/* An objective of `capacity:` (capacity.c searches the rate that meets it). */
+#define O(field) offsetof(struct cfg_objective, field)
+const struct cfg_key cfg_objective_keys[] = {
+    {"name", CT_STR, O(name), .json = "name",
+     .doc = "marks its probes in runs.csv and its rows in capacity.csv; default: p99-<p99>, e.g. p99-1ms"},
+    {"p99", CT_DUR, O(p99), .min = 0.0001, .max = 60, .json = "p99_s",
+     .doc = "required: the corrected p99 latency at most this: 1ms, 0.01"},
+    {"errors", CT_LONG, O(errors), .min = 0, .max = 1000000000, .def = "0", .json = "errors",
+     .doc = "errors in the measured window at most this many"},
+    {"achieved", CT_PCT, O(achieved), .min = 1, .max = 100, .def = "99%", .json = "achieved_pct",
+     .doc = "the achieved rate at least this share of the intended one"},
+    {"resolution", CT_PCT, O(resolution), .min = 0.1, .max = 100, .def = "5%", .json = "resolution_pct",
+     .doc = "bisect until the lowest failing rate is within this of the highest passing one"},
+    {"probes", CT_LONG, O(probes), .min = 1, .max = 100, .def = "12", .json = "probes",
+     .doc = "open-loop probes at most per server and point (the closed-loop one not counted)"},
+};
+const int cfg_nobjective_keys = sizeof cfg_objective_keys / sizeof cfg_objective_keys[0];
+
 /* The axes, from CFG_AXES; a field is one of a long[CFG_NAXES] (cfg.axis_default). */
 const struct cfg_key cfg_axis_keys[CFG_NAXES] = {
 #define AXIS_KEY(id, nm, ty, lo, hi, w, d, text)                                                               \
@@ -144,6 +164,17 @@ const char *cfg_key_names(const struct cfg_key *t, int n, char *buf, size_t len)
     for (int i = 0; i < n && at < len; i++)
         at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? ", " : "", t[i].name);
     return buf;
+}
+
+const struct cfg_key *cfg_key_want(struct cy *y, yaml_node_t *k, const struct cfg_key *t, int n, const char *key,
+                                   const char *where, const char *what)
+{
+    char names[512];
+    const struct cfg_key *ck = cfg_key_find(t, n, key);
+    if (!ck)
+        cy_fail(y, k, "unknown key '%s' %s (expected %s%s)", key, where, what,
+                cfg_key_names(t, n, names, sizeof names));
+    return ck;
 }
 
 const char *cfg_conn_mode_str(long mode, char *buf, size_t len)

@@ -55,10 +55,13 @@ static void json_keys(struct ut_str *o, const struct cfg *c, const struct cfg_ke
         case CT_DUR:
             ut_str_addf(o, "%g", *(const double *)f);
             break;
+        case CT_PCT:
+            ut_str_addf(o, "%g", *(const double *)f * 100);
+            break;
         case CT_ENUM:
             json_number(o, k, *(const int *)f); /* an axis's is a long: written by CT_DEFAULTS */
             break;
-        case CT_DEFAULTS: case CT_SERVERS: case CT_MATRIX: case CT_EXCLUDE:
+        case CT_DEFAULTS: case CT_SERVERS: case CT_MATRIX: case CT_EXCLUDE: case CT_CAPACITY:
             json_section(o, c, k, base);
             break;
         default:
@@ -110,6 +113,15 @@ static void json_section(struct ut_str *o, const struct cfg *c, const struct cfg
         }
         ut_str_add(o, "]");
         break;
+    case CT_CAPACITY:
+        ut_str_add(o, "[");
+        for (int i = 0; i < c->nobj; i++) {
+            ut_str_add(o, i ? ",{" : "{");
+            json_keys(o, c, cfg_objective_keys, cfg_nobjective_keys, &c->obj[i], &c->obj[i], 0, 1);
+            ut_str_add(o, "}");
+        }
+        ut_str_add(o, "]");
+        break;
     default: /* CT_EXCLUDE: how many */
         ut_str_addf(o, "%d", ((const struct cfg_server *)base)->nexcl);
     }
@@ -137,6 +149,8 @@ static void schema_table(FILE *f, const char *title, const struct cfg_key *t, in
             snprintf(range, sizeof range, "keepalive, close, reqs=N");
         else if (k->type == CT_DUR)
             snprintf(range, sizeof range, "%g .. %g", k->min, k->max);
+        else if (k->type == CT_PCT)
+            snprintf(range, sizeof range, "%g%% .. %g%%", k->min, k->max);
         else if (k->type >= CT_LONG && k->type <= CT_AUTO)
             snprintf(range, sizeof range, "%.0f .. %.0f", k->min, k->max);
         fprintf(f, "| `%s` | %s | %s | %s | %s |\n", k->name, cfg_type_names[k->type],
@@ -155,4 +169,6 @@ void cfg_schema(FILE *f)
     schema_table(f, "**A server**, an entry of `servers:` (a model's name alone is `model:`).", cfg_server_keys,
                  cfg_nserver_keys);
     schema_table(f, "**The matrix axes**, in `matrix:`, `exclude:` and `defaults:`.", cfg_axis_keys, CFG_NAXES);
+    schema_table(f, "**An objective**, `capacity:` or an entry of its list (\"Capacity search\" above).",
+                 cfg_objective_keys, cfg_nobjective_keys);
 }

@@ -45,11 +45,9 @@ static int match_minmax(struct cy *y, const char *key, yaml_node_t *k, yaml_node
 static int excl_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     struct cfg_parse *p = arg;
-    const struct cfg_key *ck = cfg_key_find(cfg_axis_keys, CFG_NAXES, key);
-    char axes[256];
+    const struct cfg_key *ck = cfg_key_want(y, k, cfg_axis_keys, CFG_NAXES, key, "in exclude", "a matrix axis: ");
     if (!ck)
-        return cy_fail(y, k, "unknown key '%s' in exclude (expected a matrix axis: %s)", key,
-                       cfg_key_names(cfg_axis_keys, CFG_NAXES, axes, sizeof axes));
+        return -1;
     int a = (int)(ck - cfg_axis_keys);
     struct cfg_match *m = &p->e->ax[a];
     if (v->type == YAML_MAPPING_NODE) {
@@ -107,11 +105,9 @@ static int server_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_
 {
     struct cfg_parse *p = arg;
     struct cfg_server *s = p->s;
-    const struct cfg_key *ck = cfg_key_find(cfg_server_keys, cfg_nserver_keys, key);
-    char keys[256];
+    const struct cfg_key *ck = cfg_key_want(y, k, cfg_server_keys, cfg_nserver_keys, key, "in a server", "");
     if (!ck)
-        return cy_fail(y, k, "unknown key '%s' in a server (expected %s)", key,
-                       cfg_key_names(cfg_server_keys, cfg_nserver_keys, keys, sizeof keys));
+        return -1;
     if (ck->type == CT_EXCLUDE)
         return exclusions(y, v, p);
     if (cfg_set(y, v, ck, s) < 0)

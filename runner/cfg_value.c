@@ -57,6 +57,20 @@ static int conn_mode(struct cy *y, yaml_node_t *n, const char *key, long *out)
     return cy_fail(y, n, "'%s' expects keepalive, close or reqs=N (N > 0), got %s", key, cy_what(n, w, sizeof w));
 }
 
+/* A percentage: 5% or 5, in [min, max] percent, stored as a fraction. */
+static int pct_value(struct cy *y, yaml_node_t *n, const struct cfg_key *k, double *out)
+{
+    char w[80];
+    const char *s = n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+    char *end = NULL;
+    double v = s ? strtod(s, &end) : 0;
+    if (!s || end == s || (*end && strcmp(end, "%")) || !(v >= k->min && v <= k->max))
+        return cy_fail(y, n, "'%s' expects a percentage from %g%% to %g%% (e.g. 5%%), got %s", k->name, k->min,
+                       k->max, cy_what(n, w, sizeof w));
+    *out = v / 100;
+    return 0;
+}
+
 /* A key whose value is a number (every type but strings, durations and sections) into *out. */
 static int number(struct cy *y, yaml_node_t *n, const struct cfg_key *k, long *out)
 {
@@ -104,6 +118,8 @@ int cfg_set(struct cy *y, yaml_node_t *n, const struct cfg_key *k, void *base)
         return cy_strlist(y, n, k->name, f, (int *)((char *)base + k->noff));
     case CT_DUR:
         return cy_dur(y, n, k->name, k->min, k->max, f);
+    case CT_PCT:
+        return pct_value(y, n, k, f);
     default:
         return number(y, n, k, f);
     }

@@ -91,6 +91,8 @@ static int point_unsupported(const struct cfg *c, const struct cfg_server *s, co
 {
     char why[256], key[200];
     const char *w = loaders[ax[CFG_LOADER]]->unsupported(c, ax, why, sizeof why);
+    if (!w && c->nobj && ax[CFG_LOADER] != CFG_LOADGEN)
+        w = "a capacity search probes open-loop rates, which only loadgen measures";
     if (!w && cfg_srv_external(s) && s->http_only && c->d.proto != CFG_HTTP)
         w = "it speaks HTTP only (proto: http)";
     if (!w && cfg_srv_external(s) && ax[CFG_WORK_US])
@@ -194,13 +196,36 @@ double plan_row_seconds(const struct cfg *c, const struct plan_row *r, double ov
     return c->d.cooldown + c->d.warmup + c->d.duration + overhead;
 }
 
+int plan_row_bound(const struct cfg *c)
+{
+    int n = c->nobj ? 1 : 0;
+    for (int i = 0; i < c->nobj; i++)
+        n += (int)c->obj[i].probes;
+    return c->nobj ? n : 1;
+}
+
 double plan_seconds(const struct cfg *c, const struct plan *p, int from, double overhead)
 {
     double t = 0;
     for (int i = from; i < p->n; i++)
         if (!p->rows[i].done)
             t += plan_row_seconds(c, &p->rows[i], overhead);
-    return t;
+    return t * plan_row_bound(c);
+}
+
+/* A capacity search's plan: what each row stands for. */
+static void print_capacity(FILE *f, const struct cfg *c)
+{
+    fprintf(f, "capacity search: each row below is a search per server and point, not one run: a closed-loop\n"
+               "probe for the bound, then open-loop probes (%g s warmup + %g s measured each) bracketing and\n"
+               "bisecting the highest rate that meets each objective:\n", c->d.warmup, c->d.duration);
+    for (int i = 0; i < c->nobj; i++) {
+        const struct cfg_objective *o = &c->obj[i];
+        fprintf(f, "  %-12s p99 <= %g ms, errors <= %ld, achieved >= %g%% of the rate, resolution %g%%, "
+                   "at most %ld probes\n", o->name, o->p99 * 1000, o->errors, o->achieved * 100,
+                o->resolution * 100, o->probes);
+    }
+    fprintf(f, "at most %d probes per server and point (1 closed-loop + the objectives')\n", plan_row_bound(c));
 }
 
 void plan_print(FILE *f, const struct cfg *c, const struct plan *p)
@@ -208,6 +233,8 @@ void plan_print(FILE *f, const struct cfg *c, const struct plan *p)
     char mode[32], dur[32];
     int todo = 0;
     fprintf(f, "plan for %s (%s)\n", c->name, c->path);
+    if (c->nobj)
+        print_capacity(f, c);
     fprintf(f, "%5s  %-18s %7s %7s %7s %8s %4s %-10s %7s %-7s %3s  %s\n", "order", "server", "conns", "idle",
             "size", "rate", "pipe", "conn_mode", "work_us", "loader", "rep", "loadgen");
     for (int i = 0; i < p->n; i++) {
@@ -218,14 +245,21 @@ void plan_print(FILE *f, const struct cfg *c, const struct plan *p)
             snprintf(split, sizeof split, "procs=%d threads=%d ips=%d", r->lg_procs, r->lg_threads, r->source_ips);
         else
             snprintf(split, sizeof split, "threads=%d", r->lg_threads);
-        fprintf(f, "%5d  %-18s %7ld %7ld %7ld %8ld %4ld %-10s %7ld %-7s %3d  %s%s\n", r->order, c->srv[r->srv].name,
-                r->ax[CFG_CONNECTIONS], r->ax[CFG_IDLE], r->ax[CFG_SIZE], r->ax[CFG_RATE], r->ax[CFG_PIPELINE],
+        char rate[24];
+        snprintf(rate, sizeof rate, c->nobj ? "search" : "%ld", r->ax[CFG_RATE]);
+        fprintf(f, "%5d  %-18s %7ld %7ld %7ld %8s %4ld %-10s %7ld %-7s %3d  %s%s\n", r->order, c->srv[r->srv].name,
+                r->ax[CFG_CONNECTIONS], r->ax[CFG_IDLE], r->ax[CFG_SIZE], rate, r->ax[CFG_PIPELINE],
                 cfg_conn_mode_str(r->ax[CFG_CONN_MODE], mode, sizeof mode), r->ax[CFG_WORK_US],
                 cfg_loader_names[r->ax[CFG_LOADER]], r->repeat, split, r->done ? "  (done, skipped)" : "");
     }
-    fprintf(f, "%d runs to do (%d points x %d servers x %ld repeats; %d server/point pairs excluded%s%s)\n", todo,
-            p->npoints, c->nsrv, c->d.repeats, p->nexcluded, todo < p->n ? "; already done: " : "",
-            todo < p->n ? "some" : "");
-    fprintf(f, "estimated duration: %s (%.0f s of load per run)\n",
-            ut_fmt_dur(plan_seconds(c, p, 0, -1), dur, sizeof dur), c->d.warmup + c->d.duration);
+    fprintf(f, "%d %s to do (%d points x %d servers x %ld repeats; %d server/point pairs excluded%s%s)\n", todo,
+            c->nobj ? "searches" : "runs", p->npoints, c->nsrv, c->d.repeats, p->nexcluded,
+            todo < p->n ? "; already done: " : "", todo < p->n ? "some" : "");
+    if (c->nobj)
+        fprintf(f, "estimated duration: at most %s (%d runs at most, %.0f s of load per run)\n",
+                ut_fmt_dur(plan_seconds(c, p, 0, -1), dur, sizeof dur), todo * plan_row_bound(c),
+                c->d.warmup + c->d.duration);
+    else
+        fprintf(f, "estimated duration: %s (%.0f s of load per run)\n",
+                ut_fmt_dur(plan_seconds(c, p, 0, -1), dur, sizeof dur), c->d.warmup + c->d.duration);
 }

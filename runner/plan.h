@@ -15,6 +15,10 @@ struct plan_row {
     int order;                /* 1-based position in the plan */
     char key[200];            /* unique row key: runs.csv `run`, hist/<key>.hgrm */
     int done;                 /* --resume: already complete in runs.csv, skipped */
+    /* A capacity search's probe (capacity.c): the objective whose search runs it, NULL for a row
+     * of the plan itself; seq numbers the probes of one search (0 for a row of the plan). */
+    const char *probe;
+    int seq;
     /* Filled by preflight: how the load generator is split for this point. */
     int lg_procs, lg_threads, source_ips;
 };
@@ -32,8 +36,12 @@ int plan_build(const struct cfg *c, const char *only, struct plan *p, char *err,
 void plan_free(struct plan *p);
 
 /* Seconds a row should take, start to stop, before any run has been measured. overhead is the
- * measured per-row cost beyond warmup + duration (negative: use the built-in guess). */
+ * measured per-row cost beyond warmup + duration (negative: use the built-in guess). A row of a
+ * capacity search's plan stands for the search: plan_seconds counts its probe bound. */
 double plan_row_seconds(const struct cfg *c, const struct plan_row *r, double overhead);
+/* Rows one row of the plan may take: 1, or a capacity search's probe bound (its closed-loop
+ * probe, shared by its objectives, and each objective's open-loop probes). */
+int plan_row_bound(const struct cfg *c);
 double plan_seconds(const struct cfg *c, const struct plan *p, int from, double overhead);
 
 /* The plan as a table plus its totals (--dry-run). */

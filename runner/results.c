@@ -16,15 +16,28 @@
 const char *const res_col_names[RC_N] = {RES_COLUMNS(RES_NAME)};
 #undef RES_NAME
 
-void res_set(struct res_row *r, enum res_col c, const char *fmt, ...)
+static void cell_vset(char **cell, const char *fmt, va_list ap)
 {
     char buf[1024];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    free(*cell);
+    *cell = ut_strdup(buf);
+}
+
+void res_set(struct res_row *r, enum res_col c, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    cell_vset(&r->cell[c], fmt, ap);
     va_end(ap);
-    free(r->cell[c]);
-    r->cell[c] = ut_strdup(buf);
+}
+
+void res_cellf(char **cell, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cell_vset(cell, fmt, ap);
+    va_end(ap);
 }
 
 void res_row_free(struct res_row *r)
@@ -88,23 +101,34 @@ int res_csv_split(char *line, char **fields, int max)
     return n;
 }
 
-static int write_runs(struct res *r, char *err, size_t errlen)
+int res_csv_write(const char *path, const char *const *names, int ncol, char *const *cells, int n, char *err,
+                  size_t errlen)
 {
     struct ut_str o = {0};
-    char path[1200];
-    for (int c = 0; c < RC_N; c++)
-        ut_str_addf(&o, "%s%s", c ? "," : "", res_col_names[c]);
+    for (int c = 0; c < ncol; c++)
+        ut_str_addf(&o, "%s%s", c ? "," : "", names[c]);
     ut_str_add(&o, "\n");
-    for (int i = 0; i < r->nrows; i++) {
-        for (int c = 0; c < RC_N; c++) {
+    for (int i = 0; i < n; i++) {
+        for (int c = 0; c < ncol; c++) {
             if (c)
                 ut_str_add(&o, ",");
-            csv_field(&o, r->rows[i].cell[c]);
+            csv_field(&o, cells[(size_t)i * (size_t)ncol + (size_t)c]);
         }
         ut_str_add(&o, "\n");
     }
-    int rc = ut_write_atomic(res_path(r, "runs.csv", path, sizeof path), o.s, o.len, err, errlen);
+    int rc = ut_write_atomic(path, o.s ? o.s : "", o.len, err, errlen);
     ut_str_free(&o);
+    return rc;
+}
+
+/* A row is its cells and nothing else, so the rows are one array of cells for res_csv_write. */
+_Static_assert(sizeof(struct res_row) == RC_N * sizeof(char *), "struct res_row holds only its cells");
+
+static int write_runs(struct res *r, char *err, size_t errlen)
+{
+    char path[1200];
+    int rc = res_csv_write(res_path(r, "runs.csv", path, sizeof path), res_col_names, RC_N,
+                           (char *const *)r->rows, r->nrows, err, errlen);
     if (rc == 0) {
         struct ut_str t = {0};
         ut_str_add(&t, RES_TS_HEADER "\n");
@@ -224,12 +248,17 @@ int res_open(struct res *r, const char *base, const char *name, const char *conf
     return write_runs(r, err, errlen);
 }
 
-int res_has(const struct res *r, const char *key)
+int res_find(const struct res *r, const char *key)
 {
     for (int i = 0; i < r->nrows; i++)
         if (r->rows[i].cell[RC_run] && !strcmp(r->rows[i].cell[RC_run], key))
-            return 1;
-    return 0;
+            return i;
+    return -1;
+}
+
+int res_has(const struct res *r, const char *key)
+{
+    return res_find(r, key) >= 0;
 }
 
 int res_add(struct res *r, struct res_row *row, const char *ts_lines, char *err, size_t errlen)

@@ -9,7 +9,7 @@
 /* runs.csv columns, in the contract's order. The report reads them by name. */
 #define RES_COLUMNS(X)                                                                              \
     X(run) X(server) X(model) X(workers) X(repeat) X(order) X(proto) X(connections) X(idle) X(size) \
-    X(rate_rps) X(pipeline) X(conn_mode) X(work_us) X(loader) X(duration_s)                         \
+    X(rate_rps) X(pipeline) X(conn_mode) X(work_us) X(loader) X(duration_s) X(probe)               \
     X(requests) X(throughput_rps) X(latency_p50_us) X(latency_p90_us) X(latency_p99_us)              \
     X(latency_p999_us) X(latency_max_us) X(latency_mean_us) X(uncorrected_p50_us)                    \
     X(uncorrected_p99_us) X(connect_p50_us) X(connect_p99_us) X(connects) X(send_lag_p99_us)         \
@@ -38,6 +38,8 @@ struct res_row {
     char *cell[RC_N];
 };
 void res_set(struct res_row *r, enum res_col c, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* One cell of any table: *cell replaced by the formatted text. */
+void res_cellf(char **cell, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void res_row_free(struct res_row *r);
 
 struct res {
@@ -55,8 +57,9 @@ int res_open(struct res *r, const char *base, const char *name, const char *conf
              char *err, size_t errlen);
 /* Read dir's complete rows only (--dry-run --resume): no file is touched. */
 int res_load(struct res *r, const char *dir, char *err, size_t errlen);
-/* Is key already complete (a kept row that did not fail)? */
+/* Is key already complete (a kept row that did not fail)? res_find: its index in rows, or -1. */
 int res_has(const struct res *r, const char *key);
+int res_find(const struct res *r, const char *key);
 /* Append a complete row (taking ownership) and its timeseries lines; rewrites both files. */
 int res_add(struct res *r, struct res_row *row, const char *ts_lines, char *err, size_t errlen);
 /* Point base/latest at dir. */
@@ -64,6 +67,11 @@ void res_latest(const struct res *r);
 /* Path of a file in the run folder. */
 const char *res_path(const struct res *r, const char *name, char *buf, size_t len);
 void res_close(struct res *r);
+
+/* A CSV file of n rows of ncol cells (cells[i * ncol + c], NULL empty) under the header names,
+ * written whole and renamed into place (capacity.csv, as runs.csv). Returns 0 or -1 with err. */
+int res_csv_write(const char *path, const char *const *names, int ncol, char *const *cells, int n, char *err,
+                  size_t errlen);
 
 /* CSV field splitting with RFC 4180 quotes; returns the field count (fields point into line). */
 int res_csv_split(char *line, char **fields, int max);

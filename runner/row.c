@@ -90,6 +90,8 @@ static void params(const struct run_facts *f, struct res_row *r)
     res_set(r, RC_work_us, "%ld", p->ax[CFG_WORK_US]);
     res_set(r, RC_loader, "%s", cfg_loader_names[p->ax[CFG_LOADER]]);
     res_set(r, RC_duration_s, "%g", c->d.duration);
+    if (p->probe)
+        res_set(r, RC_probe, "%s", p->probe);
     if (p->ax[CFG_LOADER] == CFG_LOADGEN)
         res_set(r, RC_loadgen, "procs=%d threads=%d ips=%d", p->lg_procs, p->lg_threads, p->source_ips);
     else

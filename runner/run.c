@@ -63,7 +63,7 @@ static const char *start(struct run *r, const char *stats, const char *extdir, c
         snprintf(why, len, "port %ld is in use (another server still running?)", c->d.port);
         return why;
     }
-    snprintf(tag, sizeof tag, "%d", pr->order);
+    snprintf(tag, sizeof tag, pr->seq ? "%d-%d" : "%d", pr->order, pr->seq); /* probes share an order */
     if (acct_open(&r->acct, tag, e->use_cgroup, err, sizeof err) < 0) {
         snprintf(why, len, "accounting: %s", err);
         return why;

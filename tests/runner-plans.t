@@ -95,7 +95,15 @@ for key in connections idle size rate pipeline conn_mode work_us loader conectio
         printf 'servers:\n  - model: epoll-et\n    exclude: {%s: %s}\n' "$key" "$v" | answer "exclude $key $v"
     done
 done
-for key in name description defaults servers matrix matrx; do
+for key in name errors achieved resolution probes nam; do
+    for v in $values; do
+        printf 'servers: [epoll-et]\ncapacity:\n  p99: 1ms\n  %s: %s\n' "$key" "$v" | answer "capacity $key $v"
+    done
+done
+for v in $values; do
+    printf 'servers: [epoll-et]\ncapacity:\n  p99: %s\n' "$v" | answer "capacity p99 $v"
+done
+for key in name description defaults servers matrix capacity matrx; do
     for v in $values; do
         { [ "$key" = servers ] || echo 'servers: [epoll-et]'; printf '%s: %s\n' "$key" "$v"; } | answer "top $key $v"
     done
@@ -155,6 +163,33 @@ E
 answer "wrk with rate" <<'E'
 servers: [epoll-et]
 matrix: {loader: wrk, rate: 100}
+E
+answer "capacity with a rate axis" <<'E'
+servers: [epoll-et]
+capacity: {p99: 1ms}
+matrix: {rate: [100, 200]}
+E
+answer "capacity with a default rate" <<'E'
+servers: [epoll-et]
+defaults: {rate: 100}
+capacity: {p99: 1ms}
+E
+answer "capacity with wrk" <<'E'
+servers: [epoll-et]
+capacity: {p99: 1ms}
+matrix: {loader: wrk}
+E
+answer "capacity without p99" <<'E'
+servers: [epoll-et]
+capacity: [{p99: 1ms}, {errors: 2}]
+E
+answer "objective name twice" <<'E'
+servers: [epoll-et]
+capacity: [{p99: 1ms}, {p99: 0.001}]
+E
+answer "capacity list" <<'E'
+servers: [epoll-et]
+capacity: [{p99: 1ms, name: tight}, {p99: 10ms, errors: 5, achieved: 95%, resolution: 2.5, probes: 20}]
 E
 unset IFS
 check errors
