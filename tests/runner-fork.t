@@ -7,10 +7,13 @@
 
 if [ -x "$BIN/loadgen" ] && [ -x "$BIN/server-fork" ]; then
     model=fork proto=http
+    # Keep-alive unlimited: with fork's default (a new child every 100 requests) a slow-forking
+    # sanitizer build would not hold 100 children at once, and this test is about counting them.
+    args='["--keepalive-requests", "0"]'
     mkbin loadgen server-fork
     diag "real binaries: loadgen, server-fork"
 else
-    model=fakefork proto=echo
+    model=fakefork proto=echo args='[]'
     mkbin
     diag "loadgen or server-fork not built yet: using the fakes"
 fi
@@ -25,6 +28,7 @@ defaults: {proto: $proto, duration: 1.5, warmup: $warmup, cooldown: 0}
 servers:
   - model: $model
     work_us: $work
+    args: $args
 matrix:
   connections: 100
 EOF
