@@ -596,7 +596,8 @@ static int run(struct srv *s)
     bufring_init();
     /* Sockets io_uring uses are blocking, the listener too: io_uring never blocks the caller on them
      * (it polls and retries), while on an O_NONBLOCK socket a request it hands to its worker threads
-     * fails with a spurious -EAGAIN under load (liburing issue 364, seastar PR 3479). */
+     * fails with a spurious -EAGAIN under load (a liburing bug, github.com/axboe/liburing/issues/364;
+     * seastar works around the same). */
     int fl = fcntl(s->listen_fd, F_GETFL);
     if (fl < 0 || fcntl(s->listen_fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
         srv_log("listener: fcntl: %s", strerror(errno));
