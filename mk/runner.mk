@@ -52,3 +52,9 @@ LDLIBS_cfg-json := -lyaml -lm
 $(BIN)/runner-test/cfg-json: $(OBJ)/tests/runner/cfg_json.o $(filter-out $(OBJ)/runner/bench.o,$(RUNNER_OBJ))
 	$(call link)
 TEST_BINS += $(BIN)/runner-test/cfg-json
+
+# repeats: auto on scripted figures (tests/runner-repeats.t).
+LDLIBS_repeats-test := -lyaml -lm
+$(BIN)/runner-test/repeats-test: $(OBJ)/tests/runner/repeats_test.o $(filter-out $(OBJ)/runner/bench.o,$(RUNNER_OBJ))
+	$(call link)
+TEST_BINS += $(BIN)/runner-test/repeats-test

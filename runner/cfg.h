@@ -85,7 +85,12 @@ struct cfg_defaults {
     enum cfg_proto proto;
     char *path;            /* http request target */
     double duration, warmup, timeout, cooldown, ready_timeout, stop_grace;
-    long repeats;
+    long repeats;          /* 0: auto, repeats until narrow (repeats.c) with the keys below */
+    long repeats_min, repeats_max; /* auto: at least, at most this many */
+    double repeats_target; /* auto: a row is narrow when its interval's half-width is within this share of its median */
+    double repeats_budget; /* auto: seconds; no round starts that would end past it (0: no budget) */
+    char **repeats_on;     /* auto: the runs.csv columns that must be narrow */
+    int nrepeats_on;
     char *server_cpus, *loadgen_cpus;
     char *runner_cpus;     /* where bench itself runs (samples, bookkeeping); loadgen_cpus if not given */
     long loadgen_threads;  /* 0: one per loadgen CPU */
@@ -131,12 +136,22 @@ struct cfg {
     struct cfg_objective *obj; /* capacity: the objectives; none: the matrix's rates are run as given */
     int nobj;
     int cap_line;              /* line of the capacity key, for messages */
+    int rep_line;              /* line of the last repeats key in defaults, for messages */
 };
+
+/* The repeats the plan itself runs: the number given, or auto's minimum (repeats.c adds more). */
+static inline long cfg_repeats_planned(const struct cfg *c)
+{
+    return c->d.repeats ? c->d.repeats : c->d.repeats_min;
+}
 
 /* Parse path. bindir is where bin/server-<model> binaries are looked up (a model is also known
  * when it is one of the project's models). Returns 0, or -1 with "file:line:col: message" in err. */
 int cfg_load(const char *path, const char *bindir, struct cfg *c, char *err, size_t errlen);
 void cfg_free(struct cfg *c);
+/* bench --set KEY=VALUE: a key of defaults given on the command line, read and checked as the
+ * config file's would be, over what the file said. Returns 0, or -1 with err. */
+int cfg_override(struct cfg *c, const char *assign, char *err, size_t errlen);
 
 /* Is model one of the project's concurrency models (docs list), or present as bindir/server-model? */
 int cfg_model_known(const char *model, const char *bindir);

@@ -13,6 +13,13 @@ const char *const cfg_loader_names[CFG_NLOADERS + 1] = {
     [CFG_LOADGEN] = "loadgen", [CFG_WRK] = "wrk", [CFG_H2LOAD] = "h2load", [CFG_NLOADERS] = NULL,
 };
 static const char *const arrivals[] = {"constant", "poisson", NULL};
+/* The columns of runs.csv that repeats: auto can wait on: the figures the report and the claims
+ * read as medians over the repeats. */
+static const char *const repeat_columns[] = {
+    "throughput_rps", "achieved_rps", "latency_p50_us", "latency_p90_us", "latency_p99_us", "latency_p999_us",
+    "server_cpu_cores", "server_rss_peak_kb", "server_mem_peak_kb", "connects", "srv_events", "srv_wait_calls",
+    NULL,
+};
 
 const char *const cfg_type_names[CT_NTYPES] = {
     [CT_STR] = "string",          [CT_NAME] = "name",          [CT_CPUS] = "CPU list",
@@ -45,8 +52,18 @@ const struct cfg_key cfg_defaults_keys[] = {
      .doc = "measured seconds per row: 5, 2.5, 500ms, 1m"},
     {"warmup", CT_DUR, D(warmup), .min = 0, .max = 3600, .def = "1", .json = "warmup_s",
      .doc = "seconds run before measuring (connects happen here)"},
-    {"repeats", CT_LONG, D(repeats), .min = 1, .max = 1000, .def = "1", .json = "repeats",
-     .doc = "each row this many times; see \"Order\" below"},
+    {"repeats", CT_AUTO, D(repeats), .min = 1, .max = 1000, .def = "1", .json = "repeats",
+     .doc = "each row this many times, or auto: until narrow (\"Adaptive repeats\"); see \"Order\" below"},
+    {"repeats_min", CT_LONG, D(repeats_min), .min = 2, .max = 1000, .def = "3", .json = "repeats_min",
+     .doc = "repeats: auto: every row at least this many times"},
+    {"repeats_max", CT_LONG, D(repeats_max), .min = 2, .max = 1000, .def = "10", .json = "repeats_max",
+     .doc = "repeats: auto: at most this many times"},
+    {"repeats_target", CT_PCT, D(repeats_target), .min = 0.1, .max = 100, .def = "5%", .json = "repeats_target_pct",
+     .doc = "repeats: auto: narrow when the 95% interval's half-width is within this of the median"},
+    {"repeats_on", CT_STRS, D(repeats_on), D(nrepeats_on), .words = repeat_columns, .def = "throughput_rps",
+     .json = "repeats_on", .doc = "repeats: auto: the runs.csv columns that must be narrow, each"},
+    {"repeats_budget", CT_DUR, D(repeats_budget), .min = 0, .max = 604800, .def = "0", .json = "repeats_budget_s",
+     .doc = "repeats: auto: no round of repeats starts that would end past this (0: none; bench --repeats-budget)"},
     {"timeout", CT_DUR, D(timeout), .min = 0.001, .max = 3600, .def = "5", .json = "timeout_s",
      .doc = "loadgen: connect/answer timeout, and its drain at the end of a run"},
     {"cooldown", CT_DUR, D(cooldown), .min = 0, .max = 600, .def = "0.2", .json = "cooldown_s",

@@ -17,6 +17,8 @@ static void json_number(struct ut_str *o, const struct cfg_key *k, long v)
         ut_str_json(o, cfg_conn_mode_str(v, buf, sizeof buf));
     else if (k->type == CT_ENUM)
         ut_str_json(o, k->words[v]);
+    else if (k->type == CT_AUTO && v == 0)
+        ut_str_json(o, "auto");
     else
         ut_str_addf(o, "%ld", v);
 }
