@@ -18,6 +18,7 @@ import bootstrap
 import page
 import peers
 import plots
+import repeats
 import results as R
 from style import MODEL_ORDER, server_styles
 
@@ -227,6 +228,8 @@ def build(run_dir, out_dir):
                         "left out of the plots and listed in the table at the end. Measured on a shared "
                         "2-core machine: treat a difference as noise unless the intervals are apart."))
     blocks.append(("p", bootstrap.method_text()))
+    if repeats.summary(meta):
+        blocks.append(("p", repeats.summary(meta)))
     if len(all_slices) > MAX_SLICES:
         blocks.append(("p", "This run has %d slices; plots are drawn for the first %d only."
                             % (len(all_slices), MAX_SLICES)))
@@ -252,6 +255,11 @@ def build(run_dir, out_dir):
         figures += slice_plots(run_dir, srows, x_axis, where, styles, out_dir, series, warmup)
     header, body, classes = run_table(rows, MODEL_ORDER)
     table = [("h", 2, "Every run"), ("table", header, body, classes)]
+    if repeats.table(meta):
+        table = [("h", 2, "Repeats"), ("p", "How many times each server and point ran, why it stopped, and "
+                                            "the half-width of its 95 % interval, as a share of the median, "
+                                            "when it stopped (the runner's decision; meta.json)."),
+                 ("table",) + repeats.table(meta)] + table
 
     peer = peers.blocks(rows, meta)  # empty unless the run has wrk/h2load rows or an external server
     title = "Report: %s" % name
