@@ -8,7 +8,13 @@ LDLIBS_bench := -lyaml -lm
 # meta.json records how the binaries were built: the runner is built by the same make run.
 CFLAGS_runmeta = -DCMB_CC='"$(CC)"' -DCMB_CFLAGS='"$(strip $(CFLAGS))"'
 
-all: $(BIN)/bench
+all: $(BIN)/bench $(BIN)/testnet
+
+# The test network of namespaces standing in for hosts (a shell script: ip, tc, sshd).
+$(BIN)/testnet: runner/testnet.sh
+	@mkdir -p $(@D)
+	@echo "  INSTALL $@"
+	$(Q)install -m 755 $< $@
 
 # The project's models (cfg_models[]) from servers/models.tsv: one C string per model line. The
 # header is rewritten whenever the list changes, and the objects that include it rebuild.
