@@ -239,10 +239,13 @@ static void json_lat(FILE *f, const char *key, const struct hist *h, int full)
     fprintf(f, ",\"max\":%.1f}", US(h->max));
 }
 
-/* Open the output, or "-" for stdout. */
+/* Open the output, or "-" for stdout; NULL, said on stderr, when it does not open. */
 static FILE *out_open(const char *path, const char *mode)
 {
-    return strcmp(path, "-") ? fopen(path, mode) : stdout;
+    FILE *f = strcmp(path, "-") ? fopen(path, mode) : stdout;
+    if (!f)
+        fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
+    return f;
 }
 
 static int out_close(FILE *f, const char *path)
@@ -261,10 +264,8 @@ int lg_write_json(const char *path, const struct lg_opts *o, const struct lg_pla
                   const struct lg_result *r, double wall_s, const struct lg_verdict *v)
 {
     FILE *f = out_open(path, "we");
-    if (!f) {
-        fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
+    if (!f)
         return -1;
-    }
     const struct lg_counts *c = &r->c;
     char m[32];
     fputs("{\"target\":", f);
@@ -357,10 +358,8 @@ int lg_write_csv(const char *path, const struct lg_opts *o, const struct lg_resu
     struct stat st;
     int fresh = stat(path, &st) < 0 || st.st_size == 0;
     FILE *f = out_open(path, "ae");
-    if (!f) {
-        fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
+    if (!f)
         return -1;
-    }
     const struct lg_counts *c = &r->c;
     char m[32];
     if (fresh)
@@ -409,10 +408,8 @@ int lg_write_timeseries(const char *path, const struct lg_opts *o, const struct 
                         const struct lg_result *r)
 {
     FILE *f = out_open(path, "we");
-    if (!f) {
-        fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
+    if (!f)
         return -1;
-    }
     /* Seconds by completion time since the start; the phase says whether they were counted. */
     double warmup = (double)(p->win0 - p->t0) / LG_NS;   /* shorter than asked after --start-at */
     uint32_t last = 0;
@@ -435,10 +432,8 @@ int lg_write_timeseries(const char *path, const struct lg_opts *o, const struct 
 int lg_write_hist(const char *path, const struct lg_result *r)
 {
     FILE *f = out_open(path, "we");
-    if (!f) {
-        fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
+    if (!f)
         return -1;
-    }
     hist_print_spectrum(&r->lat, f, 1000.0, 5);
     return out_close(f, path);
 }
@@ -451,10 +446,8 @@ int lg_write_hist(const char *path, const struct lg_result *r)
 int lg_write_hlog(const char *path, const struct lg_plan *p, const struct lg_result *r)
 {
     FILE *f = out_open(path, "we");
-    if (!f) {
-        fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
+    if (!f)
         return -1;
-    }
     const struct hist *h = &r->lat;
     char units[200];
     snprintf(units, sizeof units, "[Values in nanoseconds: lowest discernible %lld, highest trackable %lld, "
