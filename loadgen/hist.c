@@ -85,8 +85,9 @@ void hist_reset(struct hist *h)
 }
 
 /* Counters are plain sums, so a merge is exact: merged percentiles equal those of one histogram
- * that saw every value (tests/loadgen/hist_test.c checks it). An empty src adds nothing and is not
- * read: its counters may be pages never touched. */
+ * that saw every value (tests/loadgen/hist_test.c checks it). Only counters src has are written,
+ * and an empty src is not read: the per-second histograms of --hlog are mostly pages never
+ * touched, and stay so. */
 int hist_add(struct hist *dst, const struct hist *src)
 {
     if (dst->counts_len < src->counts_len || dst->unit_mag != src->unit_mag ||
@@ -95,7 +96,8 @@ int hist_add(struct hist *dst, const struct hist *src)
     if (src->total == 0)
         return 0;
     for (int i = 0; i < src->counts_len; i++)
-        dst->counts[i] += src->counts[i];
+        if (src->counts[i])
+            dst->counts[i] += src->counts[i];
     dst->total += src->total;
     dst->clamped += src->clamped;
     dst->sum += src->sum;
