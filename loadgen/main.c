@@ -126,10 +126,9 @@ static void progress(const struct lg_opts *o, const struct lg_plan *p, int64_t n
         reqs += atomic_load_explicit(&shared->reqs[i], memory_order_relaxed);
         errs += atomic_load_explicit(&shared->errs[i], memory_order_relaxed);
     }
-    double el = (double)(now - p->t0) / LG_NS;
-    fprintf(stderr, "\r  %5.1fs/%gs  %llu answered  %llu req/s  %llu errors   ", el,
-            (double)(p->win0 - p->t0) / LG_NS + o->duration, (unsigned long long)reqs, (unsigned long long)(reqs - *last_reqs),
-            (unsigned long long)errs);
+    double el = (double)(now - p->t0) / LG_NS, all = (double)(p->win0 - p->t0) / LG_NS + o->duration;
+    fprintf(stderr, "\r  %5.1fs/%gs  %llu answered  %llu req/s  %llu errors   ", el, all,
+            (unsigned long long)reqs, (unsigned long long)(reqs - *last_reqs), (unsigned long long)errs);
     *last_reqs = reqs;
 }
 

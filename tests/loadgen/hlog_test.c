@@ -239,7 +239,8 @@ static int write_agents(const char *dir)
             return 1;
         }
         /* Agents start a few ms apart, as loadgens given one --start-at do. */
-        hlog_write_header(f[g], NULL, 0, 1764659215.0 + 0.004 * (g % AGENTS), 1764659215.0 + 0.004 * (g % AGENTS));
+        double t = 1764659215.0 + 0.004 * (g % AGENTS);
+        hlog_write_header(f[g], NULL, 0, t, t);
     }
     for (int s = 0; s < SECS; s++)
         for (int k = 0; k < 2; k++)
