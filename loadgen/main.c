@@ -108,6 +108,10 @@ static void plan_start(const struct lg_opts *o, struct lg_plan *p)
         sleep_until(CLOCK_REALTIME, o->start_at - warm - lead);
     int64_t now = lg_now();
     p->t0 = now + lead;
+    if (atomic_load(&shared->stop)) {   /* interrupted while waiting: start now, and stop at once */
+        p->win0 = p->t0;
+        return;
+    }
     p->win0 = now + (o->start_at - real_at(now));
     if (p->win0 - warm > p->t0)
         p->t0 = p->win0 - warm;
