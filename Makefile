@@ -18,6 +18,10 @@ DEB_PKGS := build-essential pkg-config libevent-dev liburing-dev libyaml-dev pyt
             wrk nginx nghttp2-client apache2-utils curl valgrind strace clang libclang-rt-14-dev \
             iproute2 util-linux procps chromium openssh-server
 
+# zlib for the interval logs (loadgen/hlog.c); the Java HdrHistogram library and a JDK to compile
+# tests/loadgen/HlogInterop.java, the interop test.
+DEB_PKGS += zlib1g-dev libhdrhistogram-java default-jdk-headless
+
 # A sanitizer build lives beside the normal one, so switching SAN never mixes objects.
 comma    := ,
 ifeq ($(SAN),)
