@@ -6,6 +6,7 @@
 #include "cfg.h"
 #include "child.h"
 #include "extsrv.h"
+#include "hostcheck.h"
 #include "loader.h"
 #include "plan.h"
 #include "preflight.h"
@@ -175,9 +176,13 @@ static int step(void *arg, const struct plan_row *pr)
         ut_str_free(&ts);
         return -1;
     }
-    char err[UT_ERRLEN];
+    char err[UT_ERRLEN], path[1200];
     if (res_add(s->e->res, &row, ts.s, err, sizeof err) < 0)
         ut_log(UT_ERROR, "%s", err); /* the row stays in memory and is tried with the next */
+    if (s->e->nagent_cells &&
+        res_csv_write(res_path(s->e->res, "agents.csv", path, sizeof path), agent_col_names, AG_N,
+                      s->e->agent_cells, s->e->nagent_cells / AG_N, err, sizeof err) < 0)
+        ut_log(UT_ERROR, "%s", err);
     ut_str_free(&ts);
     s->m->done++;
     /* What a run costs beyond its load, measured: the ETA learns it. */
@@ -246,6 +251,17 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
                    const struct cfg *c, struct plan *p, const struct pf_sys *sys)
 {
     char err[UT_ERRLEN], path[PATH_MAX + 64];
+    struct meta m;
+    meta_init(&m, argc, argv, bindir); /* asks git through a shell: before any child of ours runs */
+    /* Every host checked before anything starts: one that fails stops the run here. */
+    static struct hosts_run hr;
+    if (hosts_preflight(c, p, bindir, &hr, err, sizeof err) < 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        hosts_close(&hr);
+        return 2;
+    }
+    if (hr.remote)
+        hosts_json(&hr, &m.hosts);
     int used[CFG_NLOADERS] = {0};
     for (int i = 0; i < p->n; i++)
         used[p->rows[i].ax[CFG_LOADER]] = 1;
@@ -254,6 +270,7 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
             continue;
         if (l == CFG_LOADGEN) {
             fprintf(stderr, "bench: %s is not built (make all)\n", path);
+            hosts_close(&hr);
             return 1;
         }
         fprintf(stderr, "bench: warning: %s is not installed (make deps): its rows will say failed\n", path);
@@ -266,9 +283,8 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
             fprintf(stderr, "bench: warning: %s is not %s: its rows will say failed\n", path,
                     cfg_srv_external(sv) ? "installed" : "built");
     }
-    struct meta m;
-    meta_init(&m, argc, argv, bindir); /* asks git through a shell: before any child of ours runs */
-    struct run_env e = {.c = c, .sys = sys, .bindir = bindir, .use_cgroup = !o->no_cgroup};
+
+    struct run_env e = {.c = c, .sys = sys, .bindir = bindir, .use_cgroup = !o->no_cgroup, .hosts = &hr};
     ut_parse_cpus(c->d.server_cpus, &e.server_cpus);
     ut_parse_cpus(c->d.loadgen_cpus, &e.loadgen_cpus);
     /* The runner's own work (sampling a 10k-process tree is not free) stays off the CPUs being
@@ -284,6 +300,7 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
         ut_log(UT_DEBUG, "runner priority unchanged: %s", strerror(errno));
     if ((e.sigfd = child_signals_init(err, sizeof err)) < 0) {
         fprintf(stderr, "bench: %s\n", err);
+        hosts_close(&hr);
         return 1;
     }
     struct res r;
@@ -291,6 +308,7 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
         fprintf(stderr, "bench: %s\n", err);
         res_close(&r);
         close(e.sigfd);
+        hosts_close(&hr);
         return 1;
     }
     e.res = &r;
@@ -320,7 +338,12 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
     res_latest(&r);
     res_close(&r);
     close(e.sigfd);
+    hosts_close(&hr);
+    for (int i = 0; i < e.nagent_cells; i++)
+        free(e.agent_cells[i]);
+    free(e.agent_cells);
     ut_str_free(&m.repeats);
+    ut_str_free(&m.hosts);
     return e.interrupted ? 128 + e.interrupted : 0;
 }
 
@@ -372,6 +395,7 @@ int main(int argc, char **argv)
             res_close(&old);
         }
         plan_print(stdout, &c, &p);
+        hosts_print(stdout, &c);
         rc = 0;
         goto out;
     }

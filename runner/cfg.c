@@ -113,13 +113,20 @@ static int top_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t *
         return matrix(y, v, p);
     case CT_CAPACITY:
         return capacity(y, v, p);
+    case CT_HOSTS:
+        return cfg_hosts(y, v, p);
     default:
+        if (!strcmp(ck->name, "server_host") || !strcmp(ck->name, "loadgen_hosts"))
+            p->c->hosts_line = cy_line(k);
         return cfg_set(y, v, ck, p->c);
     }
 }
 
 static void set_defaults(struct cfg *c)
 {
+    c->hosts = ut_calloc(1, sizeof *c->hosts); /* hosts[0]: this machine, whatever hosts: says */
+    c->hosts[0] = (struct cfg_host){.name = ut_strdup("local"), .kind = CFG_HOST_LOCAL};
+    c->nhosts = 1;
     cfg_set_defaults(cfg_top_keys, cfg_ntop_keys, c);
     cfg_set_defaults(cfg_defaults_keys, cfg_ndefaults_keys, &c->d);
     cfg_set_defaults(cfg_axis_keys, CFG_NAXES, c->axis_default);
@@ -163,6 +170,8 @@ int cfg_load(const char *path, const char *bindir, struct cfg *c, char *err, siz
     if (rc == 0 && c->nobj && c->d.repeats == 0)
         rc = -1, snprintf(err, errlen, "%s:%d:1: repeats: auto repeats rows until narrow, and a capacity search's "
                           "probes are not such rows: give repeats a number", path, c->cap_line);
+    if (rc == 0)
+        rc = cfg_hosts_check(c, err, errlen);
     if (rc == 0 && c->nblk == 0)
         c->blk = ut_calloc(1, sizeof *c->blk), c->nblk = 1; /* no matrix: one point of the defaults */
     for (int s = 0; rc == 0 && s < c->nsrv; s++) {
@@ -261,5 +270,6 @@ void cfg_free(struct cfg *c)
         free_keys(cfg_objective_keys, cfg_nobjective_keys, &c->obj[i]);
     free(c->obj);
     free_keys(cfg_top_keys, cfg_ntop_keys, c);
+    cfg_hosts_free(c);
     free(c->path);
 }

@@ -124,6 +124,21 @@ struct cfg_objective {
     int line;            /* 1-based line of the entry, for messages */
 };
 
+/* A host of `hosts:` (hosts.c runs commands there): where the server or a load generator runs.
+ * Exactly one of netns, ssh and exec is set, or none for the machine bench runs on. */
+enum cfg_host_kind { CFG_HOST_LOCAL, CFG_HOST_NETNS, CFG_HOST_SSH, CFG_HOST_EXEC };
+struct cfg_host {
+    char *name;          /* its key in hosts:, or "local" (always defined) */
+    enum cfg_host_kind kind;
+    char *netns;         /* ip netns exec NAME */
+    char *ssh;           /* [user@]host[:port], OpenSSH in batch mode over one multiplexed connection */
+    char **exec;         /* a command prefix that runs its arguments there, stdin and stdout passed */
+    int nexec;
+    char *address;       /* its address as the others see it; NULL: found by preflight */
+    char *ssh_config;    /* ssh -F FILE; NULL: the user's own */
+    int line;
+};
+
 struct cfg {
     char *path;
     char *name, *description;
@@ -137,7 +152,17 @@ struct cfg {
     int nobj;
     int cap_line;              /* line of the capacity key, for messages */
     int rep_line;              /* line of the last repeats key in defaults, for messages */
+    struct cfg_host *hosts;    /* hosts[0] is local; then hosts: in the file's order */
+    int nhosts;
+    char *server_host;         /* a name of hosts (default local) */
+    char **loadgen_hosts;      /* names of hosts, one load generator each (default: local) */
+    int nloadgen_hosts;
+    int hosts_line;            /* line of server_host or loadgen_hosts, for messages */
+    double clock_offset_max;   /* seconds: a host's clock further off ours stops the run */
 };
+
+/* The host called name, or NULL. */
+const struct cfg_host *cfg_host_find(const struct cfg *c, const char *name);
 
 /* The repeats the plan itself runs: the number given, or auto's minimum (repeats.c adds more). */
 static inline long cfg_repeats_planned(const struct cfg *c)

@@ -28,6 +28,7 @@ const char *const cfg_type_names[CT_NTYPES] = {
     [CT_AUTO] = "integer or auto", [CT_DUR] = "seconds",       [CT_CONN_MODE] = "connection mode",
     [CT_DEFAULTS] = "mapping",    [CT_SERVERS] = "list",       [CT_MATRIX] = "mapping or list",
     [CT_EXCLUDE] = "mapping or list", [CT_PCT] = "percent",   [CT_CAPACITY] = "mapping or list",
+    [CT_HOSTS] = "mapping",
 };
 
 #define T(field) offsetof(struct cfg, field)
@@ -41,6 +42,14 @@ const struct cfg_key cfg_top_keys[] = {
      .doc = "the cross product of the axes given (a value or a list each); a list of them: their union"},
     {"capacity", CT_CAPACITY, .json = "capacity",
      .doc = "search each server's highest open-loop rate meeting an objective (keys below), or a list of them"},
+    {"hosts", CT_HOSTS, .json = "hosts",
+     .doc = "names for the machines the run uses: each `local` or a host's keys below (\"Hosts\")"},
+    {"server_host", CT_NAME, T(server_host), .def = "local", .json = "server_host",
+     .doc = "the host the servers run on: local, or a name of hosts (a netns host for now)"},
+    {"loadgen_hosts", CT_STRS, T(loadgen_hosts), T(nloadgen_hosts), .def = "local", .json = "loadgen_hosts",
+     .doc = "the hosts of the load generators, one each: connections, idle and rate are split over them"},
+    {"clock_offset_max", CT_DUR, T(clock_offset_max), .min = 0, .max = 60, .def = "5ms", .json = "clock_offset_max_s",
+     .doc = "a host whose clock is further off ours stops the run (the agents' windows start at one instant)"},
 };
 const int cfg_ntop_keys = sizeof cfg_top_keys / sizeof cfg_top_keys[0];
 
@@ -151,6 +160,20 @@ const struct cfg_key cfg_objective_keys[] = {
      .doc = "open-loop probes at most per server and point (the closed-loop one not counted)"},
 };
 const int cfg_nobjective_keys = sizeof cfg_objective_keys / sizeof cfg_objective_keys[0];
+
+/* A host of `hosts:` (cfg_hosts.c); its name is its key there. */
+#define H(field) offsetof(struct cfg_host, field)
+const struct cfg_key cfg_host_keys[] = {
+    {"netns", CT_STR, H(netns), .json = "netns", .doc = "a network namespace of this machine: `ip netns exec NAME`"},
+    {"ssh", CT_STR, H(ssh), .json = "ssh",
+     .doc = "[user@]host[:port]: OpenSSH in batch mode, one multiplexed connection for the whole run"},
+    {"exec", CT_STRS, H(exec), H(nexec), .json = "exec",
+     .doc = "a command prefix that runs its arguments there with stdin and stdout: [docker, exec, -i, NAME]"},
+    {"address", CT_STR, H(address), .json = "address",
+     .doc = "its address as the other hosts reach it; default: the ssh host, or the namespace's first IPv4"},
+    {"ssh_config", CT_STR, H(ssh_config), .json = "ssh_config", .doc = "ssh -F FILE for this host"},
+};
+const int cfg_nhost_keys = sizeof cfg_host_keys / sizeof cfg_host_keys[0];
 
 /* The axes, from CFG_AXES; a field is one of a long[CFG_NAXES] (cfg.axis_default). */
 const struct cfg_key cfg_axis_keys[CFG_NAXES] = {

@@ -95,6 +95,11 @@ int meta_write(const char *path, const struct meta *m, const struct cfg *c, cons
     } else {
         ut_str_addf(&o, "  \"repeats\": {\"mode\": \"fixed\", \"repeats\": %ld},\n", c->d.repeats);
     }
+    if (m->hosts.len) {
+        ut_str_add(&o, "  \"hosts\": ");
+        ut_str_add(&o, m->hosts.s);
+        ut_str_add(&o, ",\n");
+    }
     ut_str_add(&o, "  \"git\": {\"revision\": ");
     ut_str_json(&o, m->git_rev);
     ut_str_addf(&o, ", \"dirty\": %s},\n", m->git_dirty < 0 ? "null" : m->git_dirty ? "true" : "false");

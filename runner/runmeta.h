@@ -22,6 +22,7 @@ struct meta {
     double wall_s;
     double t0;                       /* when the first row started (ut_now) */
     struct ut_str repeats;           /* repeats: auto: what was decided (repeats.c); empty: a fixed number */
+    struct ut_str hosts;             /* the hosts and what preflight found (hostcheck.c); empty: this machine only */
 };
 
 /* Gather everything known before the first run (git and the compiler are asked through a shell,
