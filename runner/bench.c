@@ -245,10 +245,10 @@ static int run_plan(struct run_env *e, const struct cfg *c, struct plan *p, stru
     return e->interrupted ? -1 : 0;
 }
 
-/* Everything after the config is known good: results folder, signals, the rows, the summary.
+/* Everything after the config is known good: hosts, results folder, the rows, the summary.
  * Returns bench's exit status. */
-static int run_all(const struct opts *o, int argc, char **argv, const char *bindir, const char *cfgpath,
-                   const struct cfg *c, struct plan *p, const struct pf_sys *sys)
+static int run_checked(const struct opts *o, int argc, char **argv, const char *bindir, const char *cfgpath,
+                       const struct cfg *c, struct plan *p, const struct pf_sys *sys, int sigfd)
 {
     char err[UT_ERRLEN], path[PATH_MAX + 64];
     struct meta m;
@@ -298,16 +298,11 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
     spawn_nice = getpriority(PRIO_PROCESS, 0);
     if (setpriority(PRIO_PROCESS, 0, spawn_nice - 10) < 0)
         ut_log(UT_DEBUG, "runner priority unchanged: %s", strerror(errno));
-    if ((e.sigfd = child_signals_init(err, sizeof err)) < 0) {
-        fprintf(stderr, "bench: %s\n", err);
-        hosts_close(&hr);
-        return 1;
-    }
+    e.sigfd = sigfd;
     struct res r;
     if (res_open(&r, o->out, c->name, cfgpath, o->resume, err, sizeof err) < 0) {
         fprintf(stderr, "bench: %s\n", err);
         res_close(&r);
-        close(e.sigfd);
         hosts_close(&hr);
         return 1;
     }
@@ -337,7 +332,6 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
         ut_log(UT_WARN, "%s", err);
     res_latest(&r);
     res_close(&r);
-    close(e.sigfd);
     hosts_close(&hr);
     for (int i = 0; i < e.nagent_cells; i++)
         free(e.agent_cells[i]);
@@ -345,6 +339,30 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
     ut_str_free(&m.repeats);
     ut_str_free(&m.hosts);
     return e.interrupted ? 128 + e.interrupted : 0;
+}
+
+/* The signals first (a Ctrl-C from here on is read, not fatal), then the config's test network
+ * for the whole run, removed whatever happened. */
+static int run_all(const struct opts *o, int argc, char **argv, const char *bindir, const char *cfgpath,
+                   const struct cfg *c, struct plan *p, const struct pf_sys *sys)
+{
+    char err[UT_ERRLEN];
+    int sigfd = child_signals_init(err, sizeof err);
+    if (sigfd < 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        return 1;
+    }
+    if (c->testnet && hosts_testnet(c, bindir, 1, err, sizeof err) < 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        hosts_testnet(c, bindir, 0, err, sizeof err);
+        close(sigfd);
+        return 1;
+    }
+    int rc = run_checked(o, argc, argv, bindir, cfgpath, c, p, sys, sigfd);
+    if (c->testnet && hosts_testnet(c, bindir, 0, err, sizeof err) < 0)
+        fprintf(stderr, "bench: %s\n", err);
+    close(sigfd);
+    return rc;
 }
 
 int main(int argc, char **argv)

@@ -79,6 +79,9 @@ struct cfg_server {
     int ncommand;
     char *config;        /* text written to {config} with the same substitutions; NULL: none */
     int http_only;       /* it speaks HTTP only (nginx) */
+    char *server_host;   /* where it runs; NULL: the config's server_host */
+    char **loadgen_hosts; /* where its load generators run; NULL: the config's loadgen_hosts */
+    int nloadgen_hosts;
 };
 
 struct cfg_defaults {
@@ -136,6 +139,7 @@ struct cfg_host {
     int nexec;
     char *address;       /* its address as the others see it; NULL: found by preflight */
     char *ssh_config;    /* ssh -F FILE; NULL: the user's own */
+    char *cpus;          /* a load generator there runs under taskset -c CPUS; NULL: unpinned */
     int line;
 };
 
@@ -159,10 +163,16 @@ struct cfg {
     int nloadgen_hosts;
     int hosts_line;            /* line of server_host or loadgen_hosts, for messages */
     double clock_offset_max;   /* seconds: a host's clock further off ours stops the run */
+    char *testnet;             /* bin/testnet NAME bench makes for the run and removes after; NULL: none */
+    long testnet_hosts;        /* its namespaces, NAME-0 .. NAME-(n-1) */
+    char *testnet_rate;        /* tbf rate of each one's link; NULL: unshaped */
 };
 
 /* The host called name, or NULL. */
 const struct cfg_host *cfg_host_find(const struct cfg *c, const char *name);
+/* A server's placement: its own server_host and loadgen_hosts, else the config's. */
+const char *cfg_srv_host(const struct cfg *c, const struct cfg_server *s);
+char *const *cfg_srv_loadgen_hosts(const struct cfg *c, const struct cfg_server *s, int *n);
 
 /* The repeats the plan itself runs: the number given, or auto's minimum (repeats.c adds more). */
 static inline long cfg_repeats_planned(const struct cfg *c)

@@ -3,6 +3,7 @@
  * them. Every name is checked once the file is read, and a namespace must exist: a typo stops the
  * run before anything starts. */
 #include "cfg_int.h"
+#include "agents.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -79,13 +80,8 @@ static int host_entry(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t
         return cy_fail(y, v, "host '%s': exec is empty: give the command prefix, e.g. [docker, exec, -i, NAME]", key);
     if (h->ssh_config && h->kind != CFG_HOST_SSH)
         return cy_fail(y, v, "host '%s': ssh_config is for an ssh host", key);
-    if (h->kind == CFG_HOST_NETNS) {
-        char path[512];
-        snprintf(path, sizeof path, "/run/netns/%s", h->netns);
-        if (strchr(h->netns, '/') || access(path, F_OK) < 0)
-            return cy_fail(y, v, "host '%s': network namespace '%s' does not exist (ip netns list; bin/testnet up)",
-                           key, h->netns);
-    }
+    if (h->kind == CFG_HOST_NETNS && strchr(h->netns, '/'))
+        return cy_fail(y, v, "host '%s': '%s' is not a namespace name", key, h->netns);
     return 0;
 }
 
@@ -113,39 +109,96 @@ static const char *host_names(const struct cfg *c, char *buf, size_t len)
     return buf;
 }
 
-int cfg_hosts_check(struct cfg *c, char *err, size_t errlen)
+const char *cfg_srv_host(const struct cfg *c, const struct cfg_server *s)
+{
+    return s && s->server_host ? s->server_host : c->server_host;
+}
+
+char *const *cfg_srv_loadgen_hosts(const struct cfg *c, const struct cfg_server *s, int *n)
+{
+    if (s && s->loadgen_hosts) {
+        *n = s->nloadgen_hosts;
+        return s->loadgen_hosts;
+    }
+    *n = c->nloadgen_hosts;
+    return c->loadgen_hosts;
+}
+
+/* One placement: the server's host and its load generators' (line: where it was given). */
+static int check_place(const struct cfg *c, const char *server_host, char *const *lgh, int nlg, int line, char *err,
+                       size_t errlen)
 {
     char names[512];
-    const struct cfg_host *s = cfg_host_find(c, c->server_host);
+    const struct cfg_host *s = cfg_host_find(c, server_host);
     if (!s) {
-        snprintf(err, errlen, "%s:%d:1: server_host '%s' is not a host (defined: %s)", c->path, c->hosts_line,
-                 c->server_host, host_names(c, names, sizeof names));
+        snprintf(err, errlen, "%s:%d:1: server_host '%s' is not a host (defined: %s)", c->path, line, server_host,
+                 host_names(c, names, sizeof names));
         return -1;
     }
     /* The server's process tree is accounted where it runs by bench itself: on this machine's
      * kernel, which a namespace shares. An ssh or exec host has its own. */
     if (s->kind == CFG_HOST_SSH || s->kind == CFG_HOST_EXEC) {
         snprintf(err, errlen, "%s:%d:1: server_host '%s' is an %s host: the server runs on this machine or in one of "
-                 "its network namespaces (its accounting is this kernel's)", c->path, c->hosts_line, s->name,
+                 "its network namespaces (its accounting is this kernel's)", c->path, line, s->name,
                  kind_keys[s->kind]);
         return -1;
     }
-    for (int i = 0; i < c->nloadgen_hosts; i++) {
-        if (!cfg_host_find(c, c->loadgen_hosts[i])) {
-            snprintf(err, errlen, "%s:%d:1: loadgen_hosts: '%s' is not a host (defined: %s)", c->path, c->hosts_line,
-                     c->loadgen_hosts[i], host_names(c, names, sizeof names));
+    for (int i = 0; i < nlg; i++) {
+        if (!cfg_host_find(c, lgh[i])) {
+            snprintf(err, errlen, "%s:%d:1: loadgen_hosts: '%s' is not a host (defined: %s)", c->path, line, lgh[i],
+                     host_names(c, names, sizeof names));
             return -1;
         }
         for (int j = 0; j < i; j++)
-            if (!strcmp(c->loadgen_hosts[i], c->loadgen_hosts[j])) {
+            if (!strcmp(lgh[i], lgh[j])) {
                 snprintf(err, errlen, "%s:%d:1: loadgen_hosts names '%s' twice: one load generator per host",
-                         c->path, c->hosts_line, c->loadgen_hosts[i]);
+                         c->path, line, lgh[i]);
                 return -1;
             }
     }
-    if (c->nloadgen_hosts == 0) {
-        snprintf(err, errlen, "%s:%d:1: loadgen_hosts is empty: name at least one host", c->path, c->hosts_line);
+    if (nlg == 0 || nlg > AGENTS_MAX) {
+        snprintf(err, errlen, "%s:%d:1: loadgen_hosts: give 1 to %d hosts, got %d", c->path, line, AGENTS_MAX, nlg);
         return -1;
+    }
+    return 0;
+}
+
+/* A namespace the config's testnet makes itself: NAME-<i>, i below its host count. */
+static int from_testnet(const struct cfg *c, const char *ns)
+{
+    size_t l = c->testnet ? strlen(c->testnet) : 0;
+    if (!l || strncmp(ns, c->testnet, l) || ns[l] != '-' || !ns[l + 1])
+        return 0;
+    char *end;
+    long i = strtol(ns + l + 1, &end, 10);
+    return *end == '\0' && i >= 0 && i < c->testnet_hosts;
+}
+
+int cfg_hosts_check(struct cfg *c, char *err, size_t errlen)
+{
+    if (c->testnet && (strlen(c->testnet) > 6 || strspn(c->testnet, "abcdefghijklmnopqrstuvwxyz0123456789") !=
+                                                   strlen(c->testnet))) {
+        snprintf(err, errlen, "%s:1:1: testnet '%s': 1 to 6 lowercase letters or digits (it prefixes interface names)",
+                 c->path, c->testnet);
+        return -1;
+    }
+    for (int i = 1; i < c->nhosts; i++) {
+        const struct cfg_host *h = &c->hosts[i];
+        char path[512];
+        snprintf(path, sizeof path, "/run/netns/%s", h->netns ? h->netns : "");
+        if (h->kind == CFG_HOST_NETNS && !from_testnet(c, h->netns) && access(path, F_OK) < 0) {
+            snprintf(err, errlen, "%s:%d:1: host '%s': network namespace '%s' does not exist (ip netns list; "
+                     "bin/testnet up, or testnet: in the config)", c->path, h->line, h->name, h->netns);
+            return -1;
+        }
+    }
+    if (check_place(c, c->server_host, c->loadgen_hosts, c->nloadgen_hosts, c->hosts_line, err, errlen) < 0)
+        return -1;
+    for (int s = 0; s < c->nsrv; s++) {
+        int n;
+        char *const *lgh = cfg_srv_loadgen_hosts(c, &c->srv[s], &n);
+        if (check_place(c, cfg_srv_host(c, &c->srv[s]), lgh, n, c->srv[s].line, err, errlen) < 0)
+            return -1;
     }
     return 0;
 }
@@ -154,7 +207,7 @@ void cfg_hosts_free(struct cfg *c)
 {
     for (int i = 0; i < c->nhosts; i++) {
         struct cfg_host *h = &c->hosts[i];
-        free(h->name), free(h->netns), free(h->ssh), free(h->address), free(h->ssh_config);
+        free(h->name), free(h->netns), free(h->ssh), free(h->address), free(h->ssh_config), free(h->cpus);
         for (int k = 0; k < h->nexec; k++)
             free(h->exec[k]);
         free(h->exec);

@@ -48,6 +48,12 @@ const struct cfg_key cfg_top_keys[] = {
      .doc = "the host the servers run on: local, or a name of hosts (a netns host for now)"},
     {"loadgen_hosts", CT_STRS, T(loadgen_hosts), T(nloadgen_hosts), .def = "local", .json = "loadgen_hosts",
      .doc = "the hosts of the load generators, one each: connections, idle and rate are split over them"},
+    {"testnet", CT_NAME, T(testnet), .json = "testnet",
+     .doc = "a test network bench makes (bin/testnet up NAME) before the first row and removes after the last"},
+    {"testnet_hosts", CT_LONG, T(testnet_hosts), .min = 1, .max = 200, .def = "4", .json = "testnet_hosts",
+     .doc = "its namespaces NAME-0 .. NAME-(n-1), an sshd each (ssh_config: /run/cmb-testnet/NAME/ssh_config)"},
+    {"testnet_rate", CT_STR, T(testnet_rate), .json = "testnet_rate",
+     .doc = "each namespace's egress shaped to this rate (tc tbf: 100mbit, 1gbit); default: unshaped"},
     {"clock_offset_max", CT_DUR, T(clock_offset_max), .min = 0, .max = 60, .def = "5ms", .json = "clock_offset_max_s",
      .doc = "a host whose clock is further off ours stops the run (the agents' windows start at one instant)"},
 };
@@ -140,6 +146,10 @@ const struct cfg_key cfg_server_keys[] = {
      .doc = "an external server: its argv, {placeholders} substituted (\"External servers\")"},
     {"config", CT_STR, S(config), .json = "config", .flags = CK_EXTERNAL,
      .doc = "an external server's config file, written to {config}"},
+    {"server_host", CT_NAME, S(server_host), .json = "server_host",
+     .doc = "this server's host, over the config's server_host (\"Hosts\")"},
+    {"loadgen_hosts", CT_STRS, S(loadgen_hosts), S(nloadgen_hosts), .json = "loadgen_hosts",
+     .doc = "its load generators' hosts, over the config's loadgen_hosts"},
 };
 const int cfg_nserver_keys = sizeof cfg_server_keys / sizeof cfg_server_keys[0];
 
@@ -172,6 +182,8 @@ const struct cfg_key cfg_host_keys[] = {
     {"address", CT_STR, H(address), .json = "address",
      .doc = "its address as the other hosts reach it; default: the ssh host, or the namespace's first IPv4"},
     {"ssh_config", CT_STR, H(ssh_config), .json = "ssh_config", .doc = "ssh -F FILE for this host"},
+    {"cpus", CT_STR, H(cpus), .json = "cpus",
+     .doc = "its CPUs a load generator there is pinned to (taskset -c), e.g. 1 where the host is this machine"},
 };
 const int cfg_nhost_keys = sizeof cfg_host_keys / sizeof cfg_host_keys[0];
 

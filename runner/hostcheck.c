@@ -210,52 +210,72 @@ static int check_one(const struct cfg *c, struct hosts_run *hr, struct host_conn
     return 0;
 }
 
+/* The index in used[] of h, added when new. */
+static int conn_of(const struct cfg_host **used, int *n, const struct cfg_host *h)
+{
+    int k = 0;
+    while (k < *n && used[k] != h)
+        k++;
+    if (k == *n)
+        used[(*n)++] = h;
+    return k;
+}
+
 int hosts_preflight(const struct cfg *c, const struct plan *p, const char *bindir, struct hosts_run *hr, char *err,
                     size_t errlen)
 {
     memset(hr, 0, sizeof *hr);
-    const struct cfg_host *srv = cfg_host_find(c, c->server_host);
-    hr->remote = srv->kind != CFG_HOST_LOCAL;
-    for (int i = 0; i < c->nloadgen_hosts; i++)
-        hr->remote |= cfg_host_find(c, c->loadgen_hosts[i])->kind != CFG_HOST_LOCAL || c->nloadgen_hosts > 1;
-    /* wrk, h2load and external servers run here only: the plan must not ask them elsewhere. */
-    for (int i = 0; hr->remote && i < p->n; i++) {
-        const struct plan_row *r = &p->rows[i];
-        if (r->ax[CFG_LOADER] != CFG_LOADGEN) {
-            snprintf(err, errlen, "%s: loader %s runs on this machine only: with server_host or loadgen_hosts "
-                     "elsewhere, use loadgen", c->path, cfg_loader_names[r->ax[CFG_LOADER]]);
-            return -1;
+    /* One connection per distinct host: each server's host, then its load generators'. */
+    int cap = c->nhosts + 1, *lg_there = ut_calloc((size_t)cap, sizeof *lg_there);
+    const struct cfg_host **used = ut_calloc((size_t)cap, sizeof *used);
+    int (*idx)[AGENTS_MAX + 1] = ut_calloc((size_t)c->nsrv + 1, sizeof *idx);
+    hr->nplace = c->nsrv;
+    hr->place = ut_calloc((size_t)c->nsrv + 1, sizeof *hr->place);
+    for (int s = 0; s < c->nsrv; s++) {
+        struct hosts_place *pl = &hr->place[s];
+        const struct cfg_host *sh = cfg_host_find(c, cfg_srv_host(c, &c->srv[s]));
+        int n;
+        char *const *lgh = cfg_srv_loadgen_hosts(c, &c->srv[s], &n);
+        idx[s][0] = conn_of(used, &hr->nconn, sh);
+        pl->nlg = n;
+        pl->remote = sh->kind != CFG_HOST_LOCAL || n > 1;
+        for (int i = 0; i < n; i++) {
+            const struct cfg_host *h = cfg_host_find(c, lgh[i]);
+            idx[s][i + 1] = conn_of(used, &hr->nconn, h);
+            lg_there[idx[s][i + 1]] = 1;
+            pl->remote |= h->kind != CFG_HOST_LOCAL;
         }
-        if (cfg_srv_external(&c->srv[r->srv]) && srv->kind != CFG_HOST_LOCAL) {
-            snprintf(err, errlen, "%s: server '%s' is an external program: it runs on this machine only",
-                     c->path, c->srv[r->srv].name);
-            return -1;
-        }
-    }
-    /* One connection per distinct host: the server's first, then the load generators'. */
-    const struct cfg_host **used = ut_calloc((size_t)c->nloadgen_hosts + 1, sizeof *used);
-    int *lg_there = ut_calloc((size_t)c->nloadgen_hosts + 1, sizeof *lg_there);
-    used[hr->nconn++] = srv;
-    for (int i = 0; i < c->nloadgen_hosts; i++) {
-        const struct cfg_host *h = cfg_host_find(c, c->loadgen_hosts[i]);
-        int k = 0;
-        while (k < hr->nconn && used[k] != h)
-            k++;
-        if (k == hr->nconn)
-            used[hr->nconn++] = h;
-        lg_there[k] = 1;
+        hr->remote |= pl->remote;
     }
     hr->conn = ut_calloc((size_t)hr->nconn, sizeof *hr->conn);
     for (int k = 0; k < hr->nconn; k++)
         hr->conn[k].h = used[k];
-    hr->server = &hr->conn[0];
-    hr->nlg = c->nloadgen_hosts;
-    hr->lg = ut_calloc((size_t)hr->nlg, sizeof *hr->lg);
-    for (int i = 0; i < hr->nlg; i++)
-        for (int k = 0; k < hr->nconn; k++)
-            if (hr->conn[k].h == cfg_host_find(c, c->loadgen_hosts[i]))
-                hr->lg[i] = &hr->conn[k];
+    for (int s = 0; s < c->nsrv; s++) {
+        hr->place[s].server = &hr->conn[idx[s][0]];
+        for (int i = 0; i < hr->place[s].nlg; i++)
+            hr->place[s].lg[i] = &hr->conn[idx[s][i + 1]];
+    }
     free(used);
+    free(idx);
+    /* wrk, h2load and external servers run here only: the plan must not ask them elsewhere. */
+    for (int i = 0; i < p->n; i++) {
+        const struct plan_row *r = &p->rows[i];
+        const struct hosts_place *pl = &hr->place[r->srv];
+        if (!pl->remote)
+            continue;
+        if (r->ax[CFG_LOADER] != CFG_LOADGEN) {
+            snprintf(err, errlen, "%s: loader %s runs on this machine only: with server_host or loadgen_hosts "
+                     "elsewhere, use loadgen", c->path, cfg_loader_names[r->ax[CFG_LOADER]]);
+            free(lg_there);
+            return -1;
+        }
+        if (cfg_srv_external(&c->srv[r->srv]) && pl->server->h->kind != CFG_HOST_LOCAL) {
+            snprintf(err, errlen, "%s: server '%s' is an external program: it runs on this machine only",
+                     c->path, c->srv[r->srv].name);
+            free(lg_there);
+            return -1;
+        }
+    }
     int rc = 0;
     char hash[32] = "";
     if (!hr->remote) {
@@ -282,23 +302,43 @@ int hosts_preflight(const struct cfg *c, const struct plan *p, const char *bindi
     return rc;
 }
 
-void hosts_print(FILE *f, const struct cfg *c)
+/* "the server on srv (netns a); load generators on x (ssh b), y (netns c)" for one placement. */
+static void place_text(const struct cfg *c, const char *server_host, char *const *lgh, int n, char *buf, size_t len)
 {
     char w[512];
-    const struct cfg_host *s = cfg_host_find(c, c->server_host);
-    if (s->kind == CFG_HOST_LOCAL && c->nloadgen_hosts == 1 &&
-        cfg_host_find(c, c->loadgen_hosts[0])->kind == CFG_HOST_LOCAL)
-        return;
-    fprintf(f, "hosts: the server on %s (%s); load generators on", s->name, host_where(s, w, sizeof w));
-    for (int i = 0; i < c->nloadgen_hosts; i++) {
-        const struct cfg_host *h = cfg_host_find(c, c->loadgen_hosts[i]);
-        fprintf(f, "%s %s (%s)", i ? "," : "", h->name, host_where(h, w, sizeof w));
+    const struct cfg_host *s = cfg_host_find(c, server_host);
+    snprintf(buf, len, "the server on %s (%s); load generator%s on", s->name, host_where(s, w, sizeof w),
+             n > 1 ? "s" : "");
+    for (int i = 0; i < n; i++) {
+        const struct cfg_host *h = cfg_host_find(c, lgh[i]);
+        snprintf(buf + strlen(buf), len - strlen(buf), "%s %s (%s)", i ? "," : "", h->name,
+                 host_where(h, w, sizeof w));
     }
-    fprintf(f, "\n");
-    if (c->nloadgen_hosts > 1)
-        fprintf(f, "each row's connections, idle connections and open-loop rate are split over the %d load generators "
-                   "(the first take the remainders), their windows opened together at one wall-clock instant; "
-                   "results merged from their interval logs\n", c->nloadgen_hosts);
+}
+
+void hosts_print(FILE *f, const struct cfg *c)
+{
+    char text[2048], base[2048];
+    int any = c->nhosts > 1 || c->nloadgen_hosts > 1 || strcmp(c->server_host, "local") ||
+              strcmp(c->loadgen_hosts[0], "local"), most = c->nloadgen_hosts;
+    for (int s = 0; s < c->nsrv; s++)
+        any |= c->srv[s].server_host || c->srv[s].loadgen_hosts;
+    if (!any)
+        return;
+    place_text(c, c->server_host, c->loadgen_hosts, c->nloadgen_hosts, base, sizeof base);
+    fprintf(f, "hosts: %s\n", base);
+    for (int s = 0; s < c->nsrv; s++) {
+        int n;
+        char *const *lgh = cfg_srv_loadgen_hosts(c, &c->srv[s], &n);
+        place_text(c, cfg_srv_host(c, &c->srv[s]), lgh, n, text, sizeof text);
+        most = n > most ? n : most;
+        if (strcmp(text, base))
+            fprintf(f, "  server %s: %s\n", c->srv[s].name, text);
+    }
+    if (most > 1)
+        fprintf(f, "with several load generators, each row's connections, idle connections and open-loop rate are "
+                   "split over them (the first take the remainders), their windows opened together at one "
+                   "wall-clock instant; results merged from their interval logs\n");
 }
 
 void hosts_json(const struct hosts_run *hr, struct ut_str *o)
@@ -315,13 +355,36 @@ void hosts_json(const struct hosts_run *hr, struct ut_str *o)
         ut_str_json(o, hc->address);
         ut_str_add(o, ", \"uname\": ");
         ut_str_json(o, hc->uname);
-        ut_str_addf(o, ", \"server\": %s, \"nofile\": [%ld, %ld], \"ports\": [%ld, %ld], \"clock_offset_ms\": %.3f, "
-                       "\"clock_error_ms\": %.3f, \"bindir\": ", hc == hr->server ? "true" : "false", hc->nofile_soft,
+        ut_str_addf(o, ", \"nofile\": [%ld, %ld], \"ports\": [%ld, %ld], \"clock_offset_ms\": %.3f, "
+                       "\"clock_error_ms\": %.3f, \"bindir\": ", hc->nofile_soft,
                     hc->nofile_hard, hc->port_lo, hc->port_hi, hc->clock_offset_s * 1e3, hc->clock_err_s * 1e3);
         ut_str_json(o, hc->bindir);
         ut_str_add(o, "}");
     }
     ut_str_add(o, "]");
+}
+
+int hosts_testnet(const struct cfg *c, const char *bindir, int up, char *err, size_t errlen)
+{
+    char tn[1200], n[32], e[UT_ERRLEN];
+    struct host_conn local = {.h = &c->hosts[0], .shares_files = 1};
+    snprintf(tn, sizeof tn, "%s/testnet", bindir);
+    snprintf(n, sizeof n, "%ld", c->testnet_hosts);
+    char *const down[] = {tn, "down", c->testnet, NULL};
+    int rc = host_run(&local, down, NULL, 0, NULL, 60, e, sizeof e);
+    if (!up) {
+        if (rc != 0)
+            snprintf(err, errlen, "testnet down %s: %s", c->testnet, e);
+        return rc == 0 ? 0 : -1;
+    }
+    char *const upv[] = {tn, "up", c->testnet, n, c->testnet_rate ? "--rate" : NULL, c->testnet_rate, NULL};
+    ut_log(UT_INFO, "test network %s: %s namespaces %s-0 .. %s-%ld%s%s", c->testnet, n, c->testnet, c->testnet,
+           c->testnet_hosts - 1, c->testnet_rate ? ", links at " : "", c->testnet_rate ? c->testnet_rate : "");
+    if (host_run(&local, upv, NULL, 0, NULL, 120, e, sizeof e) != 0) {
+        snprintf(err, errlen, "testnet up %s %s: %s", c->testnet, n, e);
+        return -1;
+    }
+    return 0;
 }
 
 void hosts_close(struct hosts_run *hr)
@@ -338,6 +401,6 @@ void hosts_close(struct hosts_run *hr)
     if (hr->dir[0])
         rmdir(hr->dir);
     free(hr->conn);
-    free(hr->lg);
+    free(hr->place);
     memset(hr, 0, sizeof *hr);
 }

@@ -28,7 +28,8 @@ static void server_argv(struct run_env *e, const struct plan_row *pr, const char
     long workers = eff.workers, max_conns = eff.max_conns, backlog = eff.backlog;
     const char *docroot = eff.docroot;
     spawn_arg(a, "%s/server-%s", e->bindir, s->model);
-    spawn_arg(a, "--host"), spawn_arg(a, "%s", e->hosts && e->hosts->remote ? e->hosts->server->address : c->d.host);
+    const struct hosts_place *pl = e->hosts ? &e->hosts->place[pr->srv] : NULL;
+    spawn_arg(a, "--host"), spawn_arg(a, "%s", pl && pl->remote ? pl->server->address : c->d.host);
     spawn_arg(a, "--port"), spawn_arg(a, "%ld", c->d.port);
     spawn_arg(a, "--proto"), spawn_arg(a, "%s", c->d.proto == CFG_HTTP ? "http" : "echo");
     spawn_arg(a, "--idle-timeout"), spawn_arg(a, "%ld", cfg_srv_idle_timeout(c, s));
@@ -86,10 +87,11 @@ static const char *start(struct run *r, const char *stats, const char *extdir, c
         }
     } else {
         server_argv(e, pr, stats, &a);
-        if (e->hosts && e->hosts->server->h->kind == CFG_HOST_NETNS) {
+        const struct hosts_place *pl = e->hosts ? &e->hosts->place[pr->srv] : NULL;
+        if (pl && pl->server->h->kind == CFG_HOST_NETNS) {
             /* ip netns exec execs the server: the same process, pinned and accounted as here. */
             struct spawn_argv placed = {0};
-            host_argv(e->hosts->server, a.v, &placed);
+            host_argv(pl->server, a.v, &placed);
             spawn_argv_free(&a);
             a = placed;
         }
@@ -205,7 +207,7 @@ static const char *invoke(struct run *r, const struct loader *ld, const char *wo
 /* Agent k's files, here and on its host: copied over its channel, then removed there. */
 static int fetch(struct run *r, int k, const char *rwork, const char *lwork, char *err, size_t errlen)
 {
-    struct host_conn *hc = r->e->hosts->lg[k];
+    struct host_conn *hc = r->e->hosts->place[r->pr->srv].lg[k];
     static const char *const files[] = {".lg.json", ".ts.csv", ".hgrm", ".hlog"};
     char script[3200], path[1500], e[UT_ERRLEN];
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
@@ -232,7 +234,7 @@ static const char *invoke_agents(struct run *r, const char *work, char *why, siz
 {
     struct run_env *e = r->e;
     const struct cfg *c = e->c;
-    struct hosts_run *hr = e->hosts;
+    const struct hosts_place *hr = &e->hosts->place[r->pr->srv];
     struct agent_share share[AGENTS_MAX];
     struct agent_out out[AGENTS_MAX];
     char cmd[4096], err[UT_ERRLEN], where[512], rwork[AGENTS_MAX][1400];
@@ -261,6 +263,8 @@ static const char *invoke_agents(struct run *r, const char *work, char *why, siz
         struct spawn_argv a = {0}, full = {0};
         if (!hc->shares_files)
             spawn_arg(&a, "%s/cmb-run", hc->bindir);
+        if (hc->h->cpus) /* a host that is this machine too (a test network) keeps off the server's CPUs */
+            spawn_arg(&a, "taskset"), spawn_arg(&a, "-c"), spawn_arg(&a, "%s", hc->h->cpus);
         loader_of(r->pr)->argv(&x, &a);
         host_argv(hc, a.v, &full);
         spawn_argv_free(&a);
@@ -336,11 +340,12 @@ static const char *load(struct run *r, const char *work, int *iws, int *iwe, cha
 {
     const struct loader *ld = loader_of(r->pr);
     const char *fail = NULL;
-    if (r->e->hosts && r->e->hosts->remote)
+    int agents = r->e->hosts && r->e->hosts->place[r->pr->srv].remote;
+    if (agents)
         fail = invoke_agents(r, work, why, len);
     else if (!ld->own_warmup && r->e->c->d.warmup > 0)
         fail = invoke(r, ld, work, 0, why, len);
-    if (!fail && !r->e->interrupted && !(r->e->hosts && r->e->hosts->remote))
+    if (!fail && !r->e->interrupted && !agents)
         fail = invoke(r, ld, work, 1, why, len);
     if (r->e->interrupted || !r->acct_on)
         return fail;
@@ -420,7 +425,7 @@ static void collect(struct run *r, const char *fail, const char *work, int iws, 
             f.lg_cpu_s += r->lg[k].cpu_s;
         f.lg_wall_s = run_lg_exit(r) - run_lg_start(r);
         double u, sy; /* agents elsewhere: their own CPU, not that of the ssh carrying them */
-        if (e->hosts && e->hosts->remote && lg && json_num(lg, "cpu.user_s", &u) == 0 && json_num(lg, "cpu.sys_s", &sy) == 0)
+        if (e->hosts && e->hosts->place[r->pr->srv].remote && lg && json_num(lg, "cpu.user_s", &u) == 0 && json_num(lg, "cpu.sys_s", &sy) == 0)
             f.lg_cpu_s = u + sy;
     }
     f.notes = r->notes.s;
@@ -444,7 +449,7 @@ static void collect(struct run *r, const char *fail, const char *work, int iws, 
     if (!fail && access(hist, F_OK) == 0 && rename(hist, dst) < 0)
         ut_log(UT_WARN, "%s: %s", dst, strerror(errno));
     /* Agents: the merged interval log and each agent's own, beside the histogram. */
-    for (int k = 0; k <= (r->nlg > 1 || (e->hosts && e->hosts->remote) ? r->nlg : -1); k++) {
+    for (int k = 0; k <= (e->hosts && e->hosts->place[r->pr->srv].remote ? r->nlg : -1); k++) {
         char sfx[16] = "";
         if (k)
             snprintf(sfx, sizeof sfx, ".a%d", k);
