@@ -353,10 +353,11 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
         return 1;
     }
     if (c->testnet && hosts_testnet(c, bindir, 1, err, sizeof err) < 0) {
+        /* What the config asks of this machine it cannot give (netem here): a config error. */
         fprintf(stderr, "bench: %s\n", err);
         hosts_testnet(c, bindir, 0, err, sizeof err);
         close(sigfd);
-        return 1;
+        return 2;
     }
     int rc = run_checked(o, argc, argv, bindir, cfgpath, c, p, sys, sigfd);
     if (c->testnet && hosts_testnet(c, bindir, 0, err, sizeof err) < 0)

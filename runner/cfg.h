@@ -166,6 +166,7 @@ struct cfg {
     char *testnet;             /* bin/testnet NAME bench makes for the run and removes after; NULL: none */
     long testnet_hosts;        /* its namespaces, NAME-0 .. NAME-(n-1) */
     char *testnet_rate;        /* tbf rate of each one's link; NULL: unshaped */
+    char *testnet_delay, *testnet_loss; /* netem on each link (where the kernel has it); NULL: none */
 };
 
 /* The host called name, or NULL. */

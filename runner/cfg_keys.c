@@ -54,6 +54,10 @@ const struct cfg_key cfg_top_keys[] = {
      .doc = "its namespaces NAME-0 .. NAME-(n-1), an sshd each (ssh_config: /run/cmb-testnet/NAME/ssh_config)"},
     {"testnet_rate", CT_STR, T(testnet_rate), .json = "testnet_rate",
      .doc = "each namespace's egress shaped to this rate (tc tbf: 100mbit, 1gbit); default: unshaped"},
+    {"testnet_delay", CT_STR, T(testnet_delay), .json = "testnet_delay",
+     .doc = "each link delayed by this (netem: 5ms); an error where the kernel has no netem"},
+    {"testnet_loss", CT_STR, T(testnet_loss), .json = "testnet_loss",
+     .doc = "each link loses this share of packets (netem: 0.1%); an error where the kernel has no netem"},
     {"clock_offset_max", CT_DUR, T(clock_offset_max), .min = 0, .max = 60, .def = "5ms", .json = "clock_offset_max_s",
      .doc = "a host whose clock is further off ours stops the run (the agents' windows start at one instant)"},
 };

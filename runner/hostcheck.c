@@ -377,10 +377,18 @@ int hosts_testnet(const struct cfg *c, const char *bindir, int up, char *err, si
             snprintf(err, errlen, "testnet down %s: %s", c->testnet, e);
         return rc == 0 ? 0 : -1;
     }
-    char *const upv[] = {tn, "up", c->testnet, n, c->testnet_rate ? "--rate" : NULL, c->testnet_rate, NULL};
+    char *upv[12] = {tn, "up", c->testnet, n};
+    int k = 4;
+    if (c->testnet_rate)
+        upv[k++] = "--rate", upv[k++] = c->testnet_rate;
+    if (c->testnet_delay)
+        upv[k++] = "--delay", upv[k++] = c->testnet_delay;
+    if (c->testnet_loss)
+        upv[k++] = "--loss", upv[k++] = c->testnet_loss;
+    upv[k] = NULL;
     ut_log(UT_INFO, "test network %s: %s namespaces %s-0 .. %s-%ld%s%s", c->testnet, n, c->testnet, c->testnet,
            c->testnet_hosts - 1, c->testnet_rate ? ", links at " : "", c->testnet_rate ? c->testnet_rate : "");
-    if (host_run(&local, upv, NULL, 0, NULL, 120, e, sizeof e) != 0) {
+    if (host_run(&local, (char *const *)upv, NULL, 0, NULL, 120, e, sizeof e) != 0) {
         snprintf(err, errlen, "testnet up %s %s: %s", c->testnet, n, e);
         return -1;
     }

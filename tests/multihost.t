@@ -7,8 +7,9 @@
 # printed and within 50 ms; the merged interval log read by the Java library's HistogramLogReader
 # has the row's count and its p99 within the histogram's precision. The same row with netns
 # placements; kill -9 of one agent mid-row fails that row naming it, and the next row is ok;
-# SIGINT of bench mid-row leaves no process of the run in any namespace within 3 s; bad hosts stop
-# the run before anything starts (exit 2). Nothing is left: namespaces, veths, sshd.
+# SIGINT of bench mid-row leaves no process of the run in any namespace within 3 s; bad hosts, a
+# missing binary and netem asked of a kernel without it stop the run before anything starts
+# (exit 2). Nothing is left: namespaces, veths, sshd.
 . "$(dirname "$0")/runner/lib.sh"
 
 if [ "$(id -u)" != 0 ] || [ ! -x /usr/sbin/sshd ] || [ ! -x "$BIN/testnet" ] || [ ! -x "$BIN/loadgen" ] ||
@@ -192,6 +193,17 @@ bad unknown-host "loadgen_hosts: 'nowhere' is not a host" "loadgen_hosts: [nowhe
 bad closed-port "host 'x' (ssh root@198.18.*): not reachable" "hosts: {x: {ssh: 'root@$(awk -v h="$net-1" '$1 == h {print $2}' "$TESTNET_STATE/$net/hosts"):2'}}" \
     "loadgen_hosts: [x]"
 bad missing-netns "network namespace 'no-such-ns' does not exist" "hosts: {x: {netns: no-such-ns}}" "loadgen_hosts: [x]"
+nq=q$(($$ % 10000))
+printf '%s\n' "name: netem" "servers: [epoll-et]" "testnet: $nq" "testnet_hosts: 2" "testnet_delay: 5ms" \
+    "hosts: {x: {netns: $nq-1}}" "loadgen_hosts: [x]" > "$T/netem.yaml"
+"$BIN/bench" --config "$T/netem.yaml" --bin "$BIN" --out "$T/results" > "$T/netem.out" 2>&1
+rc=$?
+if grep -q CONFIG_NET_SCH_NETEM "$T/netem.out"; then
+    ok $([ $rc -eq 2 ] && [ -z "$(ls -d "$T"/results/netem-* 2> /dev/null)" ] && [ -z "$(ip netns list | grep "^$nq-")" ] &&
+        echo 0 || echo 1) "netem asked for on a kernel without it: exit 2 naming CONFIG_NET_SCH_NETEM, nothing left"
+else
+    skip "this kernel has netem"
+fi
 mkdir -p "$T/nobin" && ln -sf "$BIN/bench" "$BIN/server-epoll-et" "$T/nobin/"
 printf '%s\n' "name: nobin" "servers: [epoll-et]" "hosts: {x: {ssh: $net-1, ssh_config: $cfg}}" "loadgen_hosts: [x]" \
     > "$T/nobin.yaml"
