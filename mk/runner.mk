@@ -12,9 +12,11 @@ CFLAGS_runmeta = -DCMB_CC='"$(CC)"' -DCMB_CFLAGS='"$(strip $(CFLAGS))"'
 
 all: $(BIN)/bench $(BIN)/testnet $(BIN)/cmb-run
 
-# What bench runs on another host around a load generator: it stops the program when bench (or
-# the connection) goes away. Its own program, libc only, copied to the hosts by preflight.
-$(BIN)/cmb-run: $(OBJ)/runner/agent/cmb-run.o
+# What bench runs on another host around a load generator or a server: it stops the program when
+# bench (or the connection) goes away, and accounts a server's tree there with bench's own code.
+# Its own program (libc only), copied to the hosts by preflight.
+CMB_RUN_OBJ := $(addprefix $(OBJ)/runner/,agent/cmb-run.o acct.o acct_cg.o acct_proc.o acct_procwalk.o spawn.o util.o)
+$(BIN)/cmb-run: $(CMB_RUN_OBJ)
 	$(call link)
 
 # The test network of namespaces standing in for hosts (a shell script: ip, tc, sshd).

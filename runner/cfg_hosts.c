@@ -135,14 +135,6 @@ static int check_place(const struct cfg *c, const char *server_host, char *const
                  host_names(c, names, sizeof names));
         return -1;
     }
-    /* The server's process tree is accounted where it runs by bench itself: on this machine's
-     * kernel, which a namespace shares. An ssh or exec host has its own. */
-    if (s->kind == CFG_HOST_SSH || s->kind == CFG_HOST_EXEC) {
-        snprintf(err, errlen, "%s:%d:1: server_host '%s' is an %s host: the server runs on this machine or in one of "
-                 "its network namespaces (its accounting is this kernel's)", c->path, line, s->name,
-                 kind_keys[s->kind]);
-        return -1;
-    }
     for (int i = 0; i < nlg; i++) {
         if (!cfg_host_find(c, lgh[i])) {
             snprintf(err, errlen, "%s:%d:1: loadgen_hosts: '%s' is not a host (defined: %s)", c->path, line, lgh[i],

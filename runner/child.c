@@ -129,7 +129,9 @@ void child_kill_all(struct run *r, double grace)
         if (r->lg[k].alive)
             kill(-r->lg[k].pid, SIGTERM);
     }
-    if (r->srv.alive)
+    if (r->srv_stdin >= 0) /* a server elsewhere: its cmb-run stops it at EOF */
+        close(r->srv_stdin), r->srv_stdin = -1;
+    if (r->srv.alive && !r->remote)
         kill(r->srv.pid, SIGTERM);
     while ((run_lg_alive(r) || r->srv.alive) && ut_now() < t + grace)
         rl_pump(r, t + grace);
@@ -149,6 +151,21 @@ void child_kill_all(struct run *r, double grace)
 static void stop_server(struct run *r)
 {
     double grace = r->e->c->d.stop_grace, t = ut_now();
+    if (r->remote) {
+        /* cmb-run there: SIGTERM at EOF of its stdin, SIGKILL after the grace, the last sample. */
+        if (r->srv_stdin >= 0)
+            close(r->srv_stdin), r->srv_stdin = -1;
+        while (r->srv.alive && ut_now() < t + grace + 5 && !r->e->interrupted)
+            rl_pump(r, t + grace + 5);
+        if (r->srv.alive) {
+            rl_note(r, "the server on %s did not stop within %.0f s: its channel killed", r->remote->h->name, grace + 5);
+            kill(-r->srv.pid, SIGKILL);
+        }
+        t = ut_now();
+        while (!tree_empty(r) && ut_now() < t + 1)
+            rl_pump(r, t + 1);
+        return;
+    }
     if (r->srv.alive) {
         kill(r->srv.pid, SIGTERM);
         while (r->srv.alive && ut_now() < t + grace && !(r->e->interrupted && ut_now() > t + 0.6))

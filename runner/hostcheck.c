@@ -12,8 +12,21 @@
 
 #define CLOCK_ROUNDS 8 /* round trips for the clock offset: the best one counts */
 
-/* The programs a load generator's host needs from us. */
-static const char *const lg_programs[] = {"loadgen", "cmb-run", NULL};
+/* The programs a host needs from us: cmb-run always, loadgen where a load generator runs, a
+ * server-<model> where that server runs. */
+struct progs {
+    const char *name[64];
+    int n;
+};
+
+static void prog_add(struct progs *p, const char *name)
+{
+    for (int i = 0; i < p->n; i++)
+        if (!strcmp(p->name[i], name))
+            return;
+    if (p->n < 64)
+        p->name[p->n++] = name;
+}
 
 static const char *where(const struct host_conn *hc, char *buf, size_t len)
 {
@@ -24,17 +37,19 @@ static const char *where(const struct host_conn *hc, char *buf, size_t len)
 
 /* FNV-1a over the programs' bytes: the cache directory's name, so a different build never finds
  * its files there. */
-static int content_hash(const char *bindir, char *out, size_t len, char *err, size_t errlen)
+static int content_hash(const char *bindir, const struct progs *p, char *out, size_t len, char *err, size_t errlen)
 {
     uint64_t h = 1469598103934665603ULL;
-    for (int i = 0; lg_programs[i]; i++) {
+    for (int i = 0; i < p->n; i++) {
         char path[1200], *data;
-        snprintf(path, sizeof path, "%s/%s", bindir, lg_programs[i]);
+        snprintf(path, sizeof path, "%s/%s", bindir, p->name[i]);
         long n = ut_read_file(path, &data);
         if (n < 0) {
-            snprintf(err, errlen, "%s is not built (make all): a load generator's host needs it", path);
+            snprintf(err, errlen, "%s is not built (make all): a host of this run needs it", path);
             return -1;
         }
+        for (const char *q = p->name[i]; *q; q++) /* a name is part of the content */
+            h = (h ^ (unsigned char)*q) * 1099511628211ULL;
         for (long k = 0; k < n; k++)
             h = (h ^ (unsigned char)data[k]) * 1099511628211ULL;
         free(data);
@@ -122,28 +137,31 @@ static int find_address(const struct cfg *c, struct host_conn *hc, char *err, si
 
 /* Our programs there, in <home>/.cache/cmb/bin-<content hash>: copied over the channel when the
  * directory is not complete, then run once (--help) to see that they start on that system. */
-static int install(struct host_conn *hc, const char *bindir, const char *home, const char *hash, char *err,
+static int install(struct host_conn *hc, const char *bindir, const char *home, const struct progs *p, char *err,
                    size_t errlen)
 {
+    char hash[32];
+    if (content_hash(bindir, p, hash, sizeof hash, err, errlen) < 0)
+        return -1;
     char w[600], e[UT_ERRLEN], script[8192];
     snprintf(hc->bindir, sizeof hc->bindir, "%.900s/.cache/cmb/bin-%.20s", home, hash);
     snprintf(script, sizeof script, "test -f '%s/.complete'", hc->bindir);
     if (host_sh(hc, script, NULL, 0, NULL, 15, e, sizeof e) != 0) {
-        for (int i = 0; lg_programs[i]; i++) {
+        for (int i = 0; i < p->n; i++) {
             char path[1200], *data;
-            snprintf(path, sizeof path, "%s/%s", bindir, lg_programs[i]);
+            snprintf(path, sizeof path, "%s/%s", bindir, p->name[i]);
             long n = ut_read_file(path, &data);
             if (n < 0) {
                 snprintf(err, errlen, "%s: cannot read %s", where(hc, w, sizeof w), path);
                 return -1;
             }
             snprintf(script, sizeof script, "umask 022 && mkdir -p '%s' && cat > '%s/%s.tmp' && chmod 755 '%s/%s.tmp' && "
-                     "mv -f '%s/%s.tmp' '%s/%s'", hc->bindir, hc->bindir, lg_programs[i], hc->bindir,
-                     lg_programs[i], hc->bindir, lg_programs[i], hc->bindir, lg_programs[i]);
+                     "mv -f '%s/%s.tmp' '%s/%s'", hc->bindir, hc->bindir, p->name[i], hc->bindir,
+                     p->name[i], hc->bindir, p->name[i], hc->bindir, p->name[i]);
             int rc = host_sh(hc, script, data, (size_t)n, NULL, 60, e, sizeof e);
             free(data);
             if (rc != 0) {
-                snprintf(err, errlen, "%s: copying %s to %s failed: %s", where(hc, w, sizeof w), lg_programs[i],
+                snprintf(err, errlen, "%s: copying %s to %s failed: %s", where(hc, w, sizeof w), p->name[i],
                          hc->bindir, e);
                 return -1;
             }
@@ -155,10 +173,16 @@ static int install(struct host_conn *hc, const char *bindir, const char *home, c
         }
         ut_log(UT_INFO, "%s: binaries copied into %s", where(hc, w, sizeof w), hc->bindir);
     }
-    snprintf(script, sizeof script, "'%s/loadgen' --help > /dev/null && test -x '%s/cmb-run'", hc->bindir, hc->bindir);
-    if (host_sh(hc, script, NULL, 0, NULL, 15, e, sizeof e) != 0) {
-        snprintf(err, errlen, "%s: %s/loadgen does not run there: %s", where(hc, w, sizeof w), hc->bindir, e);
-        return -1;
+    /* Each one starts there (the same C library): --help of every program but cmb-run, which has none. */
+    for (int i = 0; i < p->n; i++) {
+        if (!strcmp(p->name[i], "cmb-run"))
+            snprintf(script, sizeof script, "test -x '%s/cmb-run'", hc->bindir);
+        else
+            snprintf(script, sizeof script, "'%s/%s' --help > /dev/null 2>&1", hc->bindir, p->name[i]);
+        if (host_sh(hc, script, NULL, 0, NULL, 15, e, sizeof e) != 0) {
+            snprintf(err, errlen, "%s: %s/%s does not run there: %s", where(hc, w, sizeof w), hc->bindir, p->name[i], e);
+            return -1;
+        }
     }
     return 0;
 }
@@ -177,8 +201,8 @@ static int clock_offset(struct host_conn *hc, char *err, size_t errlen)
     return 0;
 }
 
-static int check_one(const struct cfg *c, struct hosts_run *hr, struct host_conn *hc, int runs_loadgen,
-                     const char *bindir, const char *hash, char *err, size_t errlen)
+static int check_one(const struct cfg *c, struct hosts_run *hr, struct host_conn *hc, const struct progs *p,
+                     const char *bindir, char *err, size_t errlen)
 {
     char home[1024], w[600];
     if (host_open(hc, hc->h, hr->dir, err, errlen) < 0 || probe(hc, home, sizeof home, err, errlen) < 0 ||
@@ -187,7 +211,7 @@ static int check_one(const struct cfg *c, struct hosts_run *hr, struct host_conn
     if (hc->shares_files) {
         snprintf(hc->bindir, sizeof hc->bindir, "%s", bindir);
     } else {
-        if (runs_loadgen && install(hc, bindir, home, hash, err, errlen) < 0)
+        if (p->n > 1 && install(hc, bindir, home, p, err, errlen) < 0)
             return -1;
         snprintf(hc->workdir, sizeof hc->workdir, "%.900s/.cache/cmb/run-%.6s", home, hr->dir + strlen(hr->dir) - 6);
         char script[2048], e[UT_ERRLEN];
@@ -277,7 +301,6 @@ int hosts_preflight(const struct cfg *c, const struct plan *p, const char *bindi
         }
     }
     int rc = 0;
-    char hash[32] = "";
     if (!hr->remote) {
         /* This machine only: the run is what it always was. */
         for (int k = 0; k < hr->nconn; k++)
@@ -292,11 +315,19 @@ int hosts_preflight(const struct cfg *c, const struct plan *p, const char *bindi
         hr->dir[0] = '\0';
         rc = -1;
     }
+    char names[64][80];
+    int nn = 0;
     for (int k = 0; rc == 0 && k < hr->nconn; k++) {
-        if (lg_there[k] && !hash[0] && hr->conn[k].h->kind != CFG_HOST_LOCAL && hr->conn[k].h->kind != CFG_HOST_NETNS)
-            rc = content_hash(bindir, hash, sizeof hash, err, errlen);
-        if (rc == 0)
-            rc = check_one(c, hr, &hr->conn[k], lg_there[k], bindir, hash, err, errlen);
+        struct progs need = {.n = 0};
+        prog_add(&need, "cmb-run");
+        if (lg_there[k])
+            prog_add(&need, "loadgen");
+        for (int s = 0; s < c->nsrv && nn < 64; s++)
+            if (hr->place[s].server == &hr->conn[k] && !cfg_srv_external(&c->srv[s])) {
+                snprintf(names[nn], sizeof names[nn], "server-%s", c->srv[s].model);
+                prog_add(&need, names[nn++]);
+            }
+        rc = check_one(c, hr, &hr->conn[k], &need, bindir, err, errlen);
     }
     free(lg_there);
     return rc;

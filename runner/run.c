@@ -7,6 +7,7 @@
 #include "hosts.h"
 #include "json.h"
 #include "loader.h"
+#include "remote.h"
 #include "row.h"
 #include "runloop.h"
 #include "spawn.h"
@@ -20,14 +21,15 @@
 
 /* --- start --------------------------------------------------------------------------------- */
 
-static void server_argv(struct run_env *e, const struct plan_row *pr, const char *stats, struct spawn_argv *a)
+static void server_argv(struct run_env *e, const struct plan_row *pr, const char *bindir, const char *stats,
+                        struct spawn_argv *a)
 {
     const struct cfg *c = e->c;
     const struct cfg_server *s = &c->srv[pr->srv];
     const struct cfg_server eff = cfg_srv_effective(c, s);
     long workers = eff.workers, max_conns = eff.max_conns, backlog = eff.backlog;
     const char *docroot = eff.docroot;
-    spawn_arg(a, "%s/server-%s", e->bindir, s->model);
+    spawn_arg(a, "%s/server-%s", bindir, s->model);
     const struct hosts_place *pl = e->hosts ? &e->hosts->place[pr->srv] : NULL;
     spawn_arg(a, "--host"), spawn_arg(a, "%s", pl && pl->remote ? pl->server->address : c->d.host);
     spawn_arg(a, "--port"), spawn_arg(a, "%ld", c->d.port);
@@ -65,6 +67,33 @@ static const char *start(struct run *r, const char *stats, const char *extdir, c
         snprintf(why, len, "port %ld is in use (another server still running?)", c->d.port);
         return why;
     }
+    const struct hosts_place *pl = e->hosts ? &e->hosts->place[pr->srv] : NULL;
+    if (pl && !pl->server->shares_files && !external) {
+        /* Elsewhere: cmb-run there runs it, stops it and accounts its tree (remote.c). */
+        r->remote = pl->server;
+        snprintf(r->rwork, sizeof r->rwork, "%s/%s", r->remote->workdir, pr->key);
+        char rstats[1500];
+        snprintf(rstats, sizeof rstats, "%s.stats.json", r->rwork);
+        struct spawn_argv a = {0}, full = {0};
+        server_argv(e, pr, r->remote->bindir, rstats, &a);
+        remote_srv_argv(r, r->remote, r->rwork, a.v, &full);
+        spawn_argv_free(&a);
+        char exe[1024];
+        if (!strchr(full.v[0], '/') && ext_which(full.v[0], exe, sizeof exe) == 0)
+            free(full.v[0]), full.v[0] = ut_strdup(exe);
+        spawn_cmdline(full.v, cmd, sizeof cmd);
+        ut_log(UT_DEBUG, "server on %s: %s", r->remote->h->name, cmd);
+        struct spawn_opts so = {.stdout_pipe = 1, .log_fd = ut_log_fd(), .stdin_fd = &r->srv_stdin};
+        pid_t pid = spawn_start(full.v, &so, &r->out_fd, err, sizeof err);
+        spawn_argv_free(&full);
+        if (pid < 0) {
+            snprintf(why, len, "server on %s: %s", r->remote->h->name, err);
+            return why;
+        }
+        e->accounting = "remote";
+        r->srv = (struct kid){.pid = pid, .alive = 1, .t_start = ut_now()};
+        return NULL;
+    }
     snprintf(tag, sizeof tag, pr->seq ? "%d-%d" : "%d", pr->order, pr->seq); /* probes share an order */
     if (acct_open(&r->acct, tag, e->use_cgroup, err, sizeof err) < 0) {
         snprintf(why, len, "accounting: %s", err);
@@ -86,8 +115,7 @@ static const char *start(struct run *r, const char *stats, const char *extdir, c
             return why;
         }
     } else {
-        server_argv(e, pr, stats, &a);
-        const struct hosts_place *pl = e->hosts ? &e->hosts->place[pr->srv] : NULL;
+        server_argv(e, pr, e->bindir, stats, &a);
         if (pl && pl->server->h->kind == CFG_HOST_NETNS) {
             /* ip netns exec execs the server: the same process, pinned and accounted as here. */
             struct spawn_argv placed = {0};
@@ -399,6 +427,8 @@ static void collect(struct run *r, const char *fail, const char *work, int iws, 
                 rl_note(r, "%s%s ended with %s", loader_of(r->pr)->name, r->nlg > 1 ? " agent" : "",
                         rl_status_str(r->lg[k].status, st, sizeof st));
     }
+    if (r->remote && r->ready)
+        remote_srv_stats(r->remote, r->rwork, work);
     snprintf(path, sizeof path, "%s.stats.json", work);
     if (r->srv.pid && access(path, F_OK) == 0 && !(stats = json_parse_file(path, err, sizeof err)))
         rl_note(r, "server stats unreadable: %s", err);
@@ -420,6 +450,8 @@ static void collect(struct run *r, const char *fail, const char *work, int iws, 
         f.fds_peak = r->acct.fds_peak;
         acct_ctxsw(&r->acct, &f.vcsw, &f.ivcsw);
     }
+    if (r->remote && r->ready && remote_srv_collect(r, r->remote, r->rwork, work, &f, err, sizeof err) < 0)
+        rl_note(r, "%s", err);
     if (run_lg_exit(r) > 0) {
         for (int k = 0; k < r->nlg; k++)
             f.lg_cpu_s += r->lg[k].cpu_s;
@@ -495,7 +527,7 @@ int run_lg_alive(const struct run *r)
 static void run_init(struct run *r, struct run_env *e, const struct plan_row *pr)
 {
     memset(r, 0, sizeof *r);
-    r->e = e, r->pr = pr, r->out_fd = -1;
+    r->e = e, r->pr = pr, r->out_fd = -1, r->srv_stdin = -1;
     for (int k = 0; k < AGENTS_MAX; k++)
         r->lg_stdin[k] = -1;
 }

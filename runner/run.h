@@ -51,6 +51,9 @@ struct run {
     struct kid lg[AGENTS_MAX];  /* the load generators: one, or one per host of loadgen_hosts */
     int nlg;                    /* how many of lg are started (0 before the load) */
     int lg_stdin[AGENTS_MAX];   /* write ends of remote agents' stdin: closing one stops it (-1: none) */
+    const struct host_conn *remote; /* the server's host when it is not this machine's files (ssh, exec) */
+    int srv_stdin;              /* then the write end of its cmb-run's stdin: closing it stops the server */
+    char rwork[1400];           /* and its files' prefix there */
     struct acct acct;
     int acct_on;                /* acct is open: close it, sample it */
     int out_fd;                 /* server stdout, -1 once closed */

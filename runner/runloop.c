@@ -121,7 +121,7 @@ static void on_line(struct run *r, char *line)
     if (!r->ready && sscanf(line, "ready %63s port=%d pid=%d", model, &port, &pid) == 3) {
         r->ready = 1;
         r->port = port;
-        if (pid != r->srv.pid)
+        if (pid != r->srv.pid && !r->remote)
             ut_log(UT_WARN, "server says pid=%d, we started %d (a wrapper?)", pid, (int)r->srv.pid);
         return;
     }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # multihost.t - rows across hosts, on a test network of namespaces with an sshd each (bin/testnet):
-# the server in one namespace, three load generators over ssh in three others. The merged
+# the server in one namespace (and once on an ssh host), three load generators over ssh in three others. The merged
 # request count is the sum over the agents', and what the agents got answered in all (warmup,
 # window, drain) is the server's own --stats count exactly; each agent's window start against the
 # instant T the runner chose is
@@ -116,6 +116,25 @@ case $(fact status) in ok*) r=0 ;; *) r=1 ;; esac
 ok $([ $r -eq 0 ] && [ "$1" = 3 ] && [ "$2" = "$3" ] && [ "$(fact hosts)" = "a1=netns a2=netns a3=netns" ] && echo 0 || echo 1) \
     "the same row with netns placements: ok, 3 agents summing to the row ($2 = $3)"
 
+# The server on an ssh host: cmb-run there accounts its tree; the stats come back over the channel.
+conf rsrv ssh 1 12
+sed -i -e "s|^  srv: {netns: $net-0}|  srv: {ssh: $net-0, ssh_config: $cfg}|" "$T/rsrv.yaml"
+"$BIN/bench" --config "$T/rsrv.yaml" --bin "$BIN" --out "$T/results" --quiet 2> "$T/rsrv.err"
+rdir=$(ls -d "$T"/results/rsrv-* | tail -1)
+"$PYTHON" - "$rdir" > "$T/rsrv" <<'EOF'
+import csv, sys
+d = sys.argv[1]
+r = list(csv.DictReader(open(d + "/runs.csv")))[0]
+agents = [a for a in csv.DictReader(open(d + "/agents.csv")) if a["run"] == r["run"]]
+ok = (r["status"] == "ok" and int(r["srv_requests"] or -1) == sum(int(a["requests_total"]) for a in agents)
+      and float(r["server_cpu_cores"] or 0) > 0 and int(r["server_threads_peak"] or 0) >= 1
+      and int(r["server_rss_peak_kb"] or 0) > 0)
+print("yes" if ok else "no", r["status"], r["srv_requests"], r["server_cpu_cores"], r["server_threads_peak"],
+      r["server_rss_peak_kb"], r["status_reason"][:100])
+EOF
+ok $(grep -q "^yes" "$T/rsrv" && echo 0 || echo 1) \
+    "the server on an ssh host: ok, its --stats count what the agents got answered, its tree accounted there ($(cat "$T/rsrv"))"
+
 # kill -9 of agent 2's load generator in the first of two rows.
 conf kill ssh 3 "[12, 9]"
 "$BIN/bench" --config "$T/kill.yaml" --bin "$BIN" --out "$T/results" --quiet 2> "$T/kill.err" &
@@ -204,7 +223,7 @@ if grep -q CONFIG_NET_SCH_NETEM "$T/netem.out"; then
 else
     skip "this kernel has netem"
 fi
-mkdir -p "$T/nobin" && ln -sf "$BIN/bench" "$BIN/server-epoll-et" "$T/nobin/"
+mkdir -p "$T/nobin" && ln -sf "$BIN/bench" "$BIN/cmb-run" "$BIN/server-epoll-et" "$T/nobin/"
 printf '%s\n' "name: nobin" "servers: [epoll-et]" "hosts: {x: {ssh: $net-1, ssh_config: $cfg}}" "loadgen_hosts: [x]" \
     > "$T/nobin.yaml"
 "$T/nobin/bench" --config "$T/nobin.yaml" --bin "$T/nobin" --out "$T/results" > "$T/nobin.out" 2>&1
