@@ -1,0 +1,142 @@
+"""asyncio.py: a coroutine per connection on the asyncio event loop. The acceptor coroutine awaits
+loop.sock_accept and starts a task per connection; the task runs the blocking loop's logic with
+awaits where it would block (sock_recv_into, sock_sendall, asyncio.sleep for --wait-us), so the
+loop runs another connection meanwhile. Every coroutine shares one thread: --work-us stalls them
+all. --idle-timeout is an asyncio.timeout around each read and write. On stop the acceptor ends,
+the tasks are cancelled and awaited, for at most 0.8 s."""
+
+import asyncio
+import errno
+import os
+import signal
+import socket
+
+import cmbpy
+
+TASKS = set()
+
+
+async def serve(srv, sock, st, c):
+    loop = asyncio.get_running_loop()
+    idle = srv.opt.idle_timeout or None
+    stall_since = None
+    added = 0
+    while True:
+        r = c.step(added, st, block=False)
+        added = 0
+        if c.wait:
+            await asyncio.sleep(c.wait)
+        out = c.output()
+        if out is not None:
+            async with asyncio.timeout(idle):
+                await loop.sock_sendall(sock, out)
+            st.bytes_out += len(out)
+        if r == cmbpy.CLOSE:
+            return
+        if r == cmbpy.NEED_ROOM:
+            continue
+        if c.progress:
+            stall_since = None
+        elif c.pending_input() and idle:
+            # a client trickling a header byte now and then gets --idle-timeout to finish it
+            now = loop.time()
+            if stall_since is None:
+                stall_since = now
+            elif now - stall_since > idle:
+                raise TimeoutError
+        async with asyncio.timeout(idle):
+            n = await loop.sock_recv_into(sock, c.room())
+        if n == 0:
+            return   # the peer is done (or half-closed): everything it sent is answered
+        st.bytes_in += n
+        added = n
+
+
+async def connection(srv, sock):
+    st = cmbpy.Stats()
+    c = None
+    try:
+        c = cmbpy.Conn(srv)
+        await serve(srv, sock, st, c)
+    except TimeoutError:
+        st.timeouts += 1
+    except (OSError, MemoryError):
+        if not cmbpy.stopping():
+            st.errors += 1
+    except asyncio.CancelledError:
+        pass   # the stop
+    except Exception as e:  # noqa: BLE001 -- a connection never takes the server down
+        st.errors += 1
+        cmbpy.RateLimit().log("connection: %r" % e)
+    finally:
+        if c:
+            c.free()
+        sock.close()
+        st.closed += 1
+        st.flush()
+        cmbpy.conn_release()
+
+
+async def acceptor(srv, st, stop):
+    loop = asyncio.get_running_loop()
+    spare, backoff, rl = cmbpy.Spare(), cmbpy.Backoff(), cmbpy.RateLimit()
+    while not stop.is_set():
+        accepting = asyncio.ensure_future(loop.sock_accept(srv.listener))
+        await asyncio.wait([accepting, asyncio.ensure_future(stop.wait())],
+                           return_when=asyncio.FIRST_COMPLETED)
+        if not accepting.done():
+            accepting.cancel()
+            break
+        try:
+            sock, _ = accepting.result()
+        except OSError as e:
+            if e.errno in cmbpy.TRANSIENT:
+                continue
+            rl.log("accept: %s" % os.strerror(e.errno or 0))
+            if e.errno in (errno.EMFILE, errno.ENFILE) and spare.refuse(srv.listener, st) == "again":
+                continue
+            await asyncio.sleep(backoff.delay())   # out of fds: rest rather than spin
+            continue
+        backoff.reset()
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if not cmbpy.conn_admit(srv, st):
+            sock.close()
+            continue
+        try:
+            task = asyncio.ensure_future(connection(srv, sock))
+        except MemoryError:
+            st.spawn_failures += 1
+            sock.close()
+            cmbpy.conn_release()
+            continue
+        TASKS.add(task)
+        task.add_done_callback(TASKS.discard)
+
+
+async def main_task(srv):
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: (cmbpy.request_stop(), stop.set()))
+    st = cmbpy.Stats()
+    cmbpy.ready(srv)
+    await acceptor(srv, st, stop)
+    st.flush()
+    for task in list(TASKS):
+        task.cancel()
+    if TASKS:
+        await asyncio.wait(list(TASKS), timeout=0.8)
+    return 0
+
+
+def run(srv):
+    return asyncio.run(main_task(srv))
+
+
+MODEL = cmbpy.Model(
+    "py-asyncio", "Asyncio (Python): a coroutine per connection on the asyncio event loop.",
+    cmbpy.F_SPAWNS, run, keepalive=cmbpy.KA_NGINX)
+
+if __name__ == "__main__":
+    cmbpy.main(MODEL)

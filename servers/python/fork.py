@@ -1,0 +1,92 @@
+"""fork.py: a process per connection. The parent accepts and calls os.fork(); the child serves the
+connection and exits. The parent reaps children in its SIGCHLD handler (a loop of waitpid WNOHANG:
+one signal may stand for several exits). If fork() fails the connection is closed and counted, the
+parent backs off and keeps accepting. On stop the parent signals every live child and waits for
+them, for at most 0.8 s, then kills what is left."""
+
+import os
+import signal
+import time
+
+import cmbpy
+
+ALIVE = set()   # children not yet reaped (so their pids cannot be reused)
+
+
+def on_child(*_):
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        if pid in ALIVE:
+            ALIVE.discard(pid)
+            cmbpy.conn_release()
+
+
+def child(srv, sock, parent):
+    """The child: serve the one connection, exit. Never returns."""
+    try:
+        cmbpy.child_init()
+        if os.getppid() != parent:
+            os._exit(0)
+        srv.listener.close()
+        cmbpy.serve_blocking(srv, sock, cmbpy.Stats())   # the parent's unflushed counts stay its own
+    finally:
+        os._exit(0)
+
+
+def stop_children():
+    deadline = time.monotonic() + 0.8
+    for sig, until in ((signal.SIGTERM, deadline), (signal.SIGKILL, deadline + 0.1)):
+        for pid in list(ALIVE):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        while ALIVE and time.monotonic() < until:
+            time.sleep(0.002)   # on_child runs meanwhile
+            on_child()
+
+
+def run(srv):
+    st = cmbpy.Stats()
+    backoff = cmbpy.Backoff()
+    rl = cmbpy.RateLimit()
+    me = os.getpid()
+    signal.signal(signal.SIGCHLD, on_child)
+    cmbpy.ready(srv)
+    while (sock := cmbpy.accept_blocking(srv, st)) is not None:
+        # SIGCHLD is held until the child is recorded, so its reaping cannot come first.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+        try:
+            pid = os.fork()
+        except OSError as e:
+            pid, err = -1, e
+        if pid == 0:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+            child(srv, sock, me)
+        if pid > 0:
+            ALIVE.add(pid)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+        sock.close()
+        if pid < 0:
+            st.spawn_failures += 1
+            cmbpy.conn_release()
+            rl.log("fork: %s; connection closed, backing off" % err.strerror)
+            backoff.sleep()
+        else:
+            backoff.reset()
+    st.flush()
+    stop_children()
+    return 0
+
+
+MODEL = cmbpy.Model(
+    "py-fork", "Fork (Python): one child process per connection (os.fork), reaped on SIGCHLD.",
+    cmbpy.F_BLOCKING | cmbpy.F_SPAWNS, run, keepalive=cmbpy.KA_APACHE)
+
+if __name__ == "__main__":
+    cmbpy.main(MODEL)
