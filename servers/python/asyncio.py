@@ -2,8 +2,8 @@
 loop.sock_accept and starts a task per connection; the task runs the blocking loop's logic with
 awaits where it would block (sock_recv_into, sock_sendall, asyncio.sleep for --wait-us), so the
 loop runs another connection meanwhile. Every coroutine shares one thread: --work-us stalls them
-all. --idle-timeout is an asyncio.timeout around each read and write. On stop the acceptor ends,
-the tasks are cancelled and awaited, for at most 0.8 s."""
+all. --idle-timeout is an asyncio.timeout around each read and write. On stop the acceptor is
+cancelled, then the connections' tasks, which are awaited for at most 0.8 s."""
 
 import asyncio
 import errno
@@ -77,25 +77,20 @@ async def connection(srv, sock):
         cmbpy.conn_release()
 
 
-async def acceptor(srv, st, stop):
+async def acceptor(srv, st):
+    """Accept until cancelled (the stop), a task per connection."""
     loop = asyncio.get_running_loop()
     spare, backoff, rl = cmbpy.Spare(), cmbpy.Backoff(), cmbpy.RateLimit()
-    while not stop.is_set():
-        accepting = asyncio.ensure_future(loop.sock_accept(srv.listener))
-        await asyncio.wait([accepting, asyncio.ensure_future(stop.wait())],
-                           return_when=asyncio.FIRST_COMPLETED)
-        if not accepting.done():
-            accepting.cancel()
-            break
+    while True:
         try:
-            sock, _ = accepting.result()
+            sock, _ = await loop.sock_accept(srv.listener)
         except OSError as e:
             if e.errno in cmbpy.TRANSIENT:
                 continue
             rl.log("accept: %s" % os.strerror(e.errno or 0))
-            if e.errno in (errno.EMFILE, errno.ENFILE) and spare.refuse(srv.listener, st) == "again":
+            if e.errno in (errno.EMFILE, errno.ENFILE) and spare.refuse(srv.listener, st) != "rest":
                 continue
-            await asyncio.sleep(backoff.delay())   # out of fds: rest rather than spin
+            await asyncio.sleep(backoff.delay())   # out of fds and no spare: rest rather than spin
             continue
         backoff.reset()
         sock.setblocking(False)
@@ -116,12 +111,15 @@ async def acceptor(srv, st, stop):
 
 async def main_task(srv):
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: (cmbpy.request_stop(), stop.set()))
     st = cmbpy.Stats()
+    accepting = asyncio.ensure_future(acceptor(srv, st))
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: (cmbpy.request_stop(), accepting.cancel()))
     cmbpy.ready(srv)
-    await acceptor(srv, st, stop)
+    try:
+        await accepting
+    except asyncio.CancelledError:
+        pass
     st.flush()
     for task in list(TASKS):
         task.cancel()
