@@ -1,8 +1,8 @@
 # pyservers.mk: the Python models (lang py in servers/models.tsv) and the engine they share with the C
 # servers, built as a shared library.
 #
-#   bin/libcmbproto.so      servers/common/proto.c, static.c, chunked.c, authority.c and proto_lib.c
-#                           (the ctypes glue), -fPIC objects in obj/<variant>/pic/
+#   bin/libcmbproto.so      servers/common/proto.c, static.c, chunked.c, authority.c, proto_lib.c
+#                           (the ctypes glue) and usage.c (--help), -fPIC objects in obj/<variant>/pic/
 #   bin/server-py-<name>    a generated wrapper: /usr/bin/python3 -P servers/python/<name>.py
 #
 # Not in sanitizer builds: a sanitized library cannot be loaded into an unsanitized interpreter, so
@@ -26,7 +26,7 @@ $(PIC_OBJ)/%.o: %.c | deps
 	@echo "  CC      $< (pic)"
 	$(Q)$(CC) $(CFLAGS) -fPIC -c -o $@ $<
 
-$(PROTO_LIB): $(addprefix $(PIC_OBJ)/,$(PROTO_SRCS:.c=.o) servers/common/proto_lib.o)
+$(PROTO_LIB): $(addprefix $(PIC_OBJ)/,$(PROTO_SRCS:.c=.o) servers/common/proto_lib.o servers/common/usage.o)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -shared -Wl,--no-undefined -o $@ $^

@@ -6,7 +6,6 @@ them, for at most 0.8 s, then kills what is left."""
 
 import os
 import signal
-import time
 
 import cmbpy
 
@@ -14,13 +13,7 @@ ALIVE = set()   # children not yet reaped (so their pids cannot be reused)
 
 
 def on_child(*_):
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
+    for pid in cmbpy.reap():
         if pid in ALIVE:
             ALIVE.discard(pid)
             cmbpy.conn_release()
@@ -36,19 +29,6 @@ def child(srv, sock, parent):
         cmbpy.serve_blocking(srv, sock, cmbpy.Stats())   # the parent's unflushed counts stay its own
     finally:
         os._exit(0)
-
-
-def stop_children():
-    deadline = time.monotonic() + 0.8
-    for sig, until in ((signal.SIGTERM, deadline), (signal.SIGKILL, deadline + 0.1)):
-        for pid in list(ALIVE):
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        while ALIVE and time.monotonic() < until:
-            time.sleep(0.002)   # on_child runs meanwhile
-            on_child()
 
 
 def run(srv):
@@ -80,7 +60,7 @@ def run(srv):
         else:
             backoff.reset()
     st.flush()
-    stop_children()
+    cmbpy.stop_children(lambda: list(ALIVE), on_child)
     return 0
 
 

@@ -65,34 +65,14 @@ def spawn(srv, slots, i, st, me):
 
 
 def reap(slots, backoff):
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        now = time.monotonic()
+    now = time.monotonic()
+    for pid in cmbpy.reap():
         for sl in slots:
             if sl["pid"] == pid:
                 young = now - sl["started"] < YOUNG
                 sl.update(pid=0, retry_at=now + (backoff.delay() if young else 0.0))
                 if not young:
                     backoff.reset()
-
-
-def stop_workers(slots):
-    deadline = time.monotonic() + 0.8
-    for sig, until in ((signal.SIGTERM, deadline), (signal.SIGKILL, deadline + 0.1)):
-        for sl in slots:
-            if sl["pid"]:
-                try:
-                    os.kill(sl["pid"], sig)
-                except ProcessLookupError:
-                    pass
-        while any(sl["pid"] for sl in slots) and time.monotonic() < until:
-            time.sleep(0.002)
-            reap(slots, cmbpy.Backoff())
 
 
 def run(srv):
@@ -120,7 +100,8 @@ def run(srv):
         cmbpy.drain_wake()
         reap(slots, backoff)
     st.flush()
-    stop_workers(slots)
+    cmbpy.stop_children(lambda: [sl["pid"] for sl in slots if sl["pid"]],
+                        lambda: reap(slots, cmbpy.Backoff()))
     return 0
 
 

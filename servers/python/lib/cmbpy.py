@@ -57,50 +57,12 @@ def cpus_allowed():
 
 
 def usage(m):
-    ka = m.keepalive
-    workers = "accepted and ignored by this model"
-    ka_timeout = "accepted and ignored by this model (its --idle-timeout applies)"
-    ka_yield = "accepted and ignored by this model (no client waits for a worker)"
-    if m.clients_waiting:
-        ka_yield = ("1: while a client waits for a worker, every response carries\n"
-                    "                      Connection: close, freeing the worker (default %u; 0 = off)"
-                    % ka["yield_"])
-    if m.flags & F_BLOCKING:
-        ka_timeout = ("close a kept-alive connection that waits this long for its next\n"
-                      "                      request (default %u; 0 = --idle-timeout applies)"
-                      % ka["timeout"])
-    if m.flags & F_WORKERS:
-        workers = "number of workers (default %d)" % (m.default_workers or cpus_allowed())
-    return ("usage: server-%s [options]\n%s\n\n"
-            "  --host ADDR         address to listen on (default 127.0.0.1)\n"
-            "  --port N            port (default 8080; 0 picks a free one, shown on the ready line)\n"
-            "  --proto echo|http   protocol (default http)\n"
-            "  --workers N         %s\n"
-            "  --docroot DIR       serve files under DIR (http); without it only / and /bytes/N exist\n"
-            "  --work-us N         burn N microseconds of CPU per request (echo: per read batch),\n"
-            "                      in Python bytecode, holding the GIL\n"
-            "  --wait-us N         then sleep N microseconds, as a blocking call would (an event\n"
-            "                      loop stalls for every connection meanwhile)\n"
-            "  --idle-timeout SEC  close a connection that makes no progress this long (default 60;\n"
-            "                      0 = never); bytes of an unfinished request are not progress\n"
-            "  --keepalive-requests N\n"
-            "                      HTTP: a connection's Nth response carries Connection: close, then\n"
-            "                      the close (default for this model %u; 0 = no limit)\n"
-            "  --keepalive-time SEC\n"
-            "                      HTTP: a request started on a connection SEC seconds old is its last,\n"
-            "                      answered with Connection: close (default %u; 0 = no limit)\n"
-            "  --keepalive-timeout SEC\n"
-            "                      HTTP: %s\n"
-            "  --keepalive-yield 0|1\n"
-            "                      HTTP: %s\n"
-            "  --max-conns N       refuse connections beyond N open ones (default 0 = no limit)\n"
-            "  --backlog N         listen backlog (default %d)\n"
-            "  --stats FILE        write counters as JSON to FILE at exit\n"
-            "  --help              this text\n\n"
-            "Prints 'ready %s port=<port> pid=<pid>' once it accepts connections; SIGTERM or SIGINT\n"
-            "stop it (exit 0). HTTP: GET/HEAD of /, /bytes/N (N <= 1073741824) and --docroot files.\n"
-            % (m.name, m.summary, workers, ka["requests"], ka["time"], ka_timeout, ka_yield,
-               DEFAULT_BACKLOG, m.name))
+    """The C servers' --help text (servers/common/usage.c, through the engine's library)."""
+    ka, buf = m.keepalive, ctypes.create_string_buffer(8192)
+    _ENGINE["lib"].srv_usage(buf, len(buf), m.name.encode(), m.summary.encode(), m.flags,
+                             m.default_workers or cpus_allowed(), ka["requests"], ka["time"],
+                             ka["timeout"], ka["yield_"], 1 if m.clients_waiting else 0)
+    return buf.value.decode()
 
 
 # option: (attribute, low, high); None for the ones that are not integers
@@ -195,6 +157,7 @@ class RateLimit:
 # ---- the engine (bin/libcmbproto.so) ---------------------------------------------------------------
 
 NEED_INPUT, NEED_ROOM, CLOSE = 0, 1, 2   # enum proto_result
+_ENGINE = {}                             # "lib": the loaded library, once setup() loaded it
 
 
 class _LibConn(ctypes.Structure):
@@ -219,6 +182,9 @@ def load_engine(path):
     lib.proto_lib_atomic_add.argtypes = [ctypes.c_void_p, ctypes.c_int64]
     lib.proto_lib_atomic_max.restype = None
     lib.proto_lib_atomic_max.argtypes = [ctypes.c_void_p, ctypes.c_int64]
+    lib.srv_usage.restype = ctypes.c_size_t
+    lib.srv_usage.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_char_p,
+                              ctypes.c_uint, ctypes.c_int] + [ctypes.c_uint] * 4 + [ctypes.c_int]
     return lib
 
 
@@ -423,10 +389,6 @@ def drain_wake():
         pass
 
 
-def _noop(*_):
-    pass
-
-
 def install_signals(stop_listener):
     """Handlers of the main thread; the wake pipe gets a byte for every signal (set_wakeup_fd)."""
     _STOP["listener"] = stop_listener
@@ -447,6 +409,35 @@ def child_init():
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     _prctl_pdeathsig()
+
+
+def reap():
+    """The pids of children that exited, each reaped: waitpid WNOHANG until none is left (one
+    SIGCHLD may stand for several exits)."""
+    pids = []
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return pids
+        if pid == 0:
+            return pids
+        pids.append(pid)
+
+
+def stop_children(live, reaped):
+    """SIGTERM every pid of live(), wait for them up to 0.8 s (reaped() takes exits in), then SIGKILL
+    what is left and wait 0.1 s more."""
+    deadline = time.monotonic() + 0.8
+    for sig, until in ((signal.SIGTERM, deadline), (signal.SIGKILL, deadline + 0.1)):
+        for pid in live():
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        while live() and time.monotonic() < until:
+            time.sleep(0.002)
+            reaped()
 
 
 def _prctl_pdeathsig():
@@ -1028,14 +1019,15 @@ def ready(srv):
 
 
 def setup(m, argv):
-    """Parse, load the engine, listen, set up counters and signals: the Srv, or exit 1 or 2."""
+    """Load the engine (--help is its text too), parse, listen, set up counters and signals: the
+    Srv, or exit 1 or 2."""
     LOG_NAME[0] = "server-" + m.name
-    o = parse_args(m, argv)
     try:
-        lib = load_engine(os.environ.get("CMB_PROTO_LIB") or "libcmbproto.so")
+        lib = _ENGINE["lib"] = load_engine(os.environ.get("CMB_PROTO_LIB") or "libcmbproto.so")
     except OSError as e:
         log("cannot load the protocol engine: %s" % e)
         sys.exit(1)
+    o = parse_args(m, argv)
     root = -1
     if o.docroot:
         try:
