@@ -39,26 +39,17 @@ def run(srv):
     signal.signal(signal.SIGCHLD, on_child)
     cmbpy.ready(srv)
     while (sock := cmbpy.accept_blocking(srv, st)) is not None:
-        # SIGCHLD is held until the child is recorded, so its reaping cannot come first.
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
         try:
-            pid = os.fork()
+            cmbpy.fork(lambda: child(srv, sock, me), ALIVE.add)
         except OSError as e:
-            pid, err = -1, e
-        if pid == 0:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
-            child(srv, sock, me)
-        if pid > 0:
-            ALIVE.add(pid)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
-        sock.close()
-        if pid < 0:
             st.spawn_failures += 1
             cmbpy.conn_release()
-            rl.log("fork: %s; connection closed, backing off" % err.strerror)
+            rl.log("fork: %s; connection closed, backing off" % e.strerror)
             backoff.sleep()
         else:
             backoff.reset()
+        finally:
+            sock.close()
     st.flush()
     cmbpy.stop_children(lambda: list(ALIVE), on_child)
     return 0

@@ -46,22 +46,14 @@ def worker(srv, parent):
 
 def spawn(srv, slots, i, st, me):
     """Start the worker of slot i (a dict: pid, started, retry_at)."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
-    try:
-        pid = os.fork()
-    except OSError as e:
-        pid, err = -1, e
-    if pid == 0:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
-        worker(srv, me)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
     now = time.monotonic()
-    if pid < 0:
+    try:
+        cmbpy.fork(lambda: worker(srv, me), lambda pid: slots[i].update(pid=pid, started=now,
+                                                                        retry_at=0.0))
+    except OSError as e:
         st.spawn_failures += 1
         slots[i].update(pid=0, retry_at=now + 0.1)
-        cmbpy.log("fork: %s; worker %d not started" % (err.strerror, i))
-    else:
-        slots[i].update(pid=pid, started=now, retry_at=0.0)
+        cmbpy.log("fork: %s; worker %d not started" % (e.strerror, i))
 
 
 def reap(slots, backoff):

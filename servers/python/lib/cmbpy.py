@@ -411,6 +411,24 @@ def child_init():
     _prctl_pdeathsig()
 
 
+def fork(child, record):
+    """os.fork() with SIGCHLD held until record(pid) has run in the parent, so that a child's reaping
+    cannot come before its record. child() runs in the child and must not return. The pid, or
+    OSError when the fork failed."""
+    held = {signal.SIGCHLD}
+    signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+            child()
+            os._exit(0)
+        record(pid)
+        return pid
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+
+
 def reap():
     """The pids of children that exited, each reaped: waitpid WNOHANG until none is left (one
     SIGCHLD may stand for several exits)."""
