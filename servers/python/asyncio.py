@@ -94,7 +94,10 @@ async def acceptor(srv, st):
             continue
         backoff.reset()
         sock.setblocking(False)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass   # a connection already reset: its first read or write says so
         if not cmbpy.conn_admit(srv, st):
             sock.close()
             continue

@@ -499,8 +499,11 @@ def listen(o, nonblock):
 def accept(lsock, nonblock=False):
     """accept() plus TCP_NODELAY (responses go out in one write; Nagle would delay partial ones)."""
     sock, _ = lsock.accept()
-    sock.setblocking(not nonblock)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.setblocking(not nonblock)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError:
+        pass   # a connection already reset: its first read or write says so
     return sock
 
 
@@ -585,8 +588,8 @@ def accept_blocking(srv, st):
         except OSError as e:
             if e.errno in TRANSIENT:
                 continue
-            if e.errno == errno.EINVAL or stopping():
-                return None   # the listener was shut down: we are stopping
+            if stopping():
+                return None   # the listener was shut down (EINVAL): we are stopping
             _RL_ACCEPT.log("accept: %s%s" % (os.strerror(e.errno or 0),
                                              "; backing off" if e.errno in EXHAUSTED else ""))
             backoff.sleep()
