@@ -14,6 +14,7 @@ import cmbpy
 YOUNG = 1.0      # a worker dying younger than this (seconds) counts towards back-off
 IDLE = []        # [SharedInt]: workers blocked in accept(), counted in memory the pool shares
 LISTENER = []
+RL_FORK = cmbpy.RateLimit()
 
 
 def clients_waiting():
@@ -51,9 +52,11 @@ def spawn(srv, slots, i, st, me):
         cmbpy.fork(lambda: worker(srv, me), lambda pid: slots[i].update(pid=pid, started=now,
                                                                         retry_at=0.0))
     except OSError as e:
+        # A refused fork (EAGAIN under a process limit) lasts as long as the limit: retry every
+        # 100 ms, and say so at most every few seconds.
         st.spawn_failures += 1
         slots[i].update(pid=0, retry_at=now + 0.1)
-        cmbpy.log("fork: %s; worker %d not started" % (e.strerror, i))
+        RL_FORK.log("fork of worker %d: %s; retrying" % (i, e.strerror))
 
 
 def reap(slots, backoff):
