@@ -16,9 +16,10 @@
  * answered request, the way their model does (in bytecode, time.sleep, gevent.sleep, asyncio.sleep).
  *
  * The GIL: the Python side loads this with ctypes.PyDLL, which keeps the GIL held across each call. A
- * step takes a microsecond or two; releasing the GIL around it (ctypes.CDLL) would hand the GIL to
- * another thread on every call and cost more than the step saves, with nothing to overlap (the engine
- * never blocks: --docroot reads come from the page cache). README, "Python models", has the numbers. */
+ * step takes about a microsecond and never blocks (--docroot reads come from the page cache), so
+ * releasing the GIL around it (ctypes.CDLL) overlaps nothing; with threads waiting for the GIL it is
+ * handed over about every third call, which nearly doubles the cost of a step
+ * (tests/bench/py-gil-cost.py; README, "Python models", has the numbers). */
 #include "proto.h"
 #include "server.h"
 

@@ -2,12 +2,15 @@
 """tests/bench/py-gil-cost.py - what one engine step costs the Python servers through ctypes, with the
 GIL held across the call (ctypes.PyDLL, what servers/python/lib/cmbpy.py loads) and released around it
 (ctypes.CDLL), by 1 and by 8 threads stepping at once. Each step feeds one small GET and answers it.
-Prints the median over ROUNDS of wall and process CPU microseconds per step. Not part of `make test`.
+Prints the median over ROUNDS of wall and process CPU microseconds per step, and of the context
+switches (voluntary + involuntary, the process's) per 1000 steps: the figure a loaded machine
+disturbs least. Not part of `make test`.
 
     BIN=bin ROUNDS=5 N=50000 tests/bench/py-gil-cost.py"""
 
 import ctypes
 import os
+import resource
 import sys
 import threading
 import time
@@ -35,19 +38,28 @@ def steps(lib, threads):
 
     def worker():
         p = lib.proto_lib_conn_new(cfg)
-        step, addr = lib.proto_lib_step, p.contents.inp
+        step = lib.proto_lib_step
+        # The request is put in place by a ctypes array's setter, not ctypes.memmove: memmove is a
+        # CFUNCTYPE, which releases the GIL too, and would blur the difference measured.
+        inp = (ctypes.c_char * len(REQ)).from_address(p.contents.inp)
         for _ in range(N):
-            ctypes.memmove(addr, REQ, len(REQ))
+            inp.raw = REQ
             step(p, len(REQ), 0)
 
     ts = [threading.Thread(target=worker) for _ in range(threads)]
-    c0, t0 = time.process_time(), time.perf_counter()
+    c0, t0, s0 = time.process_time(), time.perf_counter(), switches()
     for t in ts:
         t.start()
     for t in ts:
         t.join()
     n = N * threads
-    return (time.perf_counter() - t0) / n * 1e6, (time.process_time() - c0) / n * 1e6
+    return ((time.perf_counter() - t0) / n * 1e6, (time.process_time() - c0) / n * 1e6,
+            (switches() - s0) / n * 1000)
+
+
+def switches():
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_nvcsw + ru.ru_nivcsw
 
 
 def main():
@@ -58,9 +70,10 @@ def main():
             for kind, lib in libs.items():
                 got.setdefault((kind, threads), []).append(steps(lib, threads))
     for (kind, threads), v in sorted(got.items()):
-        wall, cpu = sorted(x[0] for x in v), sorted(x[1] for x in v)
-        print("%-5s threads=%d: wall %.2f us/step, cpu %.2f us/step (medians of %d)"
-              % (kind, threads, wall[len(v) // 2], cpu[len(v) // 2], len(v)))
+        wall, cpu, sw = (sorted(x[i] for x in v) for i in range(3))
+        m = len(v) // 2
+        print("%-5s threads=%d: wall %.2f us/step, cpu %.2f us/step, %.1f switches/1000 steps "
+              "(medians of %d)" % (kind, threads, wall[m], cpu[m], sw[m], len(v)))
     return 0
 
 

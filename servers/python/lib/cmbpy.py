@@ -7,8 +7,9 @@ A model file holds its concurrency model and a `Model(...)`, and calls main(mode
 The engine is the C servers' own (proto.c), so the bytes on the wire are the same; what the Python
 models add is the interpreter: --work-us burns CPU in bytecode holding the GIL, --wait-us sleeps the
 way the model blocks. The library is loaded with ctypes.PyDLL, which keeps the GIL across each call:
-a step is a microsecond or two, and releasing the GIL around it (ctypes.CDLL) would let another thread
-take it on every call for nothing to overlap (numbers: README, "Python models").
+a step is about a microsecond and never blocks, and releasing the GIL around it (ctypes.CDLL) lets a
+waiting thread take it about every third call, nearly doubling a step's cost for nothing to overlap
+(tests/bench/py-gil-cost.py; README, "Python models").
 
 Standard library only (the gevent model imports gevent itself); /usr/bin/python3 -P."""
 
