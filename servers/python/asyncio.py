@@ -77,6 +77,16 @@ async def connection(srv, sock):
         cmbpy.conn_release()
 
 
+async def readable(loop, sock):
+    """Until sock is readable."""
+    ready = loop.create_future()
+    loop.add_reader(sock.fileno(), lambda: ready.done() or ready.set_result(None))
+    try:
+        await ready
+    finally:
+        loop.remove_reader(sock.fileno())
+
+
 async def acceptor(srv, st):
     """Accept until cancelled (the stop), a task per connection."""
     loop = asyncio.get_running_loop()
@@ -88,9 +98,15 @@ async def acceptor(srv, st):
             if e.errno in cmbpy.TRANSIENT:
                 continue
             rl.log("accept: %s" % os.strerror(e.errno or 0))
-            if e.errno in (errno.EMFILE, errno.ENFILE) and spare.refuse(srv.listener, st) != "rest":
-                continue
-            await asyncio.sleep(backoff.delay())   # out of fds and no spare: rest rather than spin
+            verdict = "rest"
+            if e.errno in (errno.EMFILE, errno.ENFILE):
+                verdict = spare.refuse(srv.listener, st)
+            if verdict == "empty":
+                # sock_accept tries accept() before it waits, and Linux says EMFILE before it looks
+                # at the queue: wait for a client first, or this loop spins.
+                await readable(loop, srv.listener)
+            elif verdict == "rest":
+                await asyncio.sleep(backoff.delay())   # out of fds and no spare: rest, never spin
             continue
         backoff.reset()
         sock.setblocking(False)
