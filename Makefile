@@ -16,7 +16,11 @@ PYTHON   := /usr/bin/python3
 # Debian packages the build, the tests and the benchmarks need; `make deps` installs the missing ones.
 DEB_PKGS := build-essential pkg-config libevent-dev liburing-dev libyaml-dev python3-matplotlib python3-yaml python3-gevent \
             wrk nginx nghttp2-client apache2-utils curl valgrind strace clang libclang-rt-14-dev \
-            iproute2 util-linux procps chromium
+            iproute2 util-linux procps chromium openssh-server
+
+# zlib for the interval logs (loadgen/hlog.c); the Java HdrHistogram library and a JDK to compile
+# tests/loadgen/HlogInterop.java, the interop test.
+DEB_PKGS += zlib1g-dev libhdrhistogram-java default-jdk-headless
 
 # A sanitizer build lives beside the normal one, so switching SAN never mixes objects.
 comma    := ,

@@ -336,6 +336,12 @@ static void complete(struct lg_thread *t, struct lg_conn *c, int64_t now)
         t->res.per_conn[c->id]++;      /* the client slot: the same across reconnects */
         hist_record(&t->res.lat, now - s->intended);
         hist_record(&t->res.unc, now - s->sent);
+        if (t->res.nivl) {              /* --hlog: the same two values in their second's pair */
+            uint32_t i = (uint32_t)((s->intended - t->warm_end) / LG_NS);
+            struct hist *iv = &t->res.ivl[2 * (i < t->res.nivl ? i : t->res.nivl - 1)];
+            hist_record(&iv[0], now - s->intended);
+            hist_record(&iv[1], now - s->sent);
+        }
     }
     uint32_t sec = lg_sec_of(t, now);
     t->res.sec[sec].requests++;

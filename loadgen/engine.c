@@ -186,8 +186,8 @@ static void share(uint32_t total, uint32_t i, uint32_t n, uint32_t *lo, uint32_t
 /* Thread g is the k-th of the n threads of process `proc`. Connections are split between the
  * processes first (each holds its fair share of fds, whatever the thread count), then between
  * that process's threads. */
-static int thread_setup(struct lg_thread *t, const struct lg_opts *o, int g, int64_t t0, int proc,
-                        int k, int n)
+static int thread_setup(struct lg_thread *t, const struct lg_opts *o, int g, const struct lg_plan *plan,
+                        int proc, int k, int n)
 {
     uint32_t T = o->threads, p0, p1, q0, q1, a0, a1, i0, i1;
     share(o->connections, (uint32_t)proc, o->procs, &p0, &p1);
@@ -199,11 +199,12 @@ static int thread_setup(struct lg_thread *t, const struct lg_opts *o, int g, int
     t->gidx = g;
     t->nactive = a1 - a0;
     t->nconns = t->nactive + (i1 - i0);
+    int64_t t0 = plan->t0;
     t->t0 = t0;
-    t->warm_end = t0 + (int64_t)(o->warmup * LG_NS);
+    t->warm_end = plan->win0;
     t->stop_at = t->warm_end + (int64_t)(o->duration * LG_NS);
     t->drain_end = t->stop_at + (int64_t)(o->timeout * LG_NS);
-    t->idle_snap_at = o->warmup > 0 ? t->warm_end : t->stop_at;
+    t->idle_snap_at = t->warm_end > t0 ? t->warm_end : t->stop_at;
     t->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(g + 1);   /* xorshift: never 0 */
     t->jitter = t->rng;
     /* Each thread takes the share of the rates that its connections are of all connections. */
@@ -258,8 +259,9 @@ static double tv_s(struct timeval tv)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-int lg_run_proc(const struct lg_opts *o, const struct lg_proto *proto, int proc, int64_t t0,
-                struct lg_shared *sh, struct lg_result *out, char *err, size_t errlen)
+int lg_run_proc(const struct lg_opts *o, const struct lg_proto *proto, int proc,
+                const struct lg_plan *plan, struct lg_shared *sh, struct lg_result *out, char *err,
+                size_t errlen)
 {
     int g0 = (int)((uint64_t)o->threads * proc / o->procs);
     int g1 = (int)((uint64_t)o->threads * (proc + 1) / o->procs);
@@ -276,7 +278,7 @@ int lg_run_proc(const struct lg_opts *o, const struct lg_proto *proto, int proc,
         ts[i].proto = proto;
         ts[i].sh = sh;
         ts[i].epfd = -1;
-        if (thread_setup(&ts[i], o, g0 + i, t0, proc, i, n) < 0) {
+        if (thread_setup(&ts[i], o, g0 + i, plan, proc, i, n) < 0) {
             snprintf(err, errlen, "%s", ts[i].err);
             rc = -1;
             goto out;

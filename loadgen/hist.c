@@ -16,6 +16,7 @@ static int layout(struct hist *h, int64_t lowest, int64_t highest, int sig)
         single *= 10;
     int sub_count_mag = (int)ceil(log2((double)single));
     memset(h, 0, sizeof *h);
+    h->lowest = lowest;
     h->sig = sig;
     h->highest = highest;
     h->sub_half_mag = (sub_count_mag > 1 ? sub_count_mag : 1) - 1;
@@ -84,14 +85,19 @@ void hist_reset(struct hist *h)
 }
 
 /* Counters are plain sums, so a merge is exact: merged percentiles equal those of one histogram
- * that saw every value (tests/loadgen/hist_test.c checks it). */
+ * that saw every value (tests/loadgen/hist_test.c checks it). Only counters src has are written,
+ * and an empty src is not read: the per-second histograms of --hlog are mostly pages never
+ * touched, and stay so. */
 int hist_add(struct hist *dst, const struct hist *src)
 {
-    if (dst->counts_len != src->counts_len || dst->unit_mag != src->unit_mag ||
+    if (dst->counts_len < src->counts_len || dst->unit_mag != src->unit_mag ||
         dst->sub_half_mag != src->sub_half_mag)
         return -1;
-    for (int i = 0; i < dst->counts_len; i++)
-        dst->counts[i] += src->counts[i];
+    if (src->total == 0)
+        return 0;
+    for (int i = 0; i < src->counts_len; i++)
+        if (src->counts[i])
+            dst->counts[i] += src->counts[i];
     dst->total += src->total;
     dst->clamped += src->clamped;
     dst->sum += src->sum;
@@ -100,6 +106,24 @@ int hist_add(struct hist *dst, const struct hist *src)
         dst->min = src->min;
     if (src->max > dst->max)
         dst->max = src->max;
+    return 0;
+}
+
+int hist_grow(struct hist *h, int64_t highest)
+{
+    if (highest <= h->highest)
+        return 0;
+    struct hist g;
+    if (!h->owned || layout(&g, h->lowest, highest, h->sig) < 0)
+        return -1;
+    uint64_t *c = realloc(h->counts, (size_t)g.counts_len * sizeof *c);
+    if (!c)
+        return -1;
+    memset(c + h->counts_len, 0, (size_t)(g.counts_len - h->counts_len) * sizeof *c);
+    h->counts = c;
+    h->highest = g.highest;
+    h->bucket_count = g.bucket_count;
+    h->counts_len = g.counts_len;
     return 0;
 }
 
@@ -130,8 +154,22 @@ static int64_t cap(const struct hist *h, int64_t v)
     return v > h->max ? h->max : v;
 }
 
-/* The rank is round(p% of total), at least 1, as HdrHistogram computes it; a linear walk over the
- * counters is fine at report time (tens of thousands of counters, a few dozen queries). */
+int64_t hist_value_at_rank(const struct hist *h, uint64_t rank)
+{
+    uint64_t seen = 0;
+    for (int i = 0; i < h->counts_len; i++) {
+        seen += h->counts[i];
+        if (seen >= rank && seen) {
+            int64_t v = cap(h, highest_equivalent(h, i));
+            return v < h->min ? h->min : v;
+        }
+    }
+    return h->max;
+}
+
+/* The rank is round(p% of total), at least 1, as HdrHistogram's C library computes it (its Java
+ * library takes ceil: bin/hlog follows that one); a linear walk over the counters is fine at report
+ * time (tens of thousands of counters, a few dozen queries). */
 int64_t hist_percentile(const struct hist *h, double p)
 {
     if (h->total == 0)
@@ -139,17 +177,28 @@ int64_t hist_percentile(const struct hist *h, double p)
     if (p > 100)
         p = 100;
     uint64_t want = (uint64_t)(p / 100 * (double)h->total + 0.5);
-    if (want < 1)
-        want = 1;
-    uint64_t seen = 0;
+    return hist_value_at_rank(h, want < 1 ? 1 : want);
+}
+
+void hist_recount(struct hist *h)
+{
+    h->total = h->clamped = h->sum = 0;
+    h->sumsq = 0;
+    h->min = INT64_MAX;
+    h->max = 0;
     for (int i = 0; i < h->counts_len; i++) {
-        seen += h->counts[i];
-        if (seen >= want) {
-            int64_t v = cap(h, highest_equivalent(h, i));
-            return v < h->min ? h->min : v;
-        }
+        uint64_t n = h->counts[i];
+        if (!n)
+            continue;
+        int64_t lo = value_at_index(h, i), hi = highest_equivalent(h, i);
+        int64_t mid = lo + (hi - lo + 1) / 2;
+        if (h->total == 0)
+            h->min = lo;
+        h->max = hi;
+        h->total += n;
+        h->sum += n * (uint64_t)mid;
+        h->sumsq += (double)n * (double)mid * (double)mid;
     }
-    return h->max;
 }
 
 double hist_mean(const struct hist *h)

@@ -11,6 +11,7 @@
  * ones its tools expect: bucket b holds values [2^(b+M) .. 2^(b+M+1)) split into `sub_half` linear
  * sub-buckets, so the relative error never exceeds 1 / sub_half. */
 struct hist {
+    int64_t lowest;           /* lowest discernible value, as configured (an encoding carries it) */
     int64_t highest;          /* largest trackable value; bigger values are clamped to it */
     int unit_mag;             /* log2 of the lowest discernible value */
     int sub_half_mag;         /* log2(sub_half) */
@@ -38,12 +39,24 @@ int hist_init_at(struct hist *h, int64_t lowest, int64_t highest, int sig, void 
 void hist_free(struct hist *h);
 void hist_reset(struct hist *h);
 
-/* Add src into dst; both must have the same configuration. Return 0, or -1 when they differ. */
+/* Add src into dst, exactly: both must have the same resolution (lowest discernible value's power
+ * of two and significant digits, so an index means the same values in both) and dst must reach at
+ * least as high. Return 0, or -1 when they differ. */
 int hist_add(struct hist *dst, const struct hist *src);
+/* Make an owned histogram reach `highest` (never lower): the counts array grows, its indexes keep
+ * their meaning. Return 0, or -1 on no memory or a borrowed array. */
+int hist_grow(struct hist *h, int64_t highest);
+/* After the counts were filled directly (a decoder): derive total, min, max and the sums from them
+ * as HdrHistogram does: min the lowest and max the highest value equivalent to the first and last
+ * non-empty counter, the mean from each counter's middle value. */
+void hist_recount(struct hist *h);
 
 /* Value at percentile p (0..100): the highest value equivalent to the one at that rank, capped at the
  * exact max. 0 for an empty histogram. */
 int64_t hist_percentile(const struct hist *h, double p);
+/* Value of the rank-th smallest value recorded (1-based; ranks past the total give the max), the
+ * same way: the highest equivalent value, capped at the exact max and floored at the exact min. */
+int64_t hist_value_at_rank(const struct hist *h, uint64_t rank);
 double hist_mean(const struct hist *h);
 double hist_stdev(const struct hist *h);
 

@@ -57,7 +57,8 @@ struct lg_opts {
     struct sockaddr_storage src[LG_MAX_SRC]; /* source addresses, used round-robin */
     uint32_t nsrc;
     long long max_errors;           /* exit non-zero above this; -1 = never */
-    const char *csv, *json, *timeseries, *hist;
+    int64_t start_at;               /* --start-at: the window opens then, ns since the epoch; 0 = none */
+    const char *csv, *json, *timeseries, *hist, *hlog;
     int quiet;                      /* no summary on stdout */
 };
 
@@ -102,6 +103,9 @@ struct lg_result {
     uint32_t nsec;
     struct lg_sec *sec;
     struct hist *sechist;       /* per-second latency, 2 significant digits */
+    uint32_t nivl;              /* --hlog: seconds of the window (else 0) */
+    struct hist *ivl;           /* --hlog: per second of the window by intended send time, as lat
+                                   and unc: [2 i] corrected, [2 i + 1] uncorrected */
     uint64_t *per_conn;         /* answers in the window per client slot (active connection id);
                                    every result holds all of them, so merging is exact addition */
     uint32_t nconn;             /* = connections */
@@ -115,6 +119,13 @@ struct lg_fair {
     double median;
     double jain;                /* (sum x)^2 / (n * sum x^2); < 0 when there was no answer */
     uint32_t starved;           /* slots without any answer in the window */
+};
+
+/* When the phases begin. Set by main before any thread starts, except win_real. */
+struct lg_plan {
+    int64_t t0;                 /* monotonic: connect and warm up from here */
+    int64_t win0;               /* monotonic: the measured window opens (t0 + warmup, or --start-at) */
+    int64_t win_real;           /* CLOCK_REALTIME when win0 passed, ns since the epoch */
 };
 
 /* Shared between all processes: stop request and progress (written once per loop, not per request). */
@@ -172,10 +183,11 @@ void lg_result_free(struct lg_result *r);
 uint32_t lg_result_nsec(const struct lg_opts *o);
 void lg_result_fair(const struct lg_result *r, struct lg_fair *f);
 
-/* engine.c: run process `proc`'s share of threads and connections from monotonic time t0;
- * merge into out. Return 0, or -1 with err filled. */
-int lg_run_proc(const struct lg_opts *o, const struct lg_proto *proto, int proc, int64_t t0,
-                struct lg_shared *sh, struct lg_result *out, char *err, size_t errlen);
+/* engine.c: run process `proc`'s share of threads and connections as planned; merge into out.
+ * Return 0, or -1 with err filled. */
+int lg_run_proc(const struct lg_opts *o, const struct lg_proto *proto, int proc,
+                const struct lg_plan *plan, struct lg_shared *sh, struct lg_result *out, char *err,
+                size_t errlen);
 
 /* report.c */
 struct lg_verdict {
@@ -184,13 +196,15 @@ struct lg_verdict {
 };
 void lg_verdict(const struct lg_opts *o, const struct lg_result *r, double wall_s,
                 struct lg_verdict *v);
-void lg_print_summary(FILE *f, const struct lg_opts *o, const struct lg_result *r, double wall_s,
-                      const struct lg_verdict *v);
-int lg_write_json(const char *path, const struct lg_opts *o, const struct lg_result *r,
-                  double wall_s, const struct lg_verdict *v);
+void lg_print_summary(FILE *f, const struct lg_opts *o, const struct lg_plan *p,
+                      const struct lg_result *r, double wall_s, const struct lg_verdict *v);
+int lg_write_json(const char *path, const struct lg_opts *o, const struct lg_plan *p,
+                  const struct lg_result *r, double wall_s, const struct lg_verdict *v);
 int lg_write_csv(const char *path, const struct lg_opts *o, const struct lg_result *r,
                  double wall_s, const struct lg_verdict *v);
-int lg_write_timeseries(const char *path, const struct lg_opts *o, const struct lg_result *r);
+int lg_write_timeseries(const char *path, const struct lg_opts *o, const struct lg_plan *p,
+                        const struct lg_result *r);
 int lg_write_hist(const char *path, const struct lg_result *r);
+int lg_write_hlog(const char *path, const struct lg_plan *p, const struct lg_result *r);
 
 #endif

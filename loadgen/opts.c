@@ -32,12 +32,16 @@ void lg_usage(FILE *f)
 "  --timeout T              connect and answer timeout; also the drain at the end (2s)\n"
 "  --source-ips LIST        source addresses, e.g. 127.0.0.1-127.0.0.16,127.0.1.1\n"
 "  --connect-rate R         new connections per second in total (unlimited)\n"
+"  --start-at T             open the measured window at wall-clock time T (seconds since the\n"
+"                           epoch, e.g. 1764659215.250): the start waits until T - warmup\n"
 "\n"
 "Output:\n"
 "  --json FILE              one JSON object (keys in docs/DESIGN.md)\n"
 "  --csv FILE               append one row; a header when the file is new\n"
 "  --timeseries FILE        one CSV row per second\n"
 "  --hist FILE              latency percentile spectrum (HdrHistogram text, microseconds)\n"
+"  --hlog FILE              HdrHistogram interval log of the window, one interval a second,\n"
+"                           tags corrected and uncorrected, values in nanoseconds (bin/hlog)\n"
 "  --max-errors N           exit 2 when more than N errors were counted\n"
 "  -q, --quiet              no summary on stdout\n"
 "  -h, --help               this text\n"
@@ -65,6 +69,27 @@ static int parse_time(const char *s, double *out)
     else if (*e && strcmp(e, "s"))
         return -1;
     *out = v;
+    return 0;
+}
+
+/* Seconds since the epoch with up to 9 decimals, into nanoseconds without rounding through a double. */
+static int parse_epoch(const char *s, int64_t *out)
+{
+    int64_t sec = 0, frac = 0, scale = 100000000;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (sec > 9000000000LL)
+            return -1;
+        sec = sec * 10 + (*p - '0');
+    }
+    if (p == s)
+        return -1;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+            frac += (*p - '0') * scale;
+    if (*p || (sec == 0 && frac == 0))
+        return -1;
+    *out = sec * LG_NS + frac;
     return 0;
 }
 
@@ -170,7 +195,8 @@ bad:
 }
 
 enum { O_PROTO = 256, O_PATH, O_IDLE, O_PROCS, O_WARMUP, O_RATE, O_ARRIVAL, O_SIZE, O_PIPELINE,
-       O_CONNMODE, O_TIMEOUT, O_SOURCES, O_CRATE, O_MAXERR, O_CSV, O_JSON, O_TS, O_HIST, O_TARGET };
+       O_CONNMODE, O_TIMEOUT, O_SOURCES, O_CRATE, O_MAXERR, O_CSV, O_JSON, O_TS, O_HIST, O_TARGET,
+       O_HLOG, O_START_AT };
 
 static const struct option longopts[] = {
     {"target", required_argument, 0, O_TARGET},   {"proto", required_argument, 0, O_PROTO},
@@ -184,6 +210,7 @@ static const struct option longopts[] = {
     {"connect-rate", required_argument, 0, O_CRATE}, {"max-errors", required_argument, 0, O_MAXERR},
     {"csv", required_argument, 0, O_CSV},         {"json", required_argument, 0, O_JSON},
     {"timeseries", required_argument, 0, O_TS},   {"hist", required_argument, 0, O_HIST},
+    {"hlog", required_argument, 0, O_HLOG},       {"start-at", required_argument, 0, O_START_AT},
     {"quiet", no_argument, 0, 'q'},               {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -252,6 +279,8 @@ int lg_parse_opts(struct lg_opts *o, int argc, char **argv, char *err, size_t er
         case O_JSON: o->json = optarg; break;
         case O_TS: o->timeseries = optarg; break;
         case O_HIST: o->hist = optarg; break;
+        case O_HLOG: o->hlog = optarg; break;
+        case O_START_AT: if (parse_epoch(optarg, &o->start_at)) bad = "--start-at"; break;
         case 'q': o->quiet = 1; break;
         case 'h': lg_usage(stdout); return 1;
         default:

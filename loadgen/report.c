@@ -1,8 +1,10 @@
 /* report.c - what a run says: the self-check verdict, the human summary, and the JSON, CSV,
  * per-second and percentile-spectrum files the runner and the report read. */
 #include "lg.h"
+#include "hlog.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -109,8 +111,24 @@ static void lat_row(FILE *f, const char *name, const struct hist *h)
             dur(a[5], 24, (double)hist_percentile(h, 99.9)), dur(a[6], 24, (double)h->max));
 }
 
-void lg_print_summary(FILE *f, const struct lg_opts *o, const struct lg_result *r, double wall_s,
-                      const struct lg_verdict *v)
+/* --start-at: how far from T the window opened, microseconds (late > 0). */
+static double skew_us(const struct lg_opts *o, const struct lg_plan *p)
+{
+    return (double)(p->win_real - o->start_at) / 1e3;
+}
+
+/* Nanoseconds since the epoch as seconds with `digits` decimals (a double would keep only ~7). */
+static void epoch(FILE *f, int64_t ns, int digits)
+{
+    int64_t div = 1;
+    for (int i = digits; i < 9; i++)
+        div *= 10;
+    int64_t v = (ns + div / 2) / div, one = LG_NS / div;
+    fprintf(f, "%lld.%0*lld", (long long)(v / one), digits, (long long)(v % one));
+}
+
+void lg_print_summary(FILE *f, const struct lg_opts *o, const struct lg_plan *p,
+                      const struct lg_result *r, double wall_s, const struct lg_verdict *v)
 {
     char m[32], b1[32], b2[32];
     const struct lg_counts *c = &r->c;
@@ -121,6 +139,13 @@ void lg_print_summary(FILE *f, const struct lg_opts *o, const struct lg_result *
             o->rate > 0 ? "open loop" : "closed loop", conn_mode(o, m, sizeof m), o->pipeline);
     if (o->proto == LG_ECHO)
         fprintf(f, ", %u-byte messages", o->size);
+    if (o->start_at)
+    {
+        fputs("\n  window opened at ", f);
+        epoch(f, p->win_real, 6);
+        fprintf(f, ", %+.1f us from --start-at, after a %.3fs warmup", skew_us(o, p),
+                (double)(p->win0 - p->t0) / LG_NS);
+    }
     fprintf(f, "\n  Latency        %9s %9s %9s %9s %9s %9s %9s\n", "mean", "stdev", "p50", "p90", "p99",
             "p99.9", "max");
     lat_row(f, o->rate > 0 ? "corrected" : "latency", &r->lat);
@@ -214,10 +239,13 @@ static void json_lat(FILE *f, const char *key, const struct hist *h, int full)
     fprintf(f, ",\"max\":%.1f}", US(h->max));
 }
 
-/* Open the output, or "-" for stdout. */
+/* Open the output, or "-" for stdout; NULL, said on stderr, when it does not open. */
 static FILE *out_open(const char *path, const char *mode)
 {
-    return strcmp(path, "-") ? fopen(path, mode) : stdout;
+    FILE *f = strcmp(path, "-") ? fopen(path, mode) : stdout;
+    if (!f)
+        fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
+    return f;
 }
 
 static int out_close(FILE *f, const char *path)
@@ -232,14 +260,12 @@ static int out_close(FILE *f, const char *path)
     return bad ? -1 : 0;
 }
 
-int lg_write_json(const char *path, const struct lg_opts *o, const struct lg_result *r,
-                  double wall_s, const struct lg_verdict *v)
+int lg_write_json(const char *path, const struct lg_opts *o, const struct lg_plan *p,
+                  const struct lg_result *r, double wall_s, const struct lg_verdict *v)
 {
     FILE *f = out_open(path, "we");
-    if (!f) {
-        fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
+    if (!f)
         return -1;
-    }
     const struct lg_counts *c = &r->c;
     char m[32];
     fputs("{\"target\":", f);
@@ -259,6 +285,15 @@ int lg_write_json(const char *path, const struct lg_opts *o, const struct lg_res
             (unsigned long long)c->requests_sent, (unsigned long long)c->incomplete,
             (unsigned long long)c->failed, rps(r), (unsigned long long)c->bytes_in,
             (unsigned long long)c->bytes_out, c->window_s, wall_s);
+    fputs(",\"window_start_unix\":", f);
+    epoch(f, p->win_real, 6);
+    fprintf(f, ",\"warmup_actual_s\":%.6f", (double)(p->win0 - p->t0) / LG_NS);
+    if (o->start_at) {
+        fputs(",\"start_at_unix\":", f);
+        epoch(f, o->start_at, 6);
+        fprintf(f, ",\"start_skew_us\":%.1f", skew_us(o, p));
+    } else
+        fputs(",\"start_at_unix\":null,\"start_skew_us\":null", f);
     json_lat(f, "latency_us", &r->lat, 1);
     json_lat(f, "latency_uncorrected_us", &r->unc, 1);
     json_lat(f, "connect_us", &r->con, 0);
@@ -323,10 +358,8 @@ int lg_write_csv(const char *path, const struct lg_opts *o, const struct lg_resu
     struct stat st;
     int fresh = stat(path, &st) < 0 || st.st_size == 0;
     FILE *f = out_open(path, "ae");
-    if (!f) {
-        fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
+    if (!f)
         return -1;
-    }
     const struct lg_counts *c = &r->c;
     char m[32];
     if (fresh)
@@ -371,23 +404,23 @@ int lg_write_csv(const char *path, const struct lg_opts *o, const struct lg_resu
 
 /* ---- per-second rows and the spectrum ------------------------------------------------------ */
 
-int lg_write_timeseries(const char *path, const struct lg_opts *o, const struct lg_result *r)
+int lg_write_timeseries(const char *path, const struct lg_opts *o, const struct lg_plan *p,
+                        const struct lg_result *r)
 {
     FILE *f = out_open(path, "we");
-    if (!f) {
-        fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
+    if (!f)
         return -1;
-    }
     /* Seconds by completion time since the start; the phase says whether they were counted. */
+    double warmup = (double)(p->win0 - p->t0) / LG_NS;   /* shorter than asked after --start-at */
     uint32_t last = 0;
     for (uint32_t i = 0; i < r->nsec; i++)
-        if (r->sec[i].requests || r->sec[i].errors || r->sec[i].connects || i < o->warmup + o->duration)
+        if (r->sec[i].requests || r->sec[i].errors || r->sec[i].connects || i < warmup + o->duration)
             last = i + 1;
     fputs("t_s,phase,requests,throughput_rps,latency_p50_us,latency_p99_us,latency_max_us,errors,"
           "connects\n", f);
     for (uint32_t i = 0; i < last; i++) {
         const struct hist *h = &r->sechist[i];
-        const char *phase = i < o->warmup ? "warmup" : i < o->warmup + o->duration ? "measure" : "drain";
+        const char *phase = i < warmup ? "warmup" : i < warmup + o->duration ? "measure" : "drain";
         fprintf(f, "%u,%s,%llu,%llu,%.1f,%.1f,%.1f,%llu,%llu\n", i, phase,
                 (unsigned long long)r->sec[i].requests, (unsigned long long)r->sec[i].requests,
                 US(hist_percentile(h, 50)), US(hist_percentile(h, 99)), US(h->max),
@@ -399,10 +432,50 @@ int lg_write_timeseries(const char *path, const struct lg_opts *o, const struct 
 int lg_write_hist(const char *path, const struct lg_result *r)
 {
     FILE *f = out_open(path, "we");
-    if (!f) {
-        fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
+    if (!f)
         return -1;
-    }
     hist_print_spectrum(&r->lat, f, 1000.0, 5);
     return out_close(f, path);
+}
+
+/* ---- the interval log ---------------------------------------------------------------------- */
+
+/* One interval a second from the window's start, each with both tags: every request of the window
+ * lands in the second of its intended send time, so the intervals' counts add up to `requests`.
+ * The log's times have milliseconds: its base is the window's start cut to the millisecond. */
+int lg_write_hlog(const char *path, const struct lg_plan *p, const struct lg_result *r)
+{
+    FILE *f = out_open(path, "we");
+    if (!f)
+        return -1;
+    const struct hist *h = &r->lat;
+    char units[200];
+    snprintf(units, sizeof units, "[Values in nanoseconds: lowest discernible %lld, highest trackable %lld, "
+             "%d significant digits; Interval_Max in milliseconds (max / %.1f)]", (long long)h->lowest,
+             (long long)h->highest, h->sig, HLOG_MAX_DIVISOR);
+    const char *comments[] = {
+        "[bin/loadgen: latency of the measured window, one interval a second by intended send time]",
+        units,
+        "[Tag corrected: from the intended send time (latency_us); uncorrected: from the actual send "
+        "(latency_uncorrected_us)]",
+    };
+    int64_t ms = p->win_real / 1000000;   /* down: the window's offset from the base is >= 0 */
+    double base = (double)ms / 1000, off = (double)(p->win_real - ms * 1000000) / LG_NS;
+    hlog_write_header(f, comments, 3, base, base);
+    uint32_t n = (uint32_t)ceil(r->c.window_s - 1e-9);
+    for (uint32_t i = 0; i < r->nivl; i++)
+        if (r->ivl[2 * i].total && i >= n)
+            n = i + 1;                  /* none past the window, but never drop a value */
+    int bad = 0;
+    for (uint32_t i = 0; i < n && i < r->nivl && !bad; i++) {
+        double len = r->c.window_s - i < 1 && r->c.window_s > i ? r->c.window_s - i : 1;
+        for (int k = 0; k < 2 && !bad; k++) {
+            const struct hist *iv = &r->ivl[2 * i + k];
+            bad = hlog_write_interval(f, k ? "uncorrected" : "corrected", i + off, len,
+                                      (double)iv->max / HLOG_MAX_DIVISOR, iv) < 0;
+        }
+    }
+    if (bad)
+        fprintf(stderr, "loadgen: %s: no memory to encode a histogram\n", path);
+    return out_close(f, path) < 0 || bad ? -1 : 0;
 }

@@ -25,12 +25,20 @@ uint32_t lg_result_nsec(const struct lg_opts *o)
     return (uint32_t)ceil(o->warmup + o->duration + o->timeout) + 2;
 }
 
+/* --hlog: one interval per second of the window, the last one shorter for a fractional duration. */
+static uint32_t nivl(const struct lg_opts *o)
+{
+    return o->hlog ? (uint32_t)ceil(o->duration) : 0;
+}
+
+/* With --hlog, 2 x 230 KB per second of the window; calloc and the shared mapping hand out pages
+ * that stay untouched (and cost nothing) until a value lands in them. */
 size_t lg_result_bytes(const struct lg_opts *o)
 {
-    size_t n = lg_result_nsec(o);
-    return 5 * hist_counts_bytes(LAT_LOW, LAT_HIGH, LAT_SIG) +
+    size_t n = lg_result_nsec(o), big = hist_counts_bytes(LAT_LOW, LAT_HIGH, LAT_SIG);
+    return 5 * big +
            n * (sizeof(struct hist) + sizeof(struct lg_sec) + hist_counts_bytes(LAT_LOW, LAT_HIGH, SEC_SIG)) +
-           (size_t)o->connections * sizeof(uint64_t);
+           2 * nivl(o) * (sizeof(struct hist) + big) + (size_t)o->connections * sizeof(uint64_t);
 }
 
 int lg_result_init(struct lg_result *r, const struct lg_opts *o, void *mem)
@@ -54,6 +62,11 @@ int lg_result_init(struct lg_result *r, const struct lg_opts *o, void *mem)
     p += r->nsec * sizeof(struct lg_sec);
     for (uint32_t i = 0; i < r->nsec; i++, p += small)
         hist_init_at(&r->sechist[i], LAT_LOW, LAT_HIGH, SEC_SIG, p);
+    r->nivl = nivl(o);
+    r->ivl = r->nivl ? (struct hist *)p : NULL;
+    p += 2 * r->nivl * sizeof(struct hist);
+    for (uint32_t i = 0; i < 2 * r->nivl; i++, p += big)
+        hist_init_at(&r->ivl[i], LAT_LOW, LAT_HIGH, LAT_SIG, p);
     r->per_conn = (uint64_t *)p;    /* 8-aligned: everything before is counts of 8 bytes */
     r->nconn = o->connections;
     return 0;
@@ -108,6 +121,8 @@ void lg_result_add(struct lg_result *d, const struct lg_result *s)
         d->sec[i].connects += s->sec[i].connects;
         hist_add(&d->sechist[i], &s->sechist[i]);
     }
+    for (uint32_t i = 0; i < 2 * d->nivl && i < 2 * s->nivl; i++)
+        hist_add(&d->ivl[i], &s->ivl[i]);
     for (uint32_t i = 0; i < d->nconn && i < s->nconn; i++)
         d->per_conn[i] += s->per_conn[i];
 }

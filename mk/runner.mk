@@ -4,11 +4,24 @@
 
 RUNNER_SRC := $(wildcard runner/*.c)
 RUNNER_OBJ := $(RUNNER_SRC:%.c=$(OBJ)/%.o)
-LDLIBS_bench := -lyaml -lm
+LDLIBS_bench := -lyaml -lm -lz
+# The interval logs' reader (loadgen/hlog.c): the runner adds the histograms of a row's agents.
+RUNNER_OBJ += $(OBJ)/loadgen/hlog.o $(OBJ)/loadgen/hist.o
 # meta.json records how the binaries were built: the runner is built by the same make run.
 CFLAGS_runmeta = -DCMB_CC='"$(CC)"' -DCMB_CFLAGS='"$(strip $(CFLAGS))"'
 
-all: $(BIN)/bench
+all: $(BIN)/bench $(BIN)/testnet $(BIN)/cmb-run
+
+# What bench runs on another host around a load generator: it stops the program when bench (or
+# the connection) goes away. Its own program, libc only, copied to the hosts by preflight.
+$(BIN)/cmb-run: $(OBJ)/runner/agent/cmb-run.o
+	$(call link)
+
+# The test network of namespaces standing in for hosts (a shell script: ip, tc, sshd).
+$(BIN)/testnet: runner/testnet.sh
+	@mkdir -p $(@D)
+	@echo "  INSTALL $@"
+	$(Q)install -m 755 $< $@
 
 # The project's models (cfg_models[]) from servers/models.tsv: one C string per C model (lang c), the
 # models `servers: all` means; a Python model is known by its built bin/server-py-<name>. The
@@ -43,13 +56,19 @@ $(BIN)/runner-test/%: $(OBJ)/tests/runner/%.o
 
 # Unit tests of the peers' pieces (runner/peerout.c, runner/extsrv.c): every runner object but
 # bench's main. tests/runner-peers.t runs it.
-LDLIBS_peers-test := -lyaml -lm
+LDLIBS_peers-test := -lyaml -lm -lz
 $(BIN)/runner-test/peers-test: $(OBJ)/tests/runner/peers_test.o $(filter-out $(OBJ)/runner/bench.o,$(RUNNER_OBJ))
 	$(call link)
 TEST_BINS += $(BIN)/runner-test/peers-test
 
 # The config's copy in meta.json, printed without a run (tests/runner-plans.t).
-LDLIBS_cfg-json := -lyaml -lm
+LDLIBS_cfg-json := -lyaml -lm -lz
 $(BIN)/runner-test/cfg-json: $(OBJ)/tests/runner/cfg_json.o $(filter-out $(OBJ)/runner/bench.o,$(RUNNER_OBJ))
 	$(call link)
 TEST_BINS += $(BIN)/runner-test/cfg-json
+
+# repeats: auto on scripted figures (tests/runner-repeats.t).
+LDLIBS_repeats-test := -lyaml -lm -lz
+$(BIN)/runner-test/repeats-test: $(OBJ)/tests/runner/repeats_test.o $(filter-out $(OBJ)/runner/bench.o,$(RUNNER_OBJ))
+	$(call link)
+TEST_BINS += $(BIN)/runner-test/repeats-test

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """check_claims.py - check the course's claims about concurrency models by measurement.
 
-    check_claims.py run --bench bin/bench --bin bin configs/claims/*.yaml   run each, then write verdicts
+    check_claims.py run --bench bin/bench --bin bin [--budget 20m] configs/claims/*.yaml   run each, then verdicts
     check_claims.py verdicts --bin bin configs/claims/*.yaml                verdicts from the newest runs
 
 Each claim (claims.py) names its experiment by the file stem of a config in configs/claims/
@@ -25,6 +25,7 @@ import time
 
 import criteria as K
 import page
+import repeats
 import results as R
 from claims import CLAIMS, READING
 from criteria import CONTENDED, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
@@ -53,15 +54,40 @@ def newest_run(results_dir, name):
     return max(found) if found else None
 
 
-def run_configs(bench, bin_dir, results_dir, configs):
-    """Run every config through the runner; returns {config name: its new results folder}."""
+def seconds(text):
+    """Seconds in the runner's way of writing a duration: 12s, 5m07s, 1h02m03s."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    return sum(float(n) * units[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)([hms])", text))
+
+
+def first_repeats_s(bench, bin_dir, path):
+    """What the runner estimates a config's first repeats take (--dry-run's first duration)."""
+    out = subprocess.run([bench, "--config", path, "--bin", bin_dir, "--dry-run"], capture_output=True, text=True)
+    m = re.search(r"^estimated duration: (?:at most )?(\S+)", out.stdout, re.M)
+    return seconds(m.group(1)) if m else 0.0
+
+
+def run_configs(bench, bin_dir, results_dir, configs, budget_s=None):
+    """Run every config through the runner; returns {config name: its new results folder}. With a
+    budget, each config's repeats: auto gets the share of what is left that its first repeats'
+    estimate is of all the configs' left (a config's first repeats always run: the budget only
+    stops further rounds)."""
     done = {}
-    for path in configs:
+    estimates = [first_repeats_s(bench, bin_dir, p) for p in configs] if budget_s else []
+    begin = time.monotonic()
+    for i, path in enumerate(configs):
         name = config_name(path)
         before = newest_run(results_dir, name)
         start = time.monotonic()
-        print("claims: running %s (load average %.2f)" % (path, os.getloadavg()[0]), file=sys.stderr)
-        rc = subprocess.call([bench, "--config", path, "--bin", bin_dir, "--out", results_dir, "--quiet"])
+        cmd = [bench, "--config", path, "--bin", bin_dir, "--out", results_dir, "--quiet"]
+        share = ""
+        if budget_s:
+            left, rest = budget_s - (start - begin), sum(estimates[i:]) or 1.0
+            mine = max(1.0, left * estimates[i] / rest)
+            cmd += ["--set", "repeats_budget=%.0f" % mine]
+            share = ", repeats budget %.0f s of %.0f s left" % (mine, max(left, 0))
+        print("claims: running %s (load average %.2f%s)" % (path, os.getloadavg()[0], share), file=sys.stderr)
+        rc = subprocess.call(cmd)
         after = newest_run(results_dir, name)
         if rc != 0:
             print("claims: %s: bench exited %d" % (path, rc), file=sys.stderr)
@@ -145,9 +171,9 @@ def write_verdicts(bin_dir, results_dir, configs, out_dir):
     for n in sorted(names):
         meta = metas.get(n, {})
         run_rows.append([n, R.run_name(runs[n]) if runs.get(n) else "not run", meta.get("started", ""),
-                         meta.get("wall_s"), load_average_text(meta)])
-    blocks.append(("table", ["experiment", "results folder", "started", "wall s", "load average at start (1 5 15 min)"],
-                   run_rows))
+                         meta.get("wall_s"), repeats.short(meta), load_average_text(meta)])
+    blocks.append(("table", ["experiment", "results folder", "started", "wall s", "repeats (why they stopped)",
+                             "load average at start (1 5 15 min)"], run_rows))
     blocks += sections
     page.write(os.path.join(out_dir, "index.html"), page.to_html("Course claims, measured", blocks))
     page.write(os.path.join(out_dir, "claims.md"), page.to_markdown("Course claims, measured", blocks))
@@ -186,11 +212,13 @@ def main(argv):
     ap.add_argument("--bin", default="bin", help="where server-<model> binaries are (default bin)")
     ap.add_argument("--results", default="results", help="results folder of the runs (default results)")
     ap.add_argument("--out", help="output folder (default: report/claims beside this script)")
+    ap.add_argument("--budget", help="run: wall time for all the configs' repeats: auto (e.g. 20m), shared out "
+                                     "by their estimates; default none")
     args = ap.parse_args(argv)
     out = args.out or os.path.join(os.path.dirname(os.path.abspath(__file__)), "claims")
     start = time.monotonic()
     if args.mode == "run":
-        run_configs(args.bench, args.bin, args.results, args.configs)
+        run_configs(args.bench, args.bin, args.results, args.configs, args.budget and seconds(args.budget))
     summary = write_verdicts(args.bin, args.results, args.configs, out)
     for words, _, kind, reason in summary:
         print("%-16s %s%s" % (kind, words, (" -- " + reason) if reason else ""))

@@ -15,9 +15,11 @@ import sys
 import time
 
 import bootstrap
+import capacity
 import page
 import peers
 import plots
+import repeats
 import results as R
 from style import MODEL_ORDER, server_styles
 
@@ -99,14 +101,15 @@ def fairness_text(jain, rows):
 def run_table(rows, order):
     """Every run with its parameters (the axes that vary), main figures and status."""
     axes = [a for a in R.AXES if a in R.varying_axes(rows) or a == "connections"]
-    header = ["server"] + axes + ["repeat", "throughput_rps", "p50_us", "p99_us", "errors",
+    probe = ["probe"] if any(r.get("probe") for r in rows) else []  # a capacity search's objective
+    header = ["server"] + axes + probe + ["repeat", "throughput_rps", "p50_us", "p99_us", "errors",
                                   "fairness", "cpu_cores", "mem_MB", "threads", "procs", "bottleneck",
                                   "status", "status_reason"]
     body, classes = [], []
     rank = {s: i for i, s in enumerate(R.servers_in_order(rows, order))}
     for r in sorted(rows, key=lambda r: (rank[r["server"]],) + R.slice_sort_key(r, axes) + (r.get("repeat") or 0,)):
         mem = R.memory_kb(r)
-        body.append([r["server"]] + [R.fmt_axis(r.get(a)) for a in axes] + [
+        body.append([r["server"]] + [R.fmt_axis(r.get(a)) for a in axes] + [r.get("probe") or ""] * len(probe) + [
             r.get("repeat"), R.num(r, "throughput_rps"), R.latency(r, "latency_p50_us"),
             R.latency(r, "latency_p99_us"), R.num(r, "errors_total"), fairness(r) or "",
             R.num(r, "server_cpu_cores"),
@@ -208,35 +211,40 @@ def slice_plots(run_dir, rows, x_axis, where, styles, out_dir, series, warmup):
 
 def build(run_dir, out_dir):
     """Write the report of run_dir into out_dir; returns the list of files written."""
-    rows = R.read_runs(run_dir)
-    if not rows:
+    every = R.read_runs(run_dir)
+    if not every:
         raise ValueError("%s/runs.csv has no rows" % run_dir)
+    # A capacity search's probes are windows at rates it chose, one each: they go to the capacity
+    # section (capacity.py) and the table of every run, not to the medians over repeats.
+    rows = [r for r in every if not r.get("probe")]
     meta = R.read_meta(run_dir)
     series = R.read_timeseries(run_dir)
     os.makedirs(out_dir, exist_ok=True)
-    styles = server_styles(rows)
-    x_axis = R.sweep_axis(rows)
+    styles = server_styles(every)
+    x_axis = R.sweep_axis(rows) if rows else None
     name = R.run_name(run_dir)
-    all_slices = R.slices(rows, x_axis)
+    all_slices = R.slices(rows, x_axis) if rows else []
     warmup = meta.get("config", {}).get("defaults", {}).get("warmup_s")
 
-    blocks = [("p", line) for line in meta_lines(meta, rows)]
+    blocks = [("p", line) for line in meta_lines(meta, every)]
     blocks.append(("p", "Plots: the line joins the median of the repeats, error bars are its 95 % "
                         "bootstrap interval; a hollow marker means the load generator was saturated at "
                         "that point, so the server was not measured at its own limit. Failed runs are "
                         "left out of the plots and listed in the table at the end. Measured on a shared "
                         "2-core machine: treat a difference as noise unless the intervals are apart."))
     blocks.append(("p", bootstrap.method_text()))
+    if repeats.summary(meta):
+        blocks.append(("p", repeats.summary(meta)))
     if len(all_slices) > MAX_SLICES:
         blocks.append(("p", "This run has %d slices; plots are drawn for the first %d only."
                             % (len(all_slices), MAX_SLICES)))
-    summary = [("h", 2, "Summary")]
-    summary.append(("p", "Median throughput (requests/s) and p99 latency (µs) over the repeats, "
+    summary = [("h", 2, "Summary")] if rows else []
+    summary += [] if not rows else [("p", "Median throughput (requests/s) and p99 latency (µs) over the repeats, "
                          "[lo..hi] its 95 % bootstrap interval where there are two repeats or more. "
                          "Marks: L load generator saturated, R server refused connections, "
                          "E loadgen errors, F failed (in at least one repeat). Fairness: Jain's index of "
                          "the answers each client got in the measured window (1: all alike; k/n: k of n "
-                         "clients served), and the clients that got none."))
+                         "clients served), and the clients that got none.")]
     figures = []
     for where, srows in all_slices[:MAX_SLICES]:
         head = "Slice: %s" % where if where else "Plots"
@@ -250,8 +258,14 @@ def build(run_dir, out_dir):
                                               text=fairness_text))
         figures.append(("h", 2, head))
         figures += slice_plots(run_dir, srows, x_axis, where, styles, out_dir, series, warmup)
-    header, body, classes = run_table(rows, MODEL_ORDER)
+    figures = capacity.blocks(run_dir, every, styles, MODEL_ORDER, out_dir) + figures
+    header, body, classes = run_table(every, MODEL_ORDER)
     table = [("h", 2, "Every run"), ("table", header, body, classes)]
+    if repeats.table(meta):
+        table = [("h", 2, "Repeats"), ("p", "How many times each server and point ran, why it stopped, and "
+                                            "the half-width of its 95 % interval, as a share of the median, "
+                                            "when it stopped (the runner's decision; meta.json)."),
+                 ("table",) + repeats.table(meta)] + table
 
     peer = peers.blocks(rows, meta)  # empty unless the run has wrk/h2load rows or an external server
     title = "Report: %s" % name

@@ -16,7 +16,7 @@ import bootstrap
 # Columns that hold words, not numbers; every other runs.csv column is numeric or empty.
 TEXT_COLUMNS = {
     "run", "server", "model", "proto", "conn_mode", "loader", "srv_refused_reason", "loadgen",
-    "bottleneck", "status", "status_reason",
+    "bottleneck", "status", "status_reason", "probe",
 }
 
 # The matrix axes, in the order the runner prints them. A "point" is a server at one value of each.

@@ -6,10 +6,12 @@
 #include "cfg.h"
 #include "child.h"
 #include "extsrv.h"
+#include "hostcheck.h"
 #include "loader.h"
 #include "plan.h"
 #include "preflight.h"
 #include "progress.h"
+#include "repeats.h"
 #include "results.h"
 #include "run.h"
 #include "runmeta.h"
@@ -29,6 +31,8 @@
 struct opts {
     const char *config, *only, *resume, *out, *bindir;
     int dry_run, check, no_cgroup, quiet, schema;
+    const char *set[32]; /* --set KEY=VALUE, in order */
+    int nset;
 };
 
 static void usage(FILE *f)
@@ -39,6 +43,7 @@ static void usage(FILE *f)
           "  --check         validate the config and exit\n"
           "  --schema        print every config key (markdown, the Keys section of configs/README.md)\n"
           "  --only S1,S2    run only these servers (names or models)\n"
+          "  --set KEY=VAL   a key of defaults over the config's (repeatable), e.g. --set repeats_budget=10m\n"
           "  --resume DIR    continue an interrupted run in DIR: complete rows are kept, failed ones rerun\n"
           "                  (the config defaults to DIR/config.yaml)\n"
           "  --out DIR       parent of the results folder (default: results)\n"
@@ -57,7 +62,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"resume", required_argument, 0, 'r'}, {"out", required_argument, 0, 'd'},
         {"bin", required_argument, 0, 'b'},   {"no-cgroup", no_argument, 0, 'g'},
         {"quiet", no_argument, 0, 'q'},       {"help", no_argument, 0, 'h'},
-        {"schema", no_argument, 0, 's'},
+        {"schema", no_argument, 0, 's'},      {"set", required_argument, 0, 'S'},
         {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
@@ -74,6 +79,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'g': o->no_cgroup = 1; break;
         case 'q': o->quiet = 1; break;
         case 's': o->schema = 1; break;
+        case 'S':
+            if (o->nset == (int)(sizeof o->set / sizeof o->set[0])) {
+                fputs("bench: too many --set\n", stderr);
+                return -1;
+            }
+            o->set[o->nset++] = optarg;
+            break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }
@@ -145,10 +157,13 @@ static int step(void *arg, const struct plan_row *pr)
         return -1;
     if (pr->probe)
         snprintf(probe, sizeof probe, " probe %s", pr->probe);
-    snprintf(label, sizeof label, "%s c=%ld i=%ld s=%ld r=%ld p=%ld %s w=%ld rep %d/%ld%s", c->srv[pr->srv].name,
+    char reps[32];
+    snprintf(reps, sizeof reps, c->d.repeats ? "%ld" : "%ld-%ld", c->d.repeats ? c->d.repeats : c->d.repeats_min,
+             c->d.repeats_max);
+    snprintf(label, sizeof label, "%s c=%ld i=%ld s=%ld r=%ld p=%ld %s w=%ld rep %d/%s%s", c->srv[pr->srv].name,
              pr->ax[CFG_CONNECTIONS], pr->ax[CFG_IDLE], pr->ax[CFG_SIZE], pr->ax[CFG_RATE], pr->ax[CFG_PIPELINE],
              cfg_conn_mode_str(pr->ax[CFG_CONN_MODE], mode, sizeof mode), pr->ax[CFG_WORK_US], pr->repeat,
-             c->d.repeats, probe);
+             reps, probe);
     double row_s = plan_row_seconds(c, pr, s->overhead);
     int left_here = plan_row_bound(c) - s->in_row++;
     prog_row(s->idx++, label, row_s, plan_seconds(c, s->p, s->i + 1, s->overhead) + row_s * left_here);
@@ -161,15 +176,48 @@ static int step(void *arg, const struct plan_row *pr)
         ut_str_free(&ts);
         return -1;
     }
-    char err[UT_ERRLEN];
+    char err[UT_ERRLEN], path[1200];
     if (res_add(s->e->res, &row, ts.s, err, sizeof err) < 0)
         ut_log(UT_ERROR, "%s", err); /* the row stays in memory and is tried with the next */
+    if (s->e->nagent_cells &&
+        res_csv_write(res_path(s->e->res, "agents.csv", path, sizeof path), agent_col_names, AG_N,
+                      s->e->agent_cells, s->e->nagent_cells / AG_N, err, sizeof err) < 0)
+        ut_log(UT_ERROR, "%s", err);
     ut_str_free(&ts);
     s->m->done++;
     /* What a run costs beyond its load, measured: the ETA learns it. */
     s->sum_over += ut_now() - t0 - c->d.warmup - c->d.duration;
     s->overhead = s->sum_over / ++s->measured;
     return 0;
+}
+
+/* repeats: auto: rounds of the pairs not yet narrow, after the plan's first repeats. What was
+ * decided goes into meta.json. */
+static void more_repeats(struct steps *s, double t0)
+{
+    struct rep_state st;
+    rep_init(&st, s->c, s->p);
+    for (int n; !s->e->interrupted && (n = rep_next(&st, s->c, s->p, s->e->res, ut_now() - t0, s->overhead)) > 0;) {
+        ut_log(UT_INFO, "repeats: auto: round %d, %d of %d servers and points not yet narrow", st.rounds, n,
+               st.npairs);
+        prog_more(n);
+        s->i = s->p->n, s->in_row = 0; /* the ETA: this round's rows are beyond the plan's */
+        for (int k = 0; k < n && !s->e->interrupted; k++) {
+            if (res_has(s->e->res, st.round[k].key)) { /* --resume: kept from before */
+                s->m->skipped++;
+                continue;
+            }
+            if (step(s, &st.round[k]) < 0)
+                break;
+        }
+    }
+    if (s->e->interrupted)
+        rep_interrupted(&st, s->c, s->p, s->e->res);
+    for (int i = 0; i < st.npairs; i++)
+        s->m->planned += st.pairs[i].repeats - (int)s->c->d.repeats_min;
+    ut_str_free(&s->m->repeats);
+    rep_json(&st, s->c, s->p, &s->m->repeats);
+    rep_free(&st);
 }
 
 static int run_plan(struct run_env *e, const struct cfg *c, struct plan *p, struct meta *m, int tty)
@@ -190,6 +238,8 @@ static int run_plan(struct run_env *e, const struct cfg *c, struct plan *p, stru
         if (c->nobj ? cap_search(e, &p->rows[i], step, &s, &cap, &m->skipped) < 0 : step(&s, &p->rows[i]) < 0)
             break;
     }
+    if (!c->d.repeats)
+        more_repeats(&s, m->t0);
     prog_end();
     cap_table_free(&cap);
     return e->interrupted ? -1 : 0;
@@ -201,6 +251,17 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
                    const struct cfg *c, struct plan *p, const struct pf_sys *sys)
 {
     char err[UT_ERRLEN], path[PATH_MAX + 64];
+    struct meta m;
+    meta_init(&m, argc, argv, bindir); /* asks git through a shell: before any child of ours runs */
+    /* Every host checked before anything starts: one that fails stops the run here. */
+    static struct hosts_run hr;
+    if (hosts_preflight(c, p, bindir, &hr, err, sizeof err) < 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        hosts_close(&hr);
+        return 2;
+    }
+    if (hr.remote)
+        hosts_json(&hr, &m.hosts);
     int used[CFG_NLOADERS] = {0};
     for (int i = 0; i < p->n; i++)
         used[p->rows[i].ax[CFG_LOADER]] = 1;
@@ -209,6 +270,7 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
             continue;
         if (l == CFG_LOADGEN) {
             fprintf(stderr, "bench: %s is not built (make all)\n", path);
+            hosts_close(&hr);
             return 1;
         }
         fprintf(stderr, "bench: warning: %s is not installed (make deps): its rows will say failed\n", path);
@@ -221,9 +283,8 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
             fprintf(stderr, "bench: warning: %s is not %s: its rows will say failed\n", path,
                     cfg_srv_external(sv) ? "installed" : "built");
     }
-    struct meta m;
-    meta_init(&m, argc, argv, bindir); /* asks git through a shell: before any child of ours runs */
-    struct run_env e = {.c = c, .sys = sys, .bindir = bindir, .use_cgroup = !o->no_cgroup};
+
+    struct run_env e = {.c = c, .sys = sys, .bindir = bindir, .use_cgroup = !o->no_cgroup, .hosts = &hr};
     ut_parse_cpus(c->d.server_cpus, &e.server_cpus);
     ut_parse_cpus(c->d.loadgen_cpus, &e.loadgen_cpus);
     /* The runner's own work (sampling a 10k-process tree is not free) stays off the CPUs being
@@ -239,6 +300,7 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
         ut_log(UT_DEBUG, "runner priority unchanged: %s", strerror(errno));
     if ((e.sigfd = child_signals_init(err, sizeof err)) < 0) {
         fprintf(stderr, "bench: %s\n", err);
+        hosts_close(&hr);
         return 1;
     }
     struct res r;
@@ -246,6 +308,7 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
         fprintf(stderr, "bench: %s\n", err);
         res_close(&r);
         close(e.sigfd);
+        hosts_close(&hr);
         return 1;
     }
     e.res = &r;
@@ -263,9 +326,9 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
         ut_log(UT_WARN, "%s", err);
     res_latest(&r);
 
-    double t0 = ut_now();
+    m.t0 = ut_now();
     run_plan(&e, c, p, &m, isatty(2));
-    m.wall_s = ut_now() - t0;
+    m.wall_s = ut_now() - m.t0;
     m.interrupted = e.interrupted;
     m.accounting = e.accounting;
     meta_stamp(m.finished, sizeof m.finished);
@@ -275,6 +338,12 @@ static int run_all(const struct opts *o, int argc, char **argv, const char *bind
     res_latest(&r);
     res_close(&r);
     close(e.sigfd);
+    hosts_close(&hr);
+    for (int i = 0; i < e.nagent_cells; i++)
+        free(e.agent_cells[i]);
+    free(e.agent_cells);
+    ut_str_free(&m.repeats);
+    ut_str_free(&m.hosts);
     return e.interrupted ? 128 + e.interrupted : 0;
 }
 
@@ -300,7 +369,12 @@ int main(int argc, char **argv)
     struct plan p = {0};
     struct pf_sys sys;
     int rc = 2;
-    if (cfg_load(cfgpath, bindir, &c, err, sizeof err) < 0 || plan_build(&c, o.only, &p, err, sizeof err) < 0)
+    if (cfg_load(cfgpath, bindir, &c, err, sizeof err) < 0)
+        goto fail;
+    for (int i = 0; i < o.nset; i++)
+        if (cfg_override(&c, o.set[i], err, sizeof err) < 0)
+            goto fail;
+    if (plan_build(&c, o.only, &p, err, sizeof err) < 0)
         goto fail;
     ut_log_quiet(o.quiet || o.check); /* --dry-run shows the preflight decisions */
     pf_read(&c, &sys);
@@ -321,6 +395,7 @@ int main(int argc, char **argv)
             res_close(&old);
         }
         plan_print(stdout, &c, &p);
+        hosts_print(stdout, &c);
         rc = 0;
         goto out;
     }

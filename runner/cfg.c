@@ -4,6 +4,7 @@
 #include "cfg_int.h"
 #include "util.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,11 @@ static int defaults_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_nod
     const struct cfg_key *ck = cfg_key_find(cfg_axis_keys, CFG_NAXES, key);
     if (ck)
         return cfg_set(y, v, ck, p->c->axis_default);
-    if ((ck = cfg_key_find(cfg_defaults_keys, cfg_ndefaults_keys, key)))
+    if ((ck = cfg_key_find(cfg_defaults_keys, cfg_ndefaults_keys, key))) {
+        if (!strncmp(ck->name, "repeats", 7))
+            p->c->rep_line = cy_line(k);
         return cfg_set(y, v, ck, &p->c->d);
+    }
     return cy_fail(y, k, "unknown key '%s' in defaults (expected %s, or a matrix axis: %s)", key,
                    cfg_key_names(cfg_defaults_keys, cfg_ndefaults_keys, keys, sizeof keys),
                    cfg_key_names(cfg_axis_keys, CFG_NAXES, axes, sizeof axes));
@@ -109,13 +113,20 @@ static int top_pair(struct cy *y, const char *key, yaml_node_t *k, yaml_node_t *
         return matrix(y, v, p);
     case CT_CAPACITY:
         return capacity(y, v, p);
+    case CT_HOSTS:
+        return cfg_hosts(y, v, p);
     default:
+        if (!strcmp(ck->name, "server_host") || !strcmp(ck->name, "loadgen_hosts"))
+            p->c->hosts_line = cy_line(k);
         return cfg_set(y, v, ck, p->c);
     }
 }
 
 static void set_defaults(struct cfg *c)
 {
+    c->hosts = ut_calloc(1, sizeof *c->hosts); /* hosts[0]: this machine, whatever hosts: says */
+    c->hosts[0] = (struct cfg_host){.name = ut_strdup("local"), .kind = CFG_HOST_LOCAL};
+    c->nhosts = 1;
     cfg_set_defaults(cfg_top_keys, cfg_ntop_keys, c);
     cfg_set_defaults(cfg_defaults_keys, cfg_ndefaults_keys, &c->d);
     cfg_set_defaults(cfg_axis_keys, CFG_NAXES, c->axis_default);
@@ -152,6 +163,15 @@ int cfg_load(const char *path, const char *bindir, struct cfg *c, char *err, siz
     if (rc == 0 && c->nobj && c->axis_default[CFG_RATE])
         rc = -1, snprintf(err, errlen, "%s:%d:1: capacity searches the rate, and defaults set rate %ld: keep one",
                           path, c->cap_line, c->axis_default[CFG_RATE]);
+    if (rc == 0 && c->d.repeats_min > c->d.repeats_max)
+        rc = -1, snprintf(err, errlen, "%s:%d:1: repeats_min %ld is above repeats_max %ld", path, c->rep_line,
+                          c->d.repeats_min, c->d.repeats_max);
+    /* A search picks its next probe from the last: its windows are not rows to repeat until narrow. */
+    if (rc == 0 && c->nobj && c->d.repeats == 0)
+        rc = -1, snprintf(err, errlen, "%s:%d:1: repeats: auto repeats rows until narrow, and a capacity search's "
+                          "probes are not such rows: give repeats a number", path, c->cap_line);
+    if (rc == 0)
+        rc = cfg_hosts_check(c, err, errlen);
     if (rc == 0 && c->nblk == 0)
         c->blk = ut_calloc(1, sizeof *c->blk), c->nblk = 1; /* no matrix: one point of the defaults */
     for (int s = 0; rc == 0 && s < c->nsrv; s++) {
@@ -177,6 +197,38 @@ int cfg_load(const char *path, const char *bindir, struct cfg *c, char *err, siz
     }
     cy_free(&y);
     return rc;
+}
+
+int cfg_override(struct cfg *c, const char *assign, char *err, size_t errlen)
+{
+    const char *eq = strchr(assign, '=');
+    char key[64];
+    snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - assign) : 0, assign);
+    const struct cfg_key *k = eq ? cfg_key_find(cfg_defaults_keys, cfg_ndefaults_keys, key) : NULL;
+    if (!k || k->type >= CT_DEFAULTS) {
+        char keys[1024];
+        snprintf(err, errlen, "--set %s: expected KEY=VALUE, KEY one of the keys of defaults (%s)", assign,
+                 cfg_key_names(cfg_defaults_keys, cfg_ndefaults_keys, keys, sizeof keys));
+        return -1;
+    }
+    /* Read as the same plain scalar in the file would be: the same checks, the same messages. */
+    struct cy y = {.file = "--set", .err = err, .errlen = errlen};
+    yaml_node_t node = {.type = YAML_SCALAR_NODE};
+    node.data.scalar.value = (yaml_char_t *)(uintptr_t)(eq + 1);
+    node.data.scalar.length = strlen(eq + 1);
+    node.data.scalar.style = YAML_PLAIN_SCALAR_STYLE;
+    if (cfg_set(&y, &node, k, &c->d) < 0)
+        return -1;
+    if (c->d.repeats_min > c->d.repeats_max) {
+        snprintf(err, errlen, "--set %s: repeats_min %ld is above repeats_max %ld", assign, c->d.repeats_min,
+                 c->d.repeats_max);
+        return -1;
+    }
+    if (c->nobj && c->d.repeats == 0) {
+        snprintf(err, errlen, "--set %s: a capacity search's probes are not repeated until narrow", assign);
+        return -1;
+    }
+    return 0;
 }
 
 static void free_strs(char **v, int n)
@@ -218,5 +270,6 @@ void cfg_free(struct cfg *c)
         free_keys(cfg_objective_keys, cfg_nobjective_keys, &c->obj[i]);
     free(c->obj);
     free_keys(cfg_top_keys, cfg_ntop_keys, c);
+    cfg_hosts_free(c);
     free(c->path);
 }

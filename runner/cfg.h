@@ -85,7 +85,12 @@ struct cfg_defaults {
     enum cfg_proto proto;
     char *path;            /* http request target */
     double duration, warmup, timeout, cooldown, ready_timeout, stop_grace;
-    long repeats;
+    long repeats;          /* 0: auto, repeats until narrow (repeats.c) with the keys below */
+    long repeats_min, repeats_max; /* auto: at least, at most this many */
+    double repeats_target; /* auto: a row is narrow when its interval's half-width is within this share of its median */
+    double repeats_budget; /* auto: seconds; no round starts that would end past it (0: no budget) */
+    char **repeats_on;     /* auto: the runs.csv columns that must be narrow */
+    int nrepeats_on;
     char *server_cpus, *loadgen_cpus;
     char *runner_cpus;     /* where bench itself runs (samples, bookkeeping); loadgen_cpus if not given */
     long loadgen_threads;  /* 0: one per loadgen CPU */
@@ -119,6 +124,21 @@ struct cfg_objective {
     int line;            /* 1-based line of the entry, for messages */
 };
 
+/* A host of `hosts:` (hosts.c runs commands there): where the server or a load generator runs.
+ * Exactly one of netns, ssh and exec is set, or none for the machine bench runs on. */
+enum cfg_host_kind { CFG_HOST_LOCAL, CFG_HOST_NETNS, CFG_HOST_SSH, CFG_HOST_EXEC };
+struct cfg_host {
+    char *name;          /* its key in hosts:, or "local" (always defined) */
+    enum cfg_host_kind kind;
+    char *netns;         /* ip netns exec NAME */
+    char *ssh;           /* [user@]host[:port], OpenSSH in batch mode over one multiplexed connection */
+    char **exec;         /* a command prefix that runs its arguments there, stdin and stdout passed */
+    int nexec;
+    char *address;       /* its address as the others see it; NULL: found by preflight */
+    char *ssh_config;    /* ssh -F FILE; NULL: the user's own */
+    int line;
+};
+
 struct cfg {
     char *path;
     char *name, *description;
@@ -131,12 +151,32 @@ struct cfg {
     struct cfg_objective *obj; /* capacity: the objectives; none: the matrix's rates are run as given */
     int nobj;
     int cap_line;              /* line of the capacity key, for messages */
+    int rep_line;              /* line of the last repeats key in defaults, for messages */
+    struct cfg_host *hosts;    /* hosts[0] is local; then hosts: in the file's order */
+    int nhosts;
+    char *server_host;         /* a name of hosts (default local) */
+    char **loadgen_hosts;      /* names of hosts, one load generator each (default: local) */
+    int nloadgen_hosts;
+    int hosts_line;            /* line of server_host or loadgen_hosts, for messages */
+    double clock_offset_max;   /* seconds: a host's clock further off ours stops the run */
 };
+
+/* The host called name, or NULL. */
+const struct cfg_host *cfg_host_find(const struct cfg *c, const char *name);
+
+/* The repeats the plan itself runs: the number given, or auto's minimum (repeats.c adds more). */
+static inline long cfg_repeats_planned(const struct cfg *c)
+{
+    return c->d.repeats ? c->d.repeats : c->d.repeats_min;
+}
 
 /* Parse path. bindir is where bin/server-<model> binaries are looked up (a model is also known
  * when it is one of the project's models). Returns 0, or -1 with "file:line:col: message" in err. */
 int cfg_load(const char *path, const char *bindir, struct cfg *c, char *err, size_t errlen);
 void cfg_free(struct cfg *c);
+/* bench --set KEY=VALUE: a key of defaults given on the command line, read and checked as the
+ * config file's would be, over what the file said. Returns 0, or -1 with err. */
+int cfg_override(struct cfg *c, const char *assign, char *err, size_t errlen);
 
 /* Is model one of the project's concurrency models (docs list), or present as bindir/server-model? */
 int cfg_model_known(const char *model, const char *bindir);

@@ -30,6 +30,7 @@ enum cfg_type {
     CT_MATRIX,    /* a mapping of axes, or a list of them */
     CT_EXCLUDE,   /* a mapping of axes (values or min/max ranges), or a list of them */
     CT_CAPACITY,  /* a mapping of cfg_objective_keys, or a list of them */
+    CT_HOSTS,     /* a mapping of host names to `local` or a mapping of cfg_host_keys */
     CT_NTYPES
 };
 
@@ -56,8 +57,8 @@ struct cfg_key {
 /* The sections' tables, each in the order messages list the keys. The axes are their own table:
  * the matrix and exclude take only axes, defaults take its keys and the axes. */
 extern const struct cfg_key cfg_top_keys[], cfg_defaults_keys[], cfg_server_keys[], cfg_axis_keys[],
-    cfg_objective_keys[];
-extern const int cfg_ntop_keys, cfg_ndefaults_keys, cfg_nserver_keys, cfg_nobjective_keys;
+    cfg_objective_keys[], cfg_host_keys[];
+extern const int cfg_ntop_keys, cfg_ndefaults_keys, cfg_nserver_keys, cfg_nobjective_keys, cfg_nhost_keys;
 extern const char *const cfg_type_names[CT_NTYPES]; /* how the schema names a type */
 
 /* The entry called name in t (n entries), or NULL. */
@@ -82,6 +83,7 @@ struct cfg_parse {
     struct cfg_excl *e;     /* the exclusion being parsed */
     struct cfg_block *b;    /* the matrix block being parsed */
     struct cfg_objective *o; /* the capacity objective being parsed */
+    struct cfg_host *h;     /* the host being parsed */
     int range_axis;         /* the axis of the min/max range being parsed */
     yaml_node_t *work_us_node; /* where a server set work_us, for the conflict message */
     yaml_node_t *model_node;   /* where a server set model, to check it once command is known */
@@ -101,5 +103,11 @@ yaml_node_t **cfg_items(struct cy *y, yaml_node_t *v, int *n);
 
 /* The `servers:` value: a list of entries, or the word all. */
 int cfg_servers(struct cy *y, yaml_node_t *v, struct cfg_parse *p);
+/* The `hosts:` value (cfg_hosts.c), the check of server_host and loadgen_hosts against it once
+ * the whole file is read (err as cfg_load's; returns 0 or -1), and freeing the hosts (server_host
+ * and loadgen_hosts are keys of the top level, freed with it). */
+int cfg_hosts(struct cy *y, yaml_node_t *v, struct cfg_parse *p);
+int cfg_hosts_check(struct cfg *c, char *err, size_t errlen);
+void cfg_hosts_free(struct cfg *c);
 
 #endif

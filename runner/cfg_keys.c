@@ -13,6 +13,13 @@ const char *const cfg_loader_names[CFG_NLOADERS + 1] = {
     [CFG_LOADGEN] = "loadgen", [CFG_WRK] = "wrk", [CFG_H2LOAD] = "h2load", [CFG_NLOADERS] = NULL,
 };
 static const char *const arrivals[] = {"constant", "poisson", NULL};
+/* The columns of runs.csv that repeats: auto can wait on: the figures the report and the claims
+ * read as medians over the repeats. */
+static const char *const repeat_columns[] = {
+    "throughput_rps", "achieved_rps", "latency_p50_us", "latency_p90_us", "latency_p99_us", "latency_p999_us",
+    "server_cpu_cores", "server_rss_peak_kb", "server_mem_peak_kb", "connects", "srv_events", "srv_wait_calls",
+    NULL,
+};
 
 const char *const cfg_type_names[CT_NTYPES] = {
     [CT_STR] = "string",          [CT_NAME] = "name",          [CT_CPUS] = "CPU list",
@@ -21,6 +28,7 @@ const char *const cfg_type_names[CT_NTYPES] = {
     [CT_AUTO] = "integer or auto", [CT_DUR] = "seconds",       [CT_CONN_MODE] = "connection mode",
     [CT_DEFAULTS] = "mapping",    [CT_SERVERS] = "list",       [CT_MATRIX] = "mapping or list",
     [CT_EXCLUDE] = "mapping or list", [CT_PCT] = "percent",   [CT_CAPACITY] = "mapping or list",
+    [CT_HOSTS] = "mapping",
 };
 
 #define T(field) offsetof(struct cfg, field)
@@ -34,6 +42,14 @@ const struct cfg_key cfg_top_keys[] = {
      .doc = "the cross product of the axes given (a value or a list each); a list of them: their union"},
     {"capacity", CT_CAPACITY, .json = "capacity",
      .doc = "search each server's highest open-loop rate meeting an objective (keys below), or a list of them"},
+    {"hosts", CT_HOSTS, .json = "hosts",
+     .doc = "names for the machines the run uses: each `local` or a host's keys below (\"Hosts\")"},
+    {"server_host", CT_NAME, T(server_host), .def = "local", .json = "server_host",
+     .doc = "the host the servers run on: local, or a name of hosts (a netns host for now)"},
+    {"loadgen_hosts", CT_STRS, T(loadgen_hosts), T(nloadgen_hosts), .def = "local", .json = "loadgen_hosts",
+     .doc = "the hosts of the load generators, one each: connections, idle and rate are split over them"},
+    {"clock_offset_max", CT_DUR, T(clock_offset_max), .min = 0, .max = 60, .def = "5ms", .json = "clock_offset_max_s",
+     .doc = "a host whose clock is further off ours stops the run (the agents' windows start at one instant)"},
 };
 const int cfg_ntop_keys = sizeof cfg_top_keys / sizeof cfg_top_keys[0];
 
@@ -45,8 +61,18 @@ const struct cfg_key cfg_defaults_keys[] = {
      .doc = "measured seconds per row: 5, 2.5, 500ms, 1m"},
     {"warmup", CT_DUR, D(warmup), .min = 0, .max = 3600, .def = "1", .json = "warmup_s",
      .doc = "seconds run before measuring (connects happen here)"},
-    {"repeats", CT_LONG, D(repeats), .min = 1, .max = 1000, .def = "1", .json = "repeats",
-     .doc = "each row this many times; see \"Order\" below"},
+    {"repeats", CT_AUTO, D(repeats), .min = 1, .max = 1000, .def = "1", .json = "repeats",
+     .doc = "each row this many times, or auto: until narrow (\"Adaptive repeats\"); see \"Order\" below"},
+    {"repeats_min", CT_LONG, D(repeats_min), .min = 2, .max = 1000, .def = "3", .json = "repeats_min",
+     .doc = "repeats: auto: every row at least this many times"},
+    {"repeats_max", CT_LONG, D(repeats_max), .min = 2, .max = 1000, .def = "10", .json = "repeats_max",
+     .doc = "repeats: auto: at most this many times"},
+    {"repeats_target", CT_PCT, D(repeats_target), .min = 0.1, .max = 100, .def = "5%", .json = "repeats_target_pct",
+     .doc = "repeats: auto: narrow when the 95% interval's half-width is within this of the median"},
+    {"repeats_on", CT_STRS, D(repeats_on), D(nrepeats_on), .words = repeat_columns, .def = "throughput_rps",
+     .json = "repeats_on", .doc = "repeats: auto: the runs.csv columns that must be narrow, each"},
+    {"repeats_budget", CT_DUR, D(repeats_budget), .min = 0, .max = 604800, .def = "0", .json = "repeats_budget_s",
+     .doc = "repeats: auto: no round of repeats starts that would end past this (0: none; bench --repeats-budget)"},
     {"timeout", CT_DUR, D(timeout), .min = 0.001, .max = 3600, .def = "5", .json = "timeout_s",
      .doc = "loadgen: connect/answer timeout, and its drain at the end of a run"},
     {"cooldown", CT_DUR, D(cooldown), .min = 0, .max = 600, .def = "0.2", .json = "cooldown_s",
@@ -134,6 +160,20 @@ const struct cfg_key cfg_objective_keys[] = {
      .doc = "open-loop probes at most per server and point (the closed-loop one not counted)"},
 };
 const int cfg_nobjective_keys = sizeof cfg_objective_keys / sizeof cfg_objective_keys[0];
+
+/* A host of `hosts:` (cfg_hosts.c); its name is its key there. */
+#define H(field) offsetof(struct cfg_host, field)
+const struct cfg_key cfg_host_keys[] = {
+    {"netns", CT_STR, H(netns), .json = "netns", .doc = "a network namespace of this machine: `ip netns exec NAME`"},
+    {"ssh", CT_STR, H(ssh), .json = "ssh",
+     .doc = "[user@]host[:port]: OpenSSH in batch mode, one multiplexed connection for the whole run"},
+    {"exec", CT_STRS, H(exec), H(nexec), .json = "exec",
+     .doc = "a command prefix that runs its arguments there with stdin and stdout: [docker, exec, -i, NAME]"},
+    {"address", CT_STR, H(address), .json = "address",
+     .doc = "its address as the other hosts reach it; default: the ssh host, or the namespace's first IPv4"},
+    {"ssh_config", CT_STR, H(ssh_config), .json = "ssh_config", .doc = "ssh -F FILE for this host"},
+};
+const int cfg_nhost_keys = sizeof cfg_host_keys / sizeof cfg_host_keys[0];
 
 /* The axes, from CFG_AXES; a field is one of a long[CFG_NAXES] (cfg.axis_default). */
 const struct cfg_key cfg_axis_keys[CFG_NAXES] = {

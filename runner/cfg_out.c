@@ -17,6 +17,8 @@ static void json_number(struct ut_str *o, const struct cfg_key *k, long v)
         ut_str_json(o, cfg_conn_mode_str(v, buf, sizeof buf));
     else if (k->type == CT_ENUM)
         ut_str_json(o, k->words[v]);
+    else if (k->type == CT_AUTO && v == 0)
+        ut_str_json(o, "auto");
     else
         ut_str_addf(o, "%ld", v);
 }
@@ -61,7 +63,7 @@ static void json_keys(struct ut_str *o, const struct cfg *c, const struct cfg_ke
         case CT_ENUM:
             json_number(o, k, *(const int *)f); /* an axis's is a long: written by CT_DEFAULTS */
             break;
-        case CT_DEFAULTS: case CT_SERVERS: case CT_MATRIX: case CT_EXCLUDE: case CT_CAPACITY:
+        case CT_DEFAULTS: case CT_SERVERS: case CT_MATRIX: case CT_EXCLUDE: case CT_CAPACITY: case CT_HOSTS:
             json_section(o, c, k, base);
             break;
         default:
@@ -122,6 +124,18 @@ static void json_section(struct ut_str *o, const struct cfg *c, const struct cfg
         }
         ut_str_add(o, "]");
         break;
+    case CT_HOSTS: /* the names given, local among them only where it was renamed */
+        ut_str_add(o, "{");
+        for (int i = 1; i < c->nhosts; i++) {
+            ut_str_json(o, c->hosts[i].name);
+            ut_str_add(o, ":{");
+            json_keys(o, c, cfg_host_keys, cfg_nhost_keys, &c->hosts[i], &c->hosts[i], 0, 1);
+            ut_str_add(o, "}");
+            if (i + 1 < c->nhosts)
+                ut_str_add(o, ",");
+        }
+        ut_str_add(o, "}");
+        break;
     default: /* CT_EXCLUDE: how many */
         ut_str_addf(o, "%d", ((const struct cfg_server *)base)->nexcl);
     }
@@ -171,4 +185,6 @@ void cfg_schema(FILE *f)
     schema_table(f, "**The matrix axes**, in `matrix:`, `exclude:` and `defaults:`.", cfg_axis_keys, CFG_NAXES);
     schema_table(f, "**An objective**, `capacity:` or an entry of its list (\"Capacity search\" above).",
                  cfg_objective_keys, cfg_nobjective_keys);
+    schema_table(f, "**A host**, a value of `hosts:` (or the word `local`: another name for this machine; "
+                    "\"Hosts\" above).", cfg_host_keys, cfg_nhost_keys);
 }

@@ -71,6 +71,32 @@ static int pct_value(struct cy *y, yaml_node_t *n, const struct cfg_key *k, doub
     return 0;
 }
 
+/* A string or a list of them, replacing what was there (a default); with words, each one of them. */
+static int strs_value(struct cy *y, yaml_node_t *n, const struct cfg_key *k, void *base)
+{
+    char ***f = cfg_field(base, k), **v;
+    int *count = (int *)((char *)base + k->noff), cnt, e;
+    if (cy_strlist(y, n, k->name, &v, &cnt) < 0)
+        return -1;
+    for (int i = 0; k->words && i < cnt; i++) {
+        yaml_node_t item = {.type = YAML_SCALAR_NODE};
+        item.data.scalar.value = (yaml_char_t *)v[i];
+        item.data.scalar.length = strlen(v[i]);
+        item.start_mark = n->start_mark; /* the list's place: the error names the word */
+        if (cy_enum(y, &item, k->name, k->words, &e) < 0) {
+            for (int j = 0; j < cnt; j++)
+                free(v[j]);
+            free(v);
+            return -1;
+        }
+    }
+    for (int i = 0; i < *count; i++)
+        free((*f)[i]);
+    free(*f);
+    *f = v, *count = cnt;
+    return 0;
+}
+
 /* A key whose value is a number (every type but strings, durations and sections) into *out. */
 static int number(struct cy *y, yaml_node_t *n, const struct cfg_key *k, long *out)
 {
@@ -83,8 +109,15 @@ static int number(struct cy *y, yaml_node_t *n, const struct cfg_key *k, long *o
         return cy_long_suffix(y, n, k->name, lo, hi, 0, out);
     case CT_LONG_KIB:
         return cy_long_suffix(y, n, k->name, lo, hi, 1, out);
-    case CT_AUTO:
-        return cy_is_auto(n) ? (*out = 0, 0) : cy_long(y, n, k->name, lo, hi, out);
+    case CT_AUTO: {
+        char *end, w[80];
+        if (cy_is_auto(n))
+            return *out = 0, 0;
+        if (n->type == YAML_SCALAR_NODE && (strtol((const char *)n->data.scalar.value, &end, 10), *end))
+            return cy_fail(y, n, "'%s' expects a whole number from %ld to %ld, or auto, got %s", k->name, lo, hi,
+                           cy_what(n, w, sizeof w));
+        return cy_long(y, n, k->name, lo, hi, out);
+    }
     case CT_ENUM:
         return cy_enum(y, n, k->name, k->words, &e) < 0 ? -1 : (*out = e, 0);
     case CT_CONN_MODE:
@@ -115,7 +148,7 @@ int cfg_set(struct cy *y, yaml_node_t *n, const struct cfg_key *k, void *base)
     case CT_ENUM:
         return number(y, n, k, &v) < 0 ? -1 : (*(int *)f = (int)v, 0);
     case CT_STRS:
-        return cy_strlist(y, n, k->name, f, (int *)((char *)base + k->noff));
+        return strs_value(y, n, k, base);
     case CT_DUR:
         return cy_dur(y, n, k->name, k->min, k->max, f);
     case CT_PCT:
@@ -129,7 +162,7 @@ void cfg_set_defaults(const struct cfg_key *t, int n, void *base)
 {
     for (const struct cfg_key *k = t; k < t + n; k++) {
         void *f = cfg_field(base, k);
-        if (k->type >= CT_DEFAULTS || k->type == CT_STRS)
+        if (k->type >= CT_DEFAULTS || (k->type == CT_STRS && !k->def))
             continue; /* sections and lists start empty */
         if (!k->def) {
             if (k->type != CT_STR && k->type != CT_NAME && k->type != CT_CPUS)

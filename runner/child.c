@@ -89,24 +89,33 @@ const char *child_await_ready(struct run *r, int external, char *why, size_t len
     return why;
 }
 
-void child_sweep_loadgen(struct run *r, const char *name)
-{
-    double t = ut_now();
-    while (kill(-r->lg.pid, 0) == 0 && ut_now() < t + 0.5 && !r->e->interrupted)
-        rl_pump(r, t + 0.5);
-    if (kill(-r->lg.pid, SIGKILL) == 0)
-        rl_note(r, "the %s left processes behind: killed", name);
-}
-
 static int group_alive(pid_t pg)
 {
     return pg > 0 && (kill(-pg, 0) == 0 || errno != ESRCH);
 }
 
-/* No process of the server's tree (cgroup or group) and of the loadgen's group is left. */
+static int lg_groups_alive(const struct run *r)
+{
+    for (int k = 0; k < r->nlg; k++)
+        if (group_alive(r->lg[k].pid))
+            return 1;
+    return 0;
+}
+
+void child_sweep_loadgen(struct run *r, const char *name)
+{
+    double t = ut_now();
+    while (lg_groups_alive(r) && ut_now() < t + 0.5 && !r->e->interrupted)
+        rl_pump(r, t + 0.5);
+    for (int k = 0; k < r->nlg; k++)
+        if (r->lg[k].pid && kill(-r->lg[k].pid, SIGKILL) == 0)
+            rl_note(r, "the %s left processes behind: killed", name);
+}
+
+/* No process of the server's tree (cgroup or group) and of the loadgens' groups is left. */
 static int tree_empty(struct run *r)
 {
-    if (r->srv.alive || r->lg.alive || group_alive(r->srv.pid) || group_alive(r->lg.pid))
+    if (r->srv.alive || run_lg_alive(r) || group_alive(r->srv.pid) || lg_groups_alive(r))
         return 0;
     return !r->acct_on || acct_nmembers(&r->acct) == 0;
 }
@@ -114,14 +123,19 @@ static int tree_empty(struct run *r)
 void child_kill_all(struct run *r, double grace)
 {
     double t = ut_now();
-    if (r->lg.alive)
-        kill(-r->lg.pid, SIGTERM);
+    for (int k = 0; k < r->nlg; k++) {
+        if (r->lg_stdin[k] >= 0) /* a remote agent's cmb-run stops its load generator at EOF */
+            close(r->lg_stdin[k]), r->lg_stdin[k] = -1;
+        if (r->lg[k].alive)
+            kill(-r->lg[k].pid, SIGTERM);
+    }
     if (r->srv.alive)
         kill(r->srv.pid, SIGTERM);
-    while ((r->lg.alive || r->srv.alive) && ut_now() < t + grace)
+    while ((run_lg_alive(r) || r->srv.alive) && ut_now() < t + grace)
         rl_pump(r, t + grace);
-    if (r->lg.pid)
-        kill(-r->lg.pid, SIGKILL);
+    for (int k = 0; k < r->nlg; k++)
+        if (r->lg[k].pid)
+            kill(-r->lg[k].pid, SIGKILL);
     if (r->acct_on)
         acct_kill(&r->acct, SIGKILL);
     else if (r->srv.pid)

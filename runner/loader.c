@@ -30,19 +30,21 @@ static void loadgen_argv(const struct loader_ctx *x, struct spawn_argv *a)
     const struct cfg *c = x->c;
     const struct plan_row *pr = x->pr;
     char mode[32];
+    long conns = x->share ? x->share->connections : pr->ax[CFG_CONNECTIONS];
+    long idle = x->share ? x->share->idle : pr->ax[CFG_IDLE], rate = x->share ? x->share->rate : pr->ax[CFG_RATE];
     spawn_arg(a, "%s/loadgen", x->bindir);
-    spawn_arg(a, "--target"), spawn_arg(a, "%s:%d", c->d.host, x->port);
+    spawn_arg(a, "--target"), spawn_arg(a, "%s:%d", x->host ? x->host : c->d.host, x->port);
     spawn_arg(a, "--proto"), spawn_arg(a, "%s", cfg_proto_names[c->d.proto]);
     if (c->d.proto == CFG_HTTP)
         spawn_arg(a, "--path"), spawn_arg(a, "%s", c->d.path);
-    spawn_arg(a, "--connections"), spawn_arg(a, "%ld", pr->ax[CFG_CONNECTIONS]);
-    spawn_arg(a, "--idle"), spawn_arg(a, "%ld", pr->ax[CFG_IDLE]);
+    spawn_arg(a, "--connections"), spawn_arg(a, "%ld", conns);
+    spawn_arg(a, "--idle"), spawn_arg(a, "%ld", idle);
     spawn_arg(a, "--threads"), spawn_arg(a, "%d", pr->lg_threads);
     spawn_arg(a, "--procs"), spawn_arg(a, "%d", pr->lg_procs);
     spawn_arg(a, "--duration"), spawn_arg(a, "%g", x->seconds);
     spawn_arg(a, "--warmup"), spawn_arg(a, "%g", c->d.warmup);
-    spawn_arg(a, "--rate"), spawn_arg(a, "%ld", pr->ax[CFG_RATE]);
-    if (pr->ax[CFG_RATE])
+    spawn_arg(a, "--rate"), spawn_arg(a, "%ld", rate);
+    if (rate)
         spawn_arg(a, "--arrival"), spawn_arg(a, "%s", c->d.arrival);
     spawn_arg(a, "--size"), spawn_arg(a, "%ld", pr->ax[CFG_SIZE]);
     spawn_arg(a, "--pipeline"), spawn_arg(a, "%ld", pr->ax[CFG_PIPELINE]);
@@ -50,11 +52,15 @@ static void loadgen_argv(const struct loader_ctx *x, struct spawn_argv *a)
     spawn_arg(a, "--timeout"), spawn_arg(a, "%g", c->d.timeout);
     if (c->d.connect_rate)
         spawn_arg(a, "--connect-rate"), spawn_arg(a, "%ld", c->d.connect_rate);
-    if (pr->source_ips > 1)
+    if (pr->source_ips > 1 && !x->share) /* loopback addresses: for a server on this machine's loopback */
         spawn_arg(a, "--source-ips"), spawn_arg(a, "127.0.0.1-127.0.0.%d", pr->source_ips);
     spawn_arg(a, "--json"), spawn_arg(a, "%s.lg.json", x->work);
     spawn_arg(a, "--timeseries"), spawn_arg(a, "%s.ts.csv", x->work);
     spawn_arg(a, "--hist"), spawn_arg(a, "%s.hgrm", x->work);
+    if (x->hlog)
+        spawn_arg(a, "--hlog"), spawn_arg(a, "%s.hlog", x->work);
+    if (x->start_at > 0)
+        spawn_arg(a, "--start-at"), spawn_arg(a, "%.6f", x->start_at);
     for (int i = 0; i < c->d.nloadgen_args; i++)
         spawn_arg(a, "%s", c->d.loadgen_args[i]);
 }

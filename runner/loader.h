@@ -5,6 +5,7 @@
 #ifndef RUNNER_LOADER_H
 #define RUNNER_LOADER_H
 
+#include "agents.h"
 #include "cfg.h"
 #include "plan.h"
 #include "spawn.h"
@@ -20,6 +21,12 @@ struct loader_ctx {
     int port;              /* the server's */
     const char *work;      /* prefix of its output files: <run>/.work/<row key> */
     double seconds;        /* how long it runs: duration, or warmup for a warm-up run */
+    const char *host;      /* the server's address as this load generator reaches it; NULL: defaults.host */
+    /* One agent of several (agents.c): its share of the point, the wall-clock instant its window
+     * opens (loadgen --start-at), and an interval log to merge (--hlog). NULL / 0: the whole row. */
+    const struct agent_share *share;
+    double start_at;
+    int hlog;
 };
 
 struct loader {

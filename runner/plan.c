@@ -141,13 +141,13 @@ int plan_build(const struct cfg *c, const char *only, struct plan *p, char *err,
         }
     }
     p->npoints = np;
-    int cap = (int)(np * c->nsrv * c->d.repeats);
+    int cap = (int)(np * c->nsrv * cfg_repeats_planned(c));
     p->rows = ut_calloc((size_t)cap, sizeof *p->rows);
     /* Repeats outermost, and each repeat starts the server list one further along: a drift of
      * the machine over time then lands on every server in turn instead of always the last one.
      * Points that differ only in the loader (neighbours: it is the last axis) rotate as one list
      * of (loader, server) pairs, so no loader always runs first either. */
-    for (int r = 0; r < c->d.repeats; r++)
+    for (int r = 0; r < cfg_repeats_planned(c); r++)
         for (int i = 0, j; i < np; i = j) {
             for (j = i + 1; j < np && !memcmp(pts[i], pts[j], CFG_LOADER * sizeof pts[i][0]); j++)
                 ;
@@ -252,14 +252,35 @@ void plan_print(FILE *f, const struct cfg *c, const struct plan *p)
                 cfg_conn_mode_str(r->ax[CFG_CONN_MODE], mode, sizeof mode), r->ax[CFG_WORK_US],
                 cfg_loader_names[r->ax[CFG_LOADER]], r->repeat, split, r->done ? "  (done, skipped)" : "");
     }
-    fprintf(f, "%d %s to do (%d points x %d servers x %ld repeats; %d server/point pairs excluded%s%s)\n", todo,
-            c->nobj ? "searches" : "runs", p->npoints, c->nsrv, c->d.repeats, p->nexcluded,
+    char reps[32];
+    snprintf(reps, sizeof reps, c->d.repeats ? "%ld" : "%ld (auto: the first)", cfg_repeats_planned(c));
+    fprintf(f, "%d %s to do (%d points x %d servers x %s repeats; %d server/point pairs excluded%s%s)\n", todo,
+            c->nobj ? "searches" : "runs", p->npoints, c->nsrv, reps, p->nexcluded,
             todo < p->n ? "; already done: " : "", todo < p->n ? "some" : "");
+    if (!c->d.repeats) {
+        char buf[40];
+        fprintf(f, "repeats: auto: each server and point at least %ld, at most %ld times, until the 95%% interval "
+                   "of its median is within %g%% of it on ", c->d.repeats_min, c->d.repeats_max,
+                c->d.repeats_target * 100);
+        for (int i = 0; i < c->d.nrepeats_on; i++)
+            fprintf(f, "%s%s", i ? (i == c->d.nrepeats_on - 1 ? " and " : ", ") : "", c->d.repeats_on[i]);
+        if (c->d.repeats_budget > 0)
+            fprintf(f, "; no round starts that would end past %s", ut_fmt_dur(c->d.repeats_budget, buf, sizeof buf));
+        fprintf(f, "\n");
+    }
     if (c->nobj)
         fprintf(f, "estimated duration: at most %s (%d runs at most, %.0f s of load per run)\n",
                 ut_fmt_dur(plan_seconds(c, p, 0, -1), dur, sizeof dur), todo * plan_row_bound(c),
                 c->d.warmup + c->d.duration);
-    else
+    else if (c->d.repeats)
         fprintf(f, "estimated duration: %s (%.0f s of load per run)\n",
                 ut_fmt_dur(plan_seconds(c, p, 0, -1), dur, sizeof dur), c->d.warmup + c->d.duration);
+    else {
+        double first = plan_seconds(c, p, 0, -1), most = first * (double)c->d.repeats_max / (double)c->d.repeats_min;
+        if (c->d.repeats_budget > 0 && most > c->d.repeats_budget)
+            most = first > c->d.repeats_budget ? first : c->d.repeats_budget;
+        char dmax[32];
+        fprintf(f, "estimated duration: %s to %s (%.0f s of load per run)\n", ut_fmt_dur(first, dur, sizeof dur),
+                ut_fmt_dur(most, dmax, sizeof dmax), c->d.warmup + c->d.duration);
+    }
 }

@@ -36,6 +36,11 @@ static void draw(void)
     pg.last_draw = now;
 }
 
+void prog_more(int more)
+{
+    pg.total += more;
+}
+
 void prog_init(int total, int tty)
 {
     memset(&pg, 0, sizeof pg);

@@ -4,6 +4,8 @@
 #define RUNNER_PROGRESS_H
 
 void prog_init(int total, int tty);
+/* more runs than planned (another round of repeats: auto). */
+void prog_more(int more);
 /* A run starts: done runs so far, what it is, how long it should take, how long all that is
  * left should take (this run included). */
 void prog_row(int done, const char *label, double row_s, double left_s);

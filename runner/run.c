@@ -4,6 +4,7 @@
 #include "run.h"
 #include "child.h"
 #include "extsrv.h"
+#include "hosts.h"
 #include "json.h"
 #include "loader.h"
 #include "row.h"
@@ -27,7 +28,7 @@ static void server_argv(struct run_env *e, const struct plan_row *pr, const char
     long workers = eff.workers, max_conns = eff.max_conns, backlog = eff.backlog;
     const char *docroot = eff.docroot;
     spawn_arg(a, "%s/server-%s", e->bindir, s->model);
-    spawn_arg(a, "--host"), spawn_arg(a, "%s", c->d.host);
+    spawn_arg(a, "--host"), spawn_arg(a, "%s", e->hosts && e->hosts->remote ? e->hosts->server->address : c->d.host);
     spawn_arg(a, "--port"), spawn_arg(a, "%ld", c->d.port);
     spawn_arg(a, "--proto"), spawn_arg(a, "%s", c->d.proto == CFG_HTTP ? "http" : "echo");
     spawn_arg(a, "--idle-timeout"), spawn_arg(a, "%ld", cfg_srv_idle_timeout(c, s));
@@ -85,6 +86,13 @@ static const char *start(struct run *r, const char *stats, const char *extdir, c
         }
     } else {
         server_argv(e, pr, stats, &a);
+        if (e->hosts && e->hosts->server->h->kind == CFG_HOST_NETNS) {
+            /* ip netns exec execs the server: the same process, pinned and accounted as here. */
+            struct spawn_argv placed = {0};
+            host_argv(e->hosts->server, a.v, &placed);
+            spawn_argv_free(&a);
+            a = placed;
+        }
     }
     spawn_cmdline(a.v, cmd, sizeof cmd);
     ut_log(UT_DEBUG, "server: %s", cmd);
@@ -112,7 +120,7 @@ static const char *convert(struct run *r, const struct loader *ld, const char *w
     struct ut_str j = {0};
     snprintf(path, sizeof path, "%s.out", work);
     if (ut_read_file(path, &text) < 0) {
-        snprintf(why, len, "%s wrote no output (%s)", ld->name, rl_status_str(r->lg.status, st, sizeof st));
+        snprintf(why, len, "%s wrote no output (%s)", ld->name, rl_status_str(r->lg[0].status, st, sizeof st));
         return why;
     }
     char *lines = ut_strdup(text); /* strtok_r cuts what it walks */
@@ -122,7 +130,7 @@ static const char *convert(struct run *r, const struct loader *ld, const char *w
     free(lines);
     const char *fail = NULL;
     if (ld->to_json(text, &j, err, sizeof err) < 0) {
-        snprintf(why, len, "%s (%s): %s; its output is in the log", ld->name, rl_status_str(r->lg.status, st, sizeof st),
+        snprintf(why, len, "%s (%s): %s; its output is in the log", ld->name, rl_status_str(r->lg[0].status, st, sizeof st),
                  err);
         fail = why;
     } else {
@@ -168,7 +176,9 @@ static const char *invoke(struct run *r, const struct loader *ld, const char *wo
     }
     /* A warm-up run before this one: its CPU and start time stay in the loader's totals. */
     double now = ut_now(), lead = ld->own_warmup ? c->d.warmup : 0;
-    r->lg = (struct kid){.pid = pid, .alive = 1, .t_start = r->lg.pid ? r->lg.t_start : now, .cpu_s = r->lg.cpu_s};
+    r->lg[0] = (struct kid){.pid = pid, .alive = 1, .t_start = r->lg[0].pid ? r->lg[0].t_start : now,
+                            .cpu_s = r->lg[0].cpu_s};
+    r->nlg = 1;
     r->edge[0] = now + lead;
     r->edge[1] = r->edge[0] + c->d.duration;
     r->edge_sample[0] = r->edge_sample[1] = -1;
@@ -178,12 +188,12 @@ static const char *invoke(struct run *r, const struct loader *ld, const char *wo
     /* Connecting many sockets takes time before the clock of the loadgen even starts. */
     double limit = lead + seconds + c->d.timeout + 10 + (r->pr->ax[CFG_CONNECTIONS] + r->pr->ax[CFG_IDLE]) / 1000.0;
     double end = now + limit;
-    while (r->lg.alive && !r->e->interrupted && ut_now() < end)
+    while (r->lg[0].alive && !r->e->interrupted && ut_now() < end)
         rl_pump(r, end);
     r->nedges = 0;
     if (r->e->interrupted)
         return NULL;
-    if (r->lg.alive) {
+    if (r->lg[0].alive) {
         child_kill_all(r, 0.5);
         snprintf(why, len, "%s still running %.0f s after its start: killed", ld->name, limit);
         return why;
@@ -192,15 +202,145 @@ static const char *invoke(struct run *r, const struct loader *ld, const char *wo
     return measured && ld->to_json ? convert(r, ld, work, why, len) : NULL;
 }
 
+/* Agent k's files, here and on its host: copied over its channel, then removed there. */
+static int fetch(struct run *r, int k, const char *rwork, const char *lwork, char *err, size_t errlen)
+{
+    struct host_conn *hc = r->e->hosts->lg[k];
+    static const char *const files[] = {".lg.json", ".ts.csv", ".hgrm", ".hlog"};
+    char script[3200], path[1500], e[UT_ERRLEN];
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        struct ut_str out = {0};
+        snprintf(script, sizeof script, "cat '%.1400s%s'", rwork, files[i]);
+        int rc = host_sh(hc, script, NULL, 0, &out, 30, e, sizeof e);
+        snprintf(path, sizeof path, "%s%s", lwork, files[i]);
+        if (rc == 0 && ut_write_atomic(path, out.s ? out.s : "", out.len, err, errlen) < 0) {
+            ut_str_free(&out);
+            return -1;
+        }
+        ut_str_free(&out);
+    }
+    snprintf(script, sizeof script, "rm -f '%.1400s'.*", rwork);
+    host_sh(hc, script, NULL, 0, NULL, 30, e, sizeof e);
+    return 0;
+}
+
+/* The measured run spread over the hosts of loadgen_hosts (agents.c): each agent its share of
+ * the point, all opening their windows at one wall-clock instant T chosen here, late enough for
+ * every one to connect and warm up; remote ones under cmb-run, which stops them when their
+ * channel closes. Their outputs are fetched and merged into <work>'s files, as one loadgen's. */
+static const char *invoke_agents(struct run *r, const char *work, char *why, size_t len)
+{
+    struct run_env *e = r->e;
+    const struct cfg *c = e->c;
+    struct hosts_run *hr = e->hosts;
+    struct agent_share share[AGENTS_MAX];
+    struct agent_out out[AGENTS_MAX];
+    char cmd[4096], err[UT_ERRLEN], where[512], rwork[AGENTS_MAX][1400];
+    int n = hr->nlg < AGENTS_MAX ? hr->nlg : AGENTS_MAX;
+    agents_split(r->pr, n, share);
+    double setup = 1.0 + (double)(r->pr->ax[CFG_CONNECTIONS] + r->pr->ax[CFG_IDLE]) / 2000.0;
+    double T = ut_wall() + c->d.warmup + setup, mono_T = ut_now() + (T - ut_wall());
+    int used = 0;
+    memset(out, 0, sizeof out);
+    for (int k = 0; k < n; k++) {
+        if (share[k].connections == 0)
+            continue; /* fewer connections than hosts: this one has nothing to do */
+        struct host_conn *hc = hr->lg[k];
+        struct agent_out *ao = &out[used];
+        ao->host = hc->h->name;
+        ao->placement = host_where(hc->h, where, sizeof where) ? ut_strdup(where) : NULL;
+        ao->share = share[k];
+        snprintf(ao->work, sizeof ao->work, "%s.a%d", work, used + 1);
+        if (hc->shares_files)
+            snprintf(rwork[used], sizeof rwork[used], "%s", ao->work);
+        else
+            snprintf(rwork[used], sizeof rwork[used], "%s/%s.a%d", hc->workdir, r->pr->key, used + 1);
+        struct loader_ctx x = {.c = c, .pr = r->pr, .bindir = hc->bindir, .port = r->port, .work = rwork[used],
+                               .seconds = c->d.duration, .host = hr->server->address, .share = &share[k],
+                               .start_at = T, .hlog = 1};
+        struct spawn_argv a = {0}, full = {0};
+        if (!hc->shares_files)
+            spawn_arg(&a, "%s/cmb-run", hc->bindir);
+        loader_of(r->pr)->argv(&x, &a);
+        host_argv(hc, a.v, &full);
+        spawn_argv_free(&a);
+        char exe[1024];
+        if (!strchr(full.v[0], '/') && ext_which(full.v[0], exe, sizeof exe) == 0) {
+            free(full.v[0]);
+            full.v[0] = ut_strdup(exe);
+        }
+        spawn_cmdline(full.v, cmd, sizeof cmd);
+        ut_log(UT_DEBUG, "agent %d on %s: %s", used + 1, hc->h->name, cmd);
+        int remote = !hc->shares_files, dummy;
+        r->lg_stdin[used] = -1;
+        struct spawn_opts lo = {.cpus = remote ? NULL : &e->loadgen_cpus, .log_fd = ut_log_fd(),
+                                .stdin_fd = remote ? &r->lg_stdin[used] : NULL};
+        pid_t pid = spawn_start(full.v, &lo, &dummy, err, sizeof err);
+        spawn_argv_free(&full);
+        if (pid < 0) {
+            snprintf(why, len, "agent %d on %s: %s", used + 1, hc->h->name, err);
+            child_kill_all(r, 0.5);
+            return why;
+        }
+        r->lg[used] = (struct kid){.pid = pid, .alive = 1, .t_start = ut_now()};
+        r->nlg = ++used;
+    }
+    r->edge[0] = mono_T;
+    r->edge[1] = mono_T + c->d.duration;
+    r->edge_sample[0] = r->edge_sample[1] = -1;
+    r->nedges = 2, r->next_edge = 0;
+    double limit = (mono_T - ut_now()) + c->d.duration + c->d.timeout + 10, end = ut_now() + limit;
+    while (run_lg_alive(r) && !e->interrupted && ut_now() < end)
+        rl_pump(r, end);
+    r->nedges = 0;
+    if (e->interrupted)
+        return NULL;
+    if (run_lg_alive(r)) {
+        int k = 0;
+        while (!r->lg[k].alive)
+            k++;
+        child_kill_all(r, 0.5);
+        snprintf(why, len, "agent %d on %s still running %.0f s after its start: killed", k + 1, out[k].host, limit);
+        return why;
+    }
+    child_sweep_loadgen(r, "loadgen");
+    const char *fail = NULL;
+    for (int k = 0; k < used; k++) {
+        if (r->lg_stdin[k] >= 0)
+            close(r->lg_stdin[k]), r->lg_stdin[k] = -1;
+        rl_status_str(r->lg[k].status, out[k].exit, sizeof out[k].exit);
+        if (!hr->lg[k]->shares_files && fetch(r, k, rwork[k], out[k].work, err, sizeof err) < 0 && !fail)
+            snprintf(why, len, "agent %d on %s: %s", k + 1, out[k].host, err), fail = why;
+    }
+    char hlog[1200];
+    snprintf(hlog, sizeof hlog, "%s/hlog", e->bindir);
+    if (!fail && agents_merge(work, r->pr->key, out, used, c->d.warmup, hlog, &e->agent_cells, &e->nagent_cells, err,
+                              sizeof err) < 0)
+        snprintf(why, len, "%s", err), fail = why;
+    for (int k = 0; k < used; k++) {
+        static const char *const sfx[] = {".lg.json", ".ts.csv", ".hgrm", ".hlog"};
+        char p[1500];
+        for (size_t i = 0; i < sizeof sfx / sizeof *sfx; i++) {
+            snprintf(p, sizeof p, "%s%s", out[k].work, sfx[i]);
+            if (i < 3 || fail) /* an agent's interval log is kept beside the merged one */
+                unlink(p);
+        }
+        free((char *)out[k].placement);
+    }
+    return fail;
+}
+
 /* The load: a warm-up run first for a loader that has none of its own, then the measured run.
  * Returns why it failed or NULL; *iws / *iwe: the samples bounding the measured window. */
 static const char *load(struct run *r, const char *work, int *iws, int *iwe, char *why, size_t len)
 {
     const struct loader *ld = loader_of(r->pr);
     const char *fail = NULL;
-    if (!ld->own_warmup && r->e->c->d.warmup > 0)
+    if (r->e->hosts && r->e->hosts->remote)
+        fail = invoke_agents(r, work, why, len);
+    else if (!ld->own_warmup && r->e->c->d.warmup > 0)
         fail = invoke(r, ld, work, 0, why, len);
-    if (!fail && !r->e->interrupted)
+    if (!fail && !r->e->interrupted && !(r->e->hosts && r->e->hosts->remote))
         fail = invoke(r, ld, work, 1, why, len);
     if (r->e->interrupted || !r->acct_on)
         return fail;
@@ -226,7 +366,7 @@ static const char *load(struct run *r, const char *work, int *iws, int *iwe, cha
 /* The files of one run in .work/: outputs of the loader and the server. */
 static void unlink_temps(const char *work)
 {
-    static const char *const temps[] = {".lg.json", ".stats.json", ".ts.csv", ".hgrm", ".out"};
+    static const char *const temps[] = {".lg.json", ".stats.json", ".ts.csv", ".hgrm", ".out", ".hlog"};
     char path[1400];
     for (size_t i = 0; i < sizeof temps / sizeof *temps; i++) {
         snprintf(path, sizeof path, "%s%s", work, temps[i]);
@@ -241,16 +381,18 @@ static void collect(struct run *r, const char *fail, const char *work, int iws, 
     struct run_env *e = r->e;
     char path[1400], err[UT_ERRLEN], why[2 * UT_ERRLEN], st[64];
     struct json *lg = NULL, *stats = NULL;
-    if (!fail && r->lg.pid) {
+    if (!fail && r->nlg) {
         snprintf(path, sizeof path, "%s.lg.json", work);
         lg = json_parse_file(path, err, sizeof err);
         if (!lg) {
             snprintf(why, sizeof why, "%s %s without a usable --json (%s)", loader_of(r->pr)->name,
-                     rl_status_str(r->lg.status, st, sizeof st), err);
+                     rl_status_str(r->lg[0].status, st, sizeof st), err);
             fail = why;
-        } else if (!WIFEXITED(r->lg.status) || WEXITSTATUS(r->lg.status) != 0) {
-            rl_note(r, "%s ended with %s", loader_of(r->pr)->name, rl_status_str(r->lg.status, st, sizeof st));
         }
+        for (int k = 0; lg && k < r->nlg; k++)
+            if (!WIFEXITED(r->lg[k].status) || WEXITSTATUS(r->lg[k].status) != 0)
+                rl_note(r, "%s%s ended with %s", loader_of(r->pr)->name, r->nlg > 1 ? " agent" : "",
+                        rl_status_str(r->lg[k].status, st, sizeof st));
     }
     snprintf(path, sizeof path, "%s.stats.json", work);
     if (r->srv.pid && access(path, F_OK) == 0 && !(stats = json_parse_file(path, err, sizeof err)))
@@ -273,15 +415,19 @@ static void collect(struct run *r, const char *fail, const char *work, int iws, 
         f.fds_peak = r->acct.fds_peak;
         acct_ctxsw(&r->acct, &f.vcsw, &f.ivcsw);
     }
-    if (r->lg.t_exit > 0) {
-        f.lg_cpu_s = r->lg.cpu_s;
-        f.lg_wall_s = r->lg.t_exit - r->lg.t_start;
+    if (run_lg_exit(r) > 0) {
+        for (int k = 0; k < r->nlg; k++)
+            f.lg_cpu_s += r->lg[k].cpu_s;
+        f.lg_wall_s = run_lg_exit(r) - run_lg_start(r);
+        double u, sy; /* agents elsewhere: their own CPU, not that of the ssh carrying them */
+        if (e->hosts && e->hosts->remote && lg && json_num(lg, "cpu.user_s", &u) == 0 && json_num(lg, "cpu.sys_s", &sy) == 0)
+            f.lg_cpu_s = u + sy;
     }
     f.notes = r->notes.s;
     if (getenv("BENCH_DEBUG_SAMPLES"))
         for (int i = 0; i < r->nsmp; i++)
             ut_log(UT_DEBUG, "sample %d t=%.3f cpu=%.3f user=%.3f sys=%.3f rss=%ld procs=%d cost=%.4f%s%s", i,
-                   r->smp[i].t - r->lg.t_start, r->smp[i].cpu_s, r->smp[i].cpu_user_s, r->smp[i].cpu_sys_s, r->smp[i].rss_kb,
+                   r->smp[i].t - run_lg_start(r), r->smp[i].cpu_s, r->smp[i].cpu_user_s, r->smp[i].cpu_sys_s, r->smp[i].rss_kb,
                    r->smp[i].procs, r->smp[i].cost_s, i == iws ? " <window start" : "", i == iwe ? " <window end" : "");
     row_build(&f, row);
     char bwhy[256];
@@ -289,14 +435,24 @@ static void collect(struct run *r, const char *fail, const char *work, int iws, 
     if (b && strcmp(b, "none"))
         ut_log(UT_DEBUG, "%s: bottleneck %s (%s)", r->pr->key, b, bwhy);
     snprintf(path, sizeof path, "%s.ts.csv", work);
-    if (!fail && r->lg.t_exit > 0)
-        row_timeseries(&f, access(path, R_OK) == 0 ? path : NULL, r->smp, r->nsmp, r->lg.t_start, ts);
+    if (!fail && run_lg_exit(r) > 0)
+        row_timeseries(&f, access(path, R_OK) == 0 ? path : NULL, r->smp, r->nsmp, run_lg_start(r), ts);
     /* The histogram moves into hist/ under the row's key; the rest of .work goes. */
     char hist[1400], dst[1300];
     snprintf(hist, sizeof hist, "%s.hgrm", work);
     snprintf(dst, sizeof dst, "%s/hist/%s.hgrm", e->res->dir, r->pr->key);
     if (!fail && access(hist, F_OK) == 0 && rename(hist, dst) < 0)
         ut_log(UT_WARN, "%s: %s", dst, strerror(errno));
+    /* Agents: the merged interval log and each agent's own, beside the histogram. */
+    for (int k = 0; k <= (r->nlg > 1 || (e->hosts && e->hosts->remote) ? r->nlg : -1); k++) {
+        char sfx[16] = "";
+        if (k)
+            snprintf(sfx, sizeof sfx, ".a%d", k);
+        snprintf(hist, sizeof hist, "%s%s.hlog", work, sfx);
+        snprintf(dst, sizeof dst, "%s/hist/%s%s.hlog", e->res->dir, r->pr->key, sfx);
+        if (access(hist, F_OK) == 0 && (fail || rename(hist, dst) < 0))
+            unlink(hist);
+    }
     unlink_temps(work);
     json_free(lg);
     json_free(stats);
@@ -304,9 +460,45 @@ static void collect(struct run *r, const char *fail, const char *work, int iws, 
 
 /* --- the row, and the pause between rows ------------------------------------------------ */
 
+double run_lg_start(const struct run *r)
+{
+    double t = 0;
+    for (int k = 0; k < r->nlg; k++)
+        t = k == 0 || r->lg[k].t_start < t ? r->lg[k].t_start : t;
+    return t;
+}
+
+double run_lg_exit(const struct run *r)
+{
+    double t = 0;
+    for (int k = 0; k < r->nlg; k++) {
+        if (r->lg[k].t_exit <= 0)
+            return 0; /* one has not exited (or never ran): no end yet */
+        t = r->lg[k].t_exit > t ? r->lg[k].t_exit : t;
+    }
+    return t;
+}
+
+int run_lg_alive(const struct run *r)
+{
+    for (int k = 0; k < r->nlg; k++)
+        if (r->lg[k].alive)
+            return 1;
+    return 0;
+}
+
+static void run_init(struct run *r, struct run_env *e, const struct plan_row *pr)
+{
+    memset(r, 0, sizeof *r);
+    r->e = e, r->pr = pr, r->out_fd = -1;
+    for (int k = 0; k < AGENTS_MAX; k++)
+        r->lg_stdin[k] = -1;
+}
+
 int run_row(struct run_env *e, const struct plan_row *pr, struct res_row *row, struct ut_str *ts)
 {
-    struct run r = {.e = e, .pr = pr, .out_fd = -1};
+    struct run r;
+    run_init(&r, e, pr);
     char work[1300], stats[1400], why[2 * UT_ERRLEN], extdir[1400];
     int iws = -1, iwe = -1, rc = 0, external = cfg_srv_external(&e->c->srv[pr->srv]);
     snprintf(work, sizeof work, "%s/.work/%s", e->res->dir, pr->key);
@@ -353,7 +545,8 @@ int run_row(struct run_env *e, const struct plan_row *pr, struct res_row *row, s
 
 int run_pause(struct run_env *e, double s)
 {
-    struct run r = {.e = e, .out_fd = -1};
+    struct run r;
+    run_init(&r, e, NULL);
     double end = ut_now() + s;
     while (ut_now() < end && !e->interrupted)
         rl_pump(&r, end);

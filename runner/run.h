@@ -8,7 +8,9 @@
 #define RUNNER_RUN_H
 
 #include "acct.h"
+#include "agents.h"
 #include "cfg.h"
+#include "hostcheck.h"
 #include "plan.h"
 #include "preflight.h"
 #include "results.h"
@@ -27,6 +29,9 @@ struct run_env {
     int use_cgroup;
     const char *accounting; /* backend the last run used, for meta.json */
     cpu_set_t server_cpus, loadgen_cpus;
+    struct hosts_run *hosts;  /* where the server and the load generators run (hostcheck.c) */
+    char **agent_cells;       /* agents.csv so far, AG_N cells a line */
+    int nagent_cells;
 };
 
 /* A child of the runner: the server or the load generator, each the leader of its own group. */
@@ -42,7 +47,10 @@ struct kid {
 struct run {
     struct run_env *e;
     const struct plan_row *pr;  /* NULL between rows (run_pause) */
-    struct kid srv, lg;
+    struct kid srv;
+    struct kid lg[AGENTS_MAX];  /* the load generators: one, or one per host of loadgen_hosts */
+    int nlg;                    /* how many of lg are started (0 before the load) */
+    int lg_stdin[AGENTS_MAX];   /* write ends of remote agents' stdin: closing one stops it (-1: none) */
     struct acct acct;
     int acct_on;                /* acct is open: close it, sample it */
     int out_fd;                 /* server stdout, -1 once closed */
@@ -65,5 +73,10 @@ int run_row(struct run_env *e, const struct plan_row *pr, struct res_row *row, s
 
 /* Sleep s seconds, but return early (-1) on an interrupt; reaps strays meanwhile. */
 int run_pause(struct run_env *e, double s);
+
+/* The loadgens' state as one: alive while any is, the earliest start, the last exit, CPU summed. */
+int run_lg_alive(const struct run *r);
+double run_lg_start(const struct run *r);
+double run_lg_exit(const struct run *r);
 
 #endif

@@ -47,6 +47,15 @@ static double ru_cpu(const struct rusage *ru)
     return ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6 + ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
 }
 
+/* The load generator whose pid (or process group) this is, or -1. */
+static int lg_of(const struct run *r, pid_t pid)
+{
+    for (int k = 0; k < r->nlg; k++)
+        if (r->lg[k].pid && r->lg[k].pid == pid)
+            return k;
+    return -1;
+}
+
 /* Reap every exited child. An orphan is told apart by its process group, read from its zombie
  * before the wait releases it. */
 static void reap(struct run *r)
@@ -57,6 +66,7 @@ static void reap(struct run *r)
         if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
             return;
         pid_t pid = si.si_pid;
+        int k;
         struct acct_pstat ps;
         pid_t pg = acct_proc_stat(pid, &ps) == 0 ? ps.pgrp : 0;
         int st;
@@ -71,13 +81,13 @@ static void reap(struct run *r)
             r->srv.alive = 0, r->srv.status = st, r->srv.t_exit = now, r->srv.cpu_s += ru_cpu(&ru);
             if (r->acct_on)
                 acct_reaped(&r->acct, &ru, 1);
-        } else if (r->lg.pid && pid == r->lg.pid) {
-            r->lg.alive = 0, r->lg.status = st, r->lg.t_exit = now, r->lg.cpu_s += ru_cpu(&ru);
+        } else if ((k = lg_of(r, pid)) >= 0) {
+            r->lg[k].alive = 0, r->lg[k].status = st, r->lg[k].t_exit = now, r->lg[k].cpu_s += ru_cpu(&ru);
         } else if (r->srv.pid && pg == r->srv.pid) {
             if (r->acct_on)
                 acct_reaped(&r->acct, &ru, 0);
-        } else if (r->lg.pid && pg == r->lg.pid) {
-            r->lg.cpu_s += ru_cpu(&ru);
+        } else if ((k = lg_of(r, pg)) >= 0) {
+            r->lg[k].cpu_s += ru_cpu(&ru);
         } else {
             char sbuf[64];
             ut_log(UT_DEBUG, "reaped stray process %d (%s)", (int)pid, rl_status_str(st, sbuf, sizeof sbuf));

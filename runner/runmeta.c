@@ -88,6 +88,18 @@ int meta_write(const char *path, const struct meta *m, const struct cfg *c, cons
     ut_str_addf(&o, ",\n  \"wall_s\": %.1f,\n  \"interrupted\": %s,\n  \"runs\": {\"planned\": %d, \"done\": %d, "
                     "\"failed\": %d, \"skipped_resume\": %d},\n",
                 m->wall_s, m->interrupted ? "true" : "false", m->planned, m->done, m->failed, m->skipped);
+    if (m->repeats.len) {
+        ut_str_add(&o, "  \"repeats\": ");
+        ut_str_add(&o, m->repeats.s);
+        ut_str_add(&o, ",\n");
+    } else {
+        ut_str_addf(&o, "  \"repeats\": {\"mode\": \"fixed\", \"repeats\": %ld},\n", c->d.repeats);
+    }
+    if (m->hosts.len) {
+        ut_str_add(&o, "  \"hosts\": ");
+        ut_str_add(&o, m->hosts.s);
+        ut_str_add(&o, ",\n");
+    }
     ut_str_add(&o, "  \"git\": {\"revision\": ");
     ut_str_json(&o, m->git_rev);
     ut_str_addf(&o, ", \"dirty\": %s},\n", m->git_dirty < 0 ? "null" : m->git_dirty ? "true" : "false");

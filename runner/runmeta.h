@@ -5,6 +5,7 @@
 
 #include "cfg.h"
 #include "preflight.h"
+#include "util.h"
 
 struct meta {
     char started[32], finished[32];  /* local ISO 8601 */
@@ -19,6 +20,9 @@ struct meta {
     int planned, done, failed, skipped;
     int interrupted;                 /* signal number, 0 if it ran to the end */
     double wall_s;
+    double t0;                       /* when the first row started (ut_now) */
+    struct ut_str repeats;           /* repeats: auto: what was decided (repeats.c); empty: a fixed number */
+    struct ut_str hosts;             /* the hosts and what preflight found (hostcheck.c); empty: this machine only */
 };
 
 /* Gather everything known before the first run (git and the compiler are asked through a shell,

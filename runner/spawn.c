@@ -45,7 +45,7 @@ void spawn_argv_free(struct spawn_argv *a)
 
 /* In the child, between fork and exec: only async-signal-safe calls. Reports errno through the
  * error pipe and exits on failure. */
-static void child(char *const argv[], const struct spawn_opts *o, int gate, int outw, int errw)
+static void child(char *const argv[], const struct spawn_opts *o, int gate, int outw, int errw, int inr)
 {
     char go;
     setpgid(0, 0);
@@ -68,7 +68,8 @@ static void child(char *const argv[], const struct spawn_opts *o, int gate, int 
     if (o->stdout_path && outw < 0 &&
         (outw = open(o->stdout_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
         goto fail;
-    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(outw >= 0 ? outw : logfd, 1) < 0 || dup2(logfd, 2) < 0)
+    if (devnull < 0 || dup2(inr >= 0 ? inr : devnull, 0) < 0 || dup2(outw >= 0 ? outw : logfd, 1) < 0 ||
+        dup2(logfd, 2) < 0)
         goto fail;
     execv(argv[0], argv);
 fail:;
@@ -80,10 +81,10 @@ fail:;
 
 pid_t spawn_start(char *const argv[], const struct spawn_opts *o, int *out_fd, char *err, size_t errlen)
 {
-    int gate[2], errp[2], outp[2] = {-1, -1};
+    int gate[2], errp[2], outp[2] = {-1, -1}, inp[2] = {-1, -1};
     *out_fd = -1;
     if (pipe2(gate, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
-        (o->stdout_pipe && pipe2(outp, O_CLOEXEC) < 0)) {
+        (o->stdout_pipe && pipe2(outp, O_CLOEXEC) < 0) || (o->stdin_fd && pipe2(inp, O_CLOEXEC) < 0)) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         return -1;
     }
@@ -93,16 +94,20 @@ pid_t spawn_start(char *const argv[], const struct spawn_opts *o, int *out_fd, c
         close(gate[0]), close(gate[1]), close(errp[0]), close(errp[1]);
         if (outp[0] >= 0)
             close(outp[0]), close(outp[1]);
+        if (inp[0] >= 0)
+            close(inp[0]), close(inp[1]);
         return -1;
     }
     if (pid == 0)
-        child(argv, o, gate[0], outp[1], errp[1]);
+        child(argv, o, gate[0], outp[1], errp[1], inp[0]);
     /* Both sides set the group, so neither a kill(-pid) nor the child's exec can race it. */
     setpgid(pid, pid);
     close(gate[0]);
     close(errp[1]);
     if (outp[1] >= 0)
         close(outp[1]);
+    if (inp[0] >= 0)
+        close(inp[0]);
     char aerr[UT_ERRLEN] = "";
     if (o->acct)
         acct_attach(o->acct, pid, aerr, sizeof aerr); /* falls back to /proc itself on failure */
@@ -122,8 +127,12 @@ pid_t spawn_start(char *const argv[], const struct spawn_opts *o, int *out_fd, c
             ;
         if (outp[0] >= 0)
             close(outp[0]);
+        if (inp[1] >= 0)
+            close(inp[1]);
         return -1;
     }
     *out_fd = outp[0];
+    if (o->stdin_fd)
+        *o->stdin_fd = inp[1];
     return pid;
 }

@@ -15,6 +15,7 @@ struct spawn_opts {
     int log_fd;             /* stderr (and stdout without a pipe or a file) go here; -1: /dev/null */
     const char *stdout_path; /* stdout into this file (created or truncated); NULL: as above */
     struct acct *acct;      /* attach the child here before exec; NULL: none */
+    int *stdin_fd;          /* not NULL: stdin is a pipe, its write end stored here (else /dev/null) */
 };
 
 /* The nice value children start with (the runner itself may run at a higher priority). */

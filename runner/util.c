@@ -10,6 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
+double ut_wall(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
 double ut_now(void)
 {
     struct timespec ts;

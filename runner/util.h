@@ -12,6 +12,8 @@
 
 /* Monotonic seconds: every duration the runner measures uses this clock. */
 double ut_now(void);
+/* Wall-clock seconds since the epoch (CLOCK_REALTIME): only for instants other hosts share. */
+double ut_wall(void);
 /* CPU seconds this thread has used: the cost of our own work, whatever the machine's load. */
 double ut_cputime(void);
 /* Is a SIGINT, SIGTERM or SIGHUP waiting (blocked, for the signalfd)? Long loops check it so

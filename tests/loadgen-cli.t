@@ -9,7 +9,7 @@ out=$("$LG" --help); rc=$?
 ok $rc "--help exits 0"
 for opt in --target --proto --path --connections --idle --threads --procs --duration --warmup --rate \
     --arrival --size --pipeline --conn-mode --timeout --source-ips --connect-rate --max-errors \
-    --csv --json --timeseries --hist; do
+    --csv --json --timeseries --hist --hlog --start-at; do
     case "$out" in *"$opt"*) ;; *) missing="$missing $opt" ;; esac
 done
 check "--help names every option${missing:+ (missing:$missing)}" test -z "$missing"
@@ -31,6 +31,8 @@ refuse "bad duration" --target 127.0.0.1:1 -d soon
 refuse "bad conn-mode" --target 127.0.0.1:1 --conn-mode reqs=0
 refuse "path without a slash" --target 127.0.0.1:1 --path index.html
 refuse "source ips of a bad range" --target 127.0.0.1:1 --source-ips 127.0.0.9-127.0.0.1
+refuse "start-at that is no time" --target 127.0.0.1:1 --start-at tomorrow
+refuse "start-at with a sign" --target 127.0.0.1:1 --start-at -5
 refuse "more connections than one process can hold" --target 127.0.0.1:1 -c 30000
 grep -q -- "--procs" "$LG_TMP/r.err"
 ok $? "the fd refusal says to use --procs"

@@ -5,6 +5,7 @@ HTML and the Markdown reference only files that exist, every run is in the table
 refused with a message."""
 
 import csv
+import json
 import os
 import shutil
 import sys
@@ -62,6 +63,30 @@ def main():
         statuses = {row["status"] for row in rows}
         t.ok(all(">%s<" % s in page for s in statuses), "the run table shows each status (%s)"
              % ", ".join(sorted(statuses)))
+
+        # repeats: auto: the rule, the counts and every point's decision, as meta.json has them.
+        auto = os.path.join(out, "auto")
+        shutil.copytree(FIXTURE, auto)
+        with open(os.path.join(auto, "meta.json")) as f:
+            meta = json.load(f)
+        points = sorted({(r["server"], r["run"].rsplit("_rep", 1)[0]) for r in rows})
+        meta["repeats"] = {"mode": "auto", "min": 3, "max": 8, "target_pct": 5, "budget_s": 600,
+                           "on": ["throughput_rps"], "method": "95% percentile bootstrap", "rounds": 2,
+                           "repeats_ran": [3, 5], "stopped": {"narrow": len(points) - 1, "max": 1},
+                           "points": [{"point": p, "server": s, "repeats": 5 if i == 0 else 3,
+                                       "stopped": "max" if i == 0 else "narrow",
+                                       "half_width_pct": {"throughput_rps": 7.25 if i == 0 else 1.5}}
+                                      for i, (s, p) in enumerate(points)]}
+        with open(os.path.join(auto, "meta.json"), "w") as f:
+            json.dump(meta, f)
+        r = script("report", auto, "--out", os.path.join(out, "auto-report"))
+        with open(os.path.join(out, "auto-report", "summary.md")) as f:
+            md = f.read()
+        t.ok(r.returncode == 0 and "at least 3 and at most 8 times" in md and "3 to 5 repeats" in md and
+             "1 stopped because the maximum was reached" in md and "the run's 600 s budget" in md,
+             "repeats: auto: the report states the rule, how many ran and why they stopped", r.stderr)
+        t.ok("## Repeats" in md and md.count("| narrow |") == len(points) - 1 and "| 5 | max | 7.2 % |" in md,
+             "and a table of every point: repeats, why it stopped, its interval's half-width")
 
         r = script("report", out, "--out", os.path.join(out, "x"))
         t.ok(r.returncode == 2 and "runs.csv" in r.stderr, "a folder without runs.csv exits 2 and says so",

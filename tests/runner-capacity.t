@@ -99,6 +99,28 @@ else
     ok 1 "an open-loop run at 1.25 times it does not (no capacity found)"
 fi
 
+# The report of the search: the capacity table, the bar with its bracket, the hockey stick.
+"$PYTHON" "$ROOT/report/report.py" "$dir" --out "$T/report" > "$T/report.out" 2>&1
+rc=$?
+"$PYTHON" - "$T/report" > "$T/rfacts" <<'EOF'
+import os, sys
+out = sys.argv[1]
+md = open(os.path.join(out, "summary.md")).read() if os.path.exists(os.path.join(out, "summary.md")) else ""
+def png(name):
+    path = os.path.join(out, name)
+    return os.path.exists(path) and open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n" and "(%s)" % name in md
+print("table", "yes" if "## Capacity" in md and "| slow, 20 conns |" in md and "| threadpool-w20 | " in md else "no")
+print("images", "yes" if png("capacity-slow.png") and png("latency-vs-rate-connections20.png") else "no")
+print("no-medians", "yes" if md and "## Summary" not in md else "no")
+EOF
+ok $([ $rc -eq 0 ] && [ "$(sed -n 's/^table //p' "$T/rfacts")" = yes ] && echo 0 || echo 1) \
+    "report.py on the search: exit 0, a capacity table with the server's bracket"
+[ $rc -eq 0 ] || diag "$(cat "$T/report.out")"
+ok $([ "$(sed -n 's/^images //p' "$T/rfacts")" = yes ] && echo 0 || echo 1) \
+    "the capacity plot and the latency-vs-rate plot are PNGs the page shows"
+ok $([ "$(sed -n 's/^no-medians //p' "$T/rfacts")" = yes ] && echo 0 || echo 1) \
+    "the probes are not read as repeats of a point: no median tables"
+
 cp "$dir/capacity.csv" "$T/capacity.before"
 rows_before=$(col "$dir/runs.csv" run | wc -l)
 "$BIN/bench" --resume "$dir" --bin "$T/bin" --quiet 2>> "$T/err"

@@ -2,7 +2,9 @@
  * line (docs/DESIGN.md), drives echo closed-loop over --connections sockets with one poll()
  * thread, and writes --json (the keys the runner reads), --timeseries and --hist. Modes by name:
  *   loadgen          as above
- *   (FAKE_LOADGEN=fail in the environment: exit 1 without output) */
+ *   (FAKE_LOADGEN=fail in the environment: exit 1 without output)
+ *   (FAKE_LOADGEN_RPS=FILE: the throughput it reports is FILE's first line, which it removes: a
+ *    test scripts the figures of the rows in the order they run) */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -33,6 +35,28 @@ static int cmp(const void *a, const void *b)
 static double pct(double *v, long n, double p)
 {
     return n ? v[(long)(p / 100 * (n - 1))] : 0;
+}
+
+/* FAKE_LOADGEN_RPS's next figure, or measured when there is none. */
+static double scripted_rps(double measured)
+{
+    const char *path = getenv("FAKE_LOADGEN_RPS");
+    FILE *f = path ? fopen(path, "r") : NULL;
+    if (!f)
+        return measured;
+    static char text[1 << 16];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *end, *nl = strchr(text, '\n');
+    double v = strtod(text, &end);
+    if (end == text)
+        return measured;
+    if ((f = fopen(path, "w"))) {
+        fputs(nl ? nl + 1 : "", f);
+        fclose(f);
+    }
+    return v;
 }
 
 int main(int argc, char **argv)
@@ -124,6 +148,7 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double us = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, sy = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+    double rps = scripted_rps(nlat / duration);
     FILE *f = json ? fopen(json, "w") : NULL;
     if (f) {
         fprintf(f, "{\"target\":\"%s\",\"proto\":\"echo\",\"connections\":%d,\"requests\":%ld,\"requests_total\":%ld,"
@@ -134,7 +159,7 @@ int main(int argc, char **argv)
                    "\"errors\":{\"connect\":0,\"reset\":%ld,\"timeout\":0},\"errors_total\":%ld,\"incomplete\":%d,"
                    "\"cpu\":{\"user_s\":%.3f,\"sys_s\":%.3f,\"share\":%.3f},\"bottleneck\":\"none\","
                    "\"bottleneck_reason\":\"\"}\n",
-                target, conns, nlat, nlat, nlat / duration, pct(lat, nlat, 0), pct(lat, nlat, 50), pct(lat, nlat, 90),
+                target, conns, nlat, nlat, rps, pct(lat, nlat, 0), pct(lat, nlat, 50), pct(lat, nlat, 90),
                 pct(lat, nlat, 99), pct(lat, nlat, 99.9), pct(lat, nlat, 100), conns, answered[0],
                 pct(answered, conns, 50), conns ? answered[conns - 1] : 0, sq > 0 ? sum * sum / (conns * sq) : 0, starved,
                 errors, errors, conns,
