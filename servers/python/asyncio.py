@@ -61,8 +61,7 @@ async def connection(srv, sock):
     except TimeoutError:
         st.timeouts += 1
     except (OSError, MemoryError):
-        if not cmbpy.stopping():
-            st.errors += 1
+        cmbpy.count_error(st)
     except asyncio.CancelledError:
         pass   # the stop
     except Exception as e:  # noqa: BLE001 -- a connection never takes the server down

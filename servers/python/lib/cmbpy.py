@@ -641,6 +641,12 @@ def serve_blocking(srv, sock, st):
         st.flush()
 
 
+def count_error(st):
+    """A socket error ended a connection: counted, unless the stop's shutdown caused it."""
+    if not stopping():
+        st.errors += 1
+
+
 def _serve_io(srv, sock, st, c, period):
     o = srv.opt
     waited = 0            # seconds of timed-out reads in a row
@@ -657,8 +663,7 @@ def _serve_io(srv, sock, st, c, period):
                 st.timeouts += 1
                 return
             except OSError:
-                if not stopping():
-                    st.errors += 1
+                count_error(st)
                 return
             st.bytes_out += len(out)
         if r == CLOSE:
@@ -686,8 +691,7 @@ def _serve_io(srv, sock, st, c, period):
             st.timeouts += 1
             return
         except OSError:
-            if not stopping():
-                st.errors += 1
+            count_error(st)
             return
         if n == 0:
             return   # the peer is done (or half-closed): everything it sent is answered
@@ -859,8 +863,7 @@ class Loop:
         return (0 if nc.eof else READ), nc.step or (edge and rd)
 
     def fail(self):
-        if not stopping():
-            self.st.errors += 1
+        count_error(self.st)
         return None
 
     def admit(self, sock):
