@@ -589,8 +589,10 @@ def accept_blocking(srv, st):
         except OSError as e:
             if e.errno in TRANSIENT:
                 continue
-            if stopping():
-                return None   # the listener was shut down (EINVAL): we are stopping
+            if e.errno == errno.EINVAL or stopping():
+                # The listener was shut down: the stop (in a prefork worker, the parent's, which
+                # shut the shared listener before the worker heard of it).
+                return None
             _RL_ACCEPT.log("accept: %s%s" % (os.strerror(e.errno or 0),
                                              "; backing off" if e.errno in EXHAUSTED else ""))
             backoff.sleep()
