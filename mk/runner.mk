@@ -25,13 +25,14 @@ $(BIN)/testnet: runner/testnet.sh
 	@echo "  INSTALL $@"
 	$(Q)install -m 755 $< $@
 
-# The project's models (cfg_models[]) from servers/models.tsv: one C string per model line. The
+# The project's models (cfg_models[]) from servers/models.tsv: one C string per C model (lang c), the
+# models `servers: all` means; a Python model is known by its built bin/server-py-<name>. The
 # header is rewritten whenever the list changes, and the objects that include it rebuild.
 $(OBJ)/gen/models.h: servers/models.tsv mk/runner.mk
 	@mkdir -p $(@D)
 	@echo "  GEN     $@"
 	$(Q)awk -F'\t' 'BEGIN { print "/* generated from servers/models.tsv by mk/runner.mk: do not edit */" } \
-	    !/^#/ && NF { printf "\"%s\",\n", $$1 }' $< > $@.tmp && mv $@.tmp $@
+	    !/^#/ && NF && $$2 == "c" { printf "\"%s\",\n", $$1 }' $< > $@.tmp && mv $@.tmp $@
 $(OBJ)/runner/cfg_servers.o: $(OBJ)/gen/models.h
 CFLAGS_cfg_servers = -I$(OBJ)/gen
 $(BIN)/bench: $(RUNNER_OBJ)

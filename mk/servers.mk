@@ -1,11 +1,12 @@
-# servers.mk: bin/server-<model> for every model of servers/models.tsv, each linked with servers/common/.
+# servers.mk: bin/server-<model> for every C model (lang c) of servers/models.tsv, each linked with servers/common/.
 # A model with extra libraries or flags sets LDLIBS_server-<model> / CFLAGS_<model> here.
 
-SRV_COMMON_SRCS := $(wildcard servers/common/*.c)
+# proto_lib.c is the engine's shared-library face for the Python models (mk/pyservers.mk), not theirs.
+SRV_COMMON_SRCS := $(filter-out servers/common/proto_lib.c,$(wildcard servers/common/*.c))
 SRV_COMMON_OBJS := $(SRV_COMMON_SRCS:%.c=$(OBJ)/%.o)
 # The models are those of servers/models.tsv (the one list, which the runner and the report read
 # too); a servers/<model>.c it does not list, or a listed model without its file, stops the build.
-SRV_MODELS      := $(shell awk -F'\t' '!/^\#/ && NF { print $$1 }' servers/models.tsv)
+SRV_MODELS      := $(shell awk -F'\t' '!/^\#/ && NF && $$2 == "c" { print $$1 }' servers/models.tsv)
 SRV_UNLISTED    := $(filter-out $(SRV_MODELS),$(basename $(notdir $(wildcard servers/*.c))))
 SRV_MISSING     := $(filter-out $(basename $(notdir $(wildcard servers/*.c))),$(SRV_MODELS))
 $(if $(SRV_UNLISTED),$(error $(SRV_UNLISTED:%=servers/%.c) not listed in servers/models.tsv: add a line for each model))

@@ -13,8 +13,9 @@ MODELS_TSV = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ser
 
 
 def read_models(path=MODELS_TSV):
-    """models.tsv as [{model, family, colour, marker, summary}] in file order; '#' lines are comments."""
-    fields = ["model", "family", "colour", "marker", "summary"]
+    """models.tsv as [{model, lang, family, colour, marker, summary}] in file order; '#' lines are
+    comments."""
+    fields = ["model", "lang", "family", "colour", "marker", "summary"]
     models = []
     with open(path) as f:
         for number, line in enumerate(f, 1):

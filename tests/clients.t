@@ -22,7 +22,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from cmbtest import BIN, Server, Tap, run_main, server_models  # noqa: E402
+from cmbtest import BIN, Server, Tap, counterpart, run_main, server_models  # noqa: E402
 
 N = int(os.environ.get("N", "2000"))           # requests for ab and for h2load
 CONC = int(os.environ.get("CONC", "8"))        # concurrent connections (pools: workers + CONC)
@@ -131,7 +131,7 @@ def main():
     for model in server_models():
         workers, limit, yields = defaults(model)
         pool = workers is not None and model != "reuseport"  # reuseport's workers are event loops
-        conc = 2 if model == "iterative" else workers + CONC if pool else CONC
+        conc = 2 if counterpart(model) == "iterative" else workers + CONC if pool else CONC
         srv = Server(model, "--proto", "http")
         try:
             url = "http://127.0.0.1:%d/" % srv.port

@@ -15,8 +15,8 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from cmbtest import (BIN, IO_TIMEOUT, HttpReader, Server, Tap, connect, echo_roundtrip, http_get,
-                     pattern, recv_exact, run_main, server_models)
+from cmbtest import (BIN, IO_TIMEOUT, HttpReader, Server, Tap, connect, counterpart, echo_roundtrip,
+                     http_get, pattern, recv_exact, run_main, server_models)
 
 STOP_LIMIT = 1.0  # seconds a server may take to exit after SIGTERM (the contract)
 
@@ -73,17 +73,17 @@ def check_concurrency(t, srv, model):
     b.sendall(b"b")
     # Only the iterative server's check is a wait for nothing to happen; any other server gets the
     # full I/O timeout, so a loaded machine cannot make it fail.
-    b.settimeout(0.5 if model == "iterative" else IO_TIMEOUT)
+    b.settimeout(0.5 if counterpart(model) == "iterative" else IO_TIMEOUT)
     try:
         second = b.recv(1)
     except socket.timeout:
         second = None
-    if model == "iterative":
+    if counterpart(model) == "iterative":
         t.ok(first == b"a" and second is None,
-             "iterative: a second client waits while the first is connected")
+             "%s: a second client waits while the first is connected" % model)
         a.close()
         b.settimeout(IO_TIMEOUT)
-        t.ok(b.recv(1) == b"b", "iterative: the second client is served once the first leaves")
+        t.ok(b.recv(1) == b"b", "%s: the second client is served once the first leaves" % model)
     else:
         t.ok(first == b"a" and second == b"b",
              "%s: a second client is served while the first is still connected" % model)
@@ -95,7 +95,7 @@ def check_concurrency(t, srv, model):
 def check_stop(t, srv, model, idle=3):
     """Hold idle connections (children or threads exist), then SIGTERM: exit 0 within the limit and
     nothing left behind. Returns the number of connections it opened."""
-    if model == "iterative":
+    if counterpart(model) == "iterative":
         idle = 1  # it takes up one client at a time; the others would wait in the backlog
     held = [srv.connect() for _ in range(idle)]
     # make sure they were taken up: each answers a byte (echo) before we stop the server

@@ -19,8 +19,8 @@ one() {
     local model=$1 proto=$2 c=$3 extra=()
     shift 3
     local name="$model-$proto-$c" workers=()
-    # Models that serve one connection per worker need a worker for each connection.
-    case $model in threadpool|prefork) workers=(--workers $((c + 8))) ;; esac
+    # Models that serve one connection per worker need a worker for each connection (in C or Python).
+    case ${model#py-} in threadpool|prefork) workers=(--workers $((c + 8))) ;; esac
     # No keep-alive request limit: the connections counted are the ones asked for.
     start_server "$name" "$BIN/server-$model" --port 0 --proto "$proto" --stats "$LG_TMP/$name.srv.json" \
         --keepalive-requests 0 "${workers[@]}" || { ok 1 "$name: server started"; return; }
@@ -56,7 +56,7 @@ PY
 for model in $servers; do
     for proto in http echo; do
         one "$model" "$proto" 1 -d 0.3
-        [ "$model" = iterative ] && continue     # one client at a time, by design
+        [ "${model#py-}" = iterative ] && continue     # one client at a time, by design
         one "$model" "$proto" 100 -d 0.3
     done
 done

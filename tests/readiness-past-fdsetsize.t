@@ -14,7 +14,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "readiness"))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from cmbtest import Server, Tap, connect, run_main  # noqa: E402
+from cmbtest import Server, Tap, connect, counterpart, run_main  # noqa: E402
 from rdtest import IO_TIMEOUT, models, raise_nofile  # noqa: E402
 
 N = 1100
@@ -51,11 +51,11 @@ def check(t, model):
         refused = sum(1 for g in got if g == b"")
         stuck = sum(1 for g in got if g is None)
         canary = answer(socks[0], b"y")  # the canary, after every refusal: still served?
-        if model == "select":
+        if counterpart(model) == "select":
             t.ok(got[0] == b"x" and canary == b"y" and stuck == 0 and refused > 0
                  and served + refused == N,
-                 "select: %d served, %d refused at FD_SETSIZE, canary served after the refusals"
-                 % (served, refused), "stuck=%d canary=%r" % (stuck, canary))
+                 "%s: %d served, %d refused at FD_SETSIZE, canary served after the refusals"
+                 % (model, served, refused), "stuck=%d canary=%r" % (stuck, canary))
             for s in socks[:50]:  # fds free up below the limit: a new client fits again
                 s.close()
             # The server may accept the newcomer before it has seen those 50 leave (the listener's
@@ -67,7 +67,7 @@ def check(t, model):
                         late_ok = True
                         break
                 time.sleep(0.05)
-            t.ok(late_ok, "select: a new client is served once fds are free (try %d)" % late_try)
+            t.ok(late_ok, "%s: a new client is served once fds are free (try %d)" % (model, late_try))
             refused += late_try - 1
         else:
             t.ok(served == N and canary == b"y",
@@ -77,13 +77,13 @@ def check(t, model):
         t.ok(rc == 0 and not srv.sanitizer_report(), "%s: exits 0 on SIGTERM with %d connections open"
              % (model, N), "rc=%r %s" % (rc, srv.stderr_text()))
         st = srv.stats()
-        if model == "select":
+        if counterpart(model) == "select":
             log = srv.stderr_text()
             t.ok(st["refused_reasons"]["fd_setsize"] == refused and st["refused"] >= refused
                  and st["accepted"] == N + late_try and st["peak_conns"] < 1024,
-                 "select: --stats counts the %d refusals (fd_setsize)" % refused, str(st))
+                 "%s: --stats counts the %d refusals (fd_setsize)" % (model, refused), str(st))
             t.ok(log.count("FD_SETSIZE") + log.count(">= 1024") == 1,
-                 "select: the refusal is logged once, not per connection", log)
+                 "%s: the refusal is logged once, not per connection" % model, log)
         else:
             t.ok(st["accepted"] == N and st["refused"] == 0 and st["peak_conns"] == N,
                  "%s: --stats: %d accepted, none refused, peak_conns %d" % (model, N, N), str(st))

@@ -20,54 +20,11 @@ static int cpus_allowed(void);
 static void usage(FILE *f)
 {
     const struct srv_model *m = &srv_model;
-    char workers[96] = "accepted and ignored by this model";
-    char ka_timeout[160] = "accepted and ignored by this model (its --idle-timeout applies)";
-    char ka_yield[200] = "accepted and ignored by this model (no client waits for a worker)";
-    if (m->clients_waiting)
-        snprintf(ka_yield, sizeof ka_yield,
-                 "1: while a client waits for a worker, every response carries\n"
-                 "                      Connection: close, freeing the worker (default %u; 0 = off)",
-                 m->keepalive.yield);
-    if (m->flags & SRV_F_BLOCKING)
-        snprintf(ka_timeout, sizeof ka_timeout,
-                 "close a kept-alive connection that waits this long for its next\n"
-                 "                      request (default %u; 0 = --idle-timeout applies)",
-                 m->keepalive.timeout);
-    if (m->flags & SRV_F_WORKERS)
-        snprintf(workers, sizeof workers, "number of workers (default %d)",
-                 m->default_workers > 0 ? m->default_workers : cpus_allowed());
-    fprintf(f,
-            "usage: server-%s [options]\n"
-            "%s\n\n"
-            "  --host ADDR         address to listen on (default 127.0.0.1)\n"
-            "  --port N            port (default 8080; 0 picks a free one, shown on the ready line)\n"
-            "  --proto echo|http   protocol (default http)\n"
-            "  --workers N         %s\n"
-            "  --docroot DIR       serve files under DIR (http); without it only / and /bytes/N exist\n"
-            "  --work-us N         burn N microseconds of CPU per request (echo: per read batch)\n"
-            "  --wait-us N         then sleep N microseconds, as a blocking call would (an event\n"
-            "                      loop stalls for every connection meanwhile)\n"
-            "  --idle-timeout SEC  close a connection that makes no progress this long (default 60;\n"
-            "                      0 = never); bytes of an unfinished request are not progress\n"
-            "  --keepalive-requests N\n"
-            "                      HTTP: a connection's Nth response carries Connection: close, then\n"
-            "                      the close (default for this model %u; 0 = no limit)\n"
-            "  --keepalive-time SEC\n"
-            "                      HTTP: a request started on a connection SEC seconds old is its last,\n"
-            "                      answered with Connection: close (default %u; 0 = no limit)\n"
-            "  --keepalive-timeout SEC\n"
-            "                      HTTP: %s\n"
-            "  --keepalive-yield 0|1\n"
-            "                      HTTP: %s\n"
-            "  --max-conns N       refuse connections beyond N open ones (default 0 = no limit)\n"
-            "  --backlog N         listen backlog (default " SRV_STR(SRV_DEFAULT_BACKLOG) ")\n"
-            "  --stats FILE        write counters as JSON to FILE at exit\n"
-            "  --help              this text\n\n"
-            "Prints 'ready %s port=<port> pid=<pid>' once it accepts connections; SIGTERM or SIGINT\n"
-            "stop it (exit 0). HTTP: GET/HEAD of /, /bytes/N (N <= %llu) and --docroot files.\n",
-            m->name, m->summary, workers, m->keepalive.requests, m->keepalive.time, ka_timeout, ka_yield,
-            m->name,
-            (unsigned long long)PROTO_BYTES_MAX);
+    char text[4096];
+    srv_usage(text, sizeof text, m->name, m->summary, m->flags,
+              m->default_workers > 0 ? m->default_workers : cpus_allowed(), m->keepalive.requests,
+              m->keepalive.time, m->keepalive.timeout, m->keepalive.yield, m->clients_waiting != NULL);
+    fputs(text, f);
 }
 
 /* Parse a decimal integer in [lo, hi]; exit 2 with a message naming the option otherwise. */

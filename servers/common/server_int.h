@@ -8,6 +8,13 @@
  * the stop handler shuts down to wake blocked accept() calls, or -1. */
 int srv_runtime_init(const char *model_name, int stop_listener, char *err, size_t errlen);
 
+/* The --help text of a model into buf (usage.c; the Python servers call it through the engine's
+ * library). workers: the --workers default shown when flags has SRV_F_WORKERS; yields: the model
+ * has a clients_waiting hook. Returns the length snprintf would have written. */
+size_t srv_usage(char *buf, size_t len, const char *name, const char *summary, unsigned flags,
+                 int workers, unsigned ka_requests, unsigned ka_time, unsigned ka_timeout,
+                 unsigned ka_yield, int yields);
+
 /* Write the --stats JSON object atomically; -1 with errno on failure. */
 int srv_write_stats(const char *path, const char *model, unsigned flags);
 

@@ -58,6 +58,12 @@ def server_models(env_filter="SERVERS"):
     return names
 
 
+def counterpart(model):
+    """The C model a Python model implements (py-iterative: iterative), for the checks that depend on
+    the model's kind; any other model is its own."""
+    return model[len("py-"):] if model.startswith("py-") else model
+
+
 READY = re.compile(rb"^ready (\S+) port=(\d+) pid=(\d+)$")
 
 

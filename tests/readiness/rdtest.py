@@ -12,7 +12,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from cmbtest import BIN, IO_TIMEOUT, server_models  # noqa: E402
 
-READINESS = ["busypoll", "select", "poll", "epoll-lt", "epoll-et", "libevent"]
+READINESS = ["busypoll", "select", "poll", "epoll-lt", "epoll-et", "libevent",
+             "py-select", "py-poll", "py-epoll-lt", "py-epoll-et", "py-selectors"]
 
 
 def models(only=None):
