@@ -19,6 +19,10 @@ from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
 import bootstrap  # noqa: E402
 import results as R  # noqa: E402
+import style  # noqa: E402
+
+# More servers than this in a plot, of more than one family: one panel per family, shared axes.
+PANEL_SERVERS = 8
 
 FIGSIZE = (9.5, 5.2)
 DPI = 100
@@ -243,23 +247,67 @@ def draw_series(ax, rows, x_axis, metric, styles, order):
     return handles, medians, loadgen_seen
 
 
+def family_panels(rows, order):
+    """[(family title, its rows)] when rows hold more than PANEL_SERVERS servers of several families
+    (style.FAMILIES order; a Python model in its C counterpart's family), else None: one panel."""
+    servers = R.servers_in_order(rows, order)
+    fams = {}
+    for r in rows:
+        fams.setdefault(style.family(r.get("model") or r["server"]), []).append(r)
+    if len(servers) <= PANEL_SERVERS or len(fams) < 2:
+        return None
+    return [(style.FAMILY_TITLES.get(f, f), fams[f]) for f in style.FAMILIES + sorted(set(fams) - set(style.FAMILIES))
+            if f in fams]
+
+
+def share_y(axes):
+    """One y range and scale over panels: a log scale where any panel took one."""
+    if any(ax.get_yscale() == "log" for ax in axes):
+        for ax in axes:
+            ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(FuncFormatter(tick))
+    low = min(ax.get_ylim()[0] for ax in axes)
+    high = max(ax.get_ylim()[1] for ax in axes)
+    for ax in axes:
+        ax.set_ylim(low, high)
+
+
 def metric_plot(rows, x_axis, metric, ylabel, heading, where, styles, order, path, zero_based=True,
                 offered=None):
-    """The common one-panel plot: metric against x_axis for every server. True when drawn.
+    """The common plot: metric against x_axis for every server, in one panel, or one panel per
+    family of models with shared axes when there are many (family_panels). True when drawn.
     offered: an open-loop rate every point was offered, drawn as a dashed reference line."""
-    fig, (ax,) = new_figure()
-    handles, medians, lg = draw_series(ax, rows, x_axis, metric, styles, order)
-    if not handles:
+    panels = family_panels(rows, order) or [(None, rows)]
+    wide = len(panels) > 1
+    fig, axes = new_figure(ncols=len(panels), figsize=(6.2 * len(panels), 6.4) if wide else FIGSIZE)
+    drawn, all_medians = False, []
+    for ax, (name, prow) in zip(axes, panels):
+        handles, medians, lg = draw_series(ax, prow, x_axis, metric, styles, order)
+        if not handles:
+            continue
+        drawn = True
+        if offered:
+            ax.axhline(offered, color="grey", linestyle="--", linewidth=1, zorder=0)
+            handles["_offered"] = Line2D([], [], color="grey", linestyle="--",
+                                         label="offered rate\n(open loop)")
+            medians.append(offered)
+        all_medians += medians
+        setup_x(ax, rows, x_axis)
+        if not wide:
+            setup_y(ax, medians, ylabel, zero_based)
+        ax.set_title(title(heading + (", " + name if name else ""), where), fontsize=10 if wide else None)
+        if wide:  # each panel's servers below it
+            hs = [h for k, h in handles.items() if not k.startswith("_")] + \
+                 [h for k, h in handles.items() if k.startswith("_")]
+            ax.legend(handles=hs, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=7, frameon=False)
+        else:
+            legend(fig, ax, handles, lg)
+    if not drawn:
         return False
-    if offered:
-        ax.axhline(offered, color="grey", linestyle="--", linewidth=1, zorder=0)
-        handles["_offered"] = Line2D([], [], color="grey", linestyle="--",
-                                     label="offered rate\n(open loop)")
-        medians.append(offered)
-    setup_x(ax, rows, x_axis)
-    setup_y(ax, medians, ylabel, zero_based)
-    ax.set_title(title(heading, where))
-    legend(fig, ax, handles, lg)
+    if wide:
+        for ax in axes:  # the whole range decides log or linear, for every panel alike
+            setup_y(ax, all_medians, ylabel, zero_based)
+        share_y(axes)
     save(fig, path)
     return True
 
@@ -277,17 +325,30 @@ def plot_throughput(rows, x_axis, where, styles, order, path):
 
 
 def plot_latency(rows, x_axis, where, styles, order, path):
-    """p50 and p99 side by side on one shared log y axis, so the tail reads against the middle."""
-    fig, axes = new_figure(ncols=2, figsize=(12, 5.2))
+    """p50 and p99 side by side on one shared log y axis, so the tail reads against the middle;
+    with many servers, a column per family of models (p50 above, p99 below)."""
+    panels = family_panels(rows, order)
+    if panels:
+        fig = Figure(figsize=(6.2 * len(panels), 10), dpi=DPI, layout="constrained")
+        grid = [(fig.add_subplot(2, len(panels), k + 1 + row * len(panels)), prow, col, name, fam)
+                for row, (col, name) in enumerate((("latency_p50_us", "p50"), ("latency_p99_us", "p99")))
+                for k, (fam, prow) in enumerate(panels)]
+    else:
+        fig, axes = new_figure(ncols=2, figsize=(12, 5.2))
+        grid = [(axes[0], rows, "latency_p50_us", "median (p50)", None),
+                (axes[1], rows, "latency_p99_us", "99th percentile (p99)", None)]
+    axes = [g[0] for g in grid]
     all_handles, all_medians, any_lg = {}, [], False
-    for ax, col, name in ((axes[0], "latency_p50_us", "median (p50)"),
-                          (axes[1], "latency_p99_us", "99th percentile (p99)")):
-        handles, medians, lg = draw_series(ax, rows, x_axis, lambda r, c=col: R.latency(r, c), styles, order)
+    for ax, prow, col, name, fam in grid:
+        handles, medians, lg = draw_series(ax, prow, x_axis, lambda r, c=col: R.latency(r, c), styles, order)
         all_handles.update(handles)
         all_medians += medians
         any_lg |= lg
         setup_x(ax, rows, x_axis)
-        ax.set_title(title("Latency, " + name, where))
+        ax.set_title(title("Latency, " + name + (", " + fam if fam else ""), where), fontsize=10 if fam else None)
+        if fam and col == "latency_p99_us" and handles:
+            hs = [h for k, h in handles.items() if not k.startswith("_")]
+            ax.legend(handles=hs, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=7, frameon=False)
     if not all_handles:
         return None
     positive = [m for m in all_medians if m and m > 0]
@@ -303,7 +364,8 @@ def plot_latency(rows, x_axis, where, styles, order, path):
     high = max(ax.get_ylim()[1] for ax in axes)
     for ax in axes:
         ax.set_ylim(low, high)
-    legend(fig, axes[1], all_handles, any_lg)
+    if not panels:
+        legend(fig, axes[1], all_handles, any_lg)
     save(fig, path)
     return ("Latency of answered requests (from the intended send time in open-loop runs): median "
             "on the left, 99th percentile on the right, same y scale; each point the median of the "
@@ -384,7 +446,13 @@ def plot_memory_per_connection(rows, x_axis, where, styles, order, path):
         legend(fig, ax, handles, False)
     source = R.memory_source([r for r in rows if R.usable(r)])
     setup_y(ax, medians, "kB per connection (%s)" % source, zero_based=False)
-    if ax.get_yscale() == "linear" and min(medians) >= 0:
+    positive = [m for m in medians if m is not None and m > 0]
+    if ax.get_yscale() == "linear" and positive and max(positive) / min(positive) >= 30:
+        # An event loop's ~1-2 kB beside fork's ~180 kB: a log axis, symmetric through 0 for the
+        # marginal figures that noise puts at or below it.
+        ax.set_yscale("symlog", linthresh=max(min(positive), 0.1), linscale=0.5)
+        ax.yaxis.set_major_formatter(FuncFormatter(tick))
+    elif ax.get_yscale() == "linear" and min(medians) >= 0:
         ax.set_ylim(bottom=0)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.set_title(title("Memory per connection", where))

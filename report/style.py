@@ -33,6 +33,10 @@ def read_models(path=MODELS_TSV):
 MODELS = read_models()
 MODEL_ORDER = [m["model"] for m in MODELS]
 MODEL_STYLE = {m["model"]: (m["colour"], m["marker"]) for m in MODELS}
+MODEL_FAMILY = {m["model"]: m["family"] for m in MODELS}
+MODEL_LANG = {m["model"]: m["lang"] for m in MODELS}
+FAMILIES = ["blocking", "readiness", "other"]  # panels, in this order
+FAMILY_TITLES = {"blocking": "blocking models", "readiness": "readiness loops", "other": "beyond: coroutines, io_uring"}
 
 # For a model the list does not know (a new server): a colour picked from its name, never random.
 SPARE_COLOURS = ["#843c39", "#5254a3", "#8ca252", "#bd9e39", "#7b4173", "#3182bd", "#e6550d"]
@@ -48,11 +52,18 @@ def model_style(model):
     return SPARE_COLOURS[h % len(SPARE_COLOURS)], SPARE_MARKERS[h % len(SPARE_MARKERS)]
 
 
+def family(model):
+    """The panel a model is drawn in: its family in models.tsv ('other' for a model it does not know)."""
+    return MODEL_FAMILY.get(model, "other")
+
+
 def server_styles(rows):
     """{server name: dict(color, marker, linestyle)} for every server in rows.
 
     The line style numbers the servers of one model by name, so "reuseport-w1" is solid and
-    "reuseport-w2" dashed in every plot of a run.
+    "reuseport-w2" dashed in every plot of a run. A Python model (lang py) has its C counterpart's
+    colour and marker (models.tsv) and starts at the dashed style: beside it, it reads as the same
+    model in the other language.
     """
     models = {}
     for row in rows:
@@ -63,7 +74,8 @@ def server_styles(rows):
     styles = {}
     for model, names in by_model.items():
         colour, marker = model_style(model)
+        first = 1 if MODEL_LANG.get(model) == "py" else 0
         for i, name in enumerate(names):
             styles[name] = {"color": colour, "marker": marker, "model": model,
-                            "linestyle": LINE_STYLES[i % len(LINE_STYLES)]}
+                            "linestyle": LINE_STYLES[(first + i) % len(LINE_STYLES)]}
     return styles

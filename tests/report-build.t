@@ -88,6 +88,36 @@ def main():
         t.ok("## Repeats" in md and md.count("| narrow |") == len(points) - 1 and "| 5 | max | 7.2 % |" in md,
              "and a table of every point: repeats, why it stopped, its interval's half-width")
 
+        # Many servers of several families: a panel per family with shared axes; a Python model in
+        # its C counterpart's colour and marker, dashed.
+        many = os.path.join(out, "many")
+        shutil.copytree(FIXTURE, many)
+        first = [r for r in rows if r["server"] == rows[0]["server"] and r["idle"] in ("0", "")]  # one slice: quick
+        grown = []
+        for model in style.MODEL_ORDER:
+            for r in first:
+                r = dict(r, server=model, model=model, run=r["run"].replace(r["server"], model, 1))
+                grown.append(r)
+        with open(os.path.join(many, "runs.csv"), "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+            w.writeheader()
+            w.writerows(grown)
+        r = script("report", many, "--out", os.path.join(out, "many-report"))
+        def png_width(path):
+            with open(path, "rb") as f:
+                head = f.read(24)
+            return int.from_bytes(head[16:20], "big")
+        one = png_width(os.path.join(out, "throughput-idle0.png"))
+        drawn = sorted(f for f in os.listdir(os.path.join(out, "many-report")) if f.startswith("throughput")) \
+            if r.returncode == 0 else []
+        wide = png_width(os.path.join(out, "many-report", drawn[0])) if drawn else 0
+        t.ok(r.returncode == 0 and wide >= 1.5 * one, "%d servers of 3 families: one panel per family (the plot is "
+             "%d px wide, one panel %d)" % (len(style.MODEL_ORDER), wide, one), r.stderr)
+        st = style.server_styles([{"server": "fork", "model": "fork"}, {"server": "py-fork", "model": "py-fork"}])
+        t.ok(st["py-fork"]["color"] == st["fork"]["color"] and st["py-fork"]["marker"] == st["fork"]["marker"] and
+             st["py-fork"]["linestyle"] != st["fork"]["linestyle"],
+             "a Python model: its C counterpart's colour and marker, another line style", st)
+
         r = script("report", out, "--out", os.path.join(out, "x"))
         t.ok(r.returncode == 2 and "runs.csv" in r.stderr, "a folder without runs.csv exits 2 and says so",
              r.stderr)
