@@ -98,11 +98,25 @@ static const char *const errors[] = {"connect", "connect_timeout", "reset", "rea
                                      "mismatch", "status_4xx", "status_5xx", NULL};
 static const char *const statuses[] = {"1xx", "2xx", "3xx", "4xx", "5xx", NULL};
 
+/* ,"name":{"key":sum,...}: each key of the agents' object `name` summed. */
+static void summed_object(struct ut_str *o, struct json **js, int n, const char *name, const char *const keys[])
+{
+    char path[96];
+    ut_str_addf(o, ",\"%s\":{", name);
+    for (int k = 0; keys[k]; k++) {
+        double s = 0;
+        snprintf(path, sizeof path, "%s.%s", name, keys[k]);
+        for (int i = 0; i < n; i++)
+            s += num(js[i], path);
+        ut_str_addf(o, "%s\"%s\":%.0f", k ? "," : "", keys[k], s);
+    }
+    ut_str_add(o, "}");
+}
+
 /* The merged JSON: what row.c reads, with the same meaning as one load generator's. */
 static void merged_json(struct json **js, const struct agent_out *a, int n, const struct hist *lat, int have_lat,
                         const struct hist *unc, int have_unc, struct ut_str *o)
 {
-    char key[96];
     ut_str_add(o, "{\"agents\":");
     ut_str_addf(o, "%d", n);
     for (int k = 0; summed[k]; k++) {
@@ -111,23 +125,8 @@ static void merged_json(struct json **js, const struct agent_out *a, int n, cons
             s += num(js[i], summed[k]);
         ut_str_addf(o, ",\"%s\":%.2f", summed[k], s);
     }
-    ut_str_add(o, ",\"errors\":{");
-    for (int k = 0; errors[k]; k++) {
-        double s = 0;
-        snprintf(key, sizeof key, "errors.%s", errors[k]);
-        for (int i = 0; i < n; i++)
-            s += num(js[i], key);
-        ut_str_addf(o, "%s\"%s\":%.0f", k ? "," : "", errors[k], s);
-    }
-    ut_str_add(o, "},\"status\":{");
-    for (int k = 0; statuses[k]; k++) {
-        double s = 0;
-        snprintf(key, sizeof key, "status.%s", statuses[k]);
-        for (int i = 0; i < n; i++)
-            s += num(js[i], key);
-        ut_str_addf(o, "%s\"%s\":%.0f", k ? "," : "", statuses[k], s);
-    }
-    ut_str_add(o, "}");
+    summed_object(o, js, n, "errors", errors);
+    summed_object(o, js, n, "status", statuses);
     latency_json(o, "latency_us", lat, have_lat);
     latency_json(o, "latency_uncorrected_us", unc, have_unc);
     /* Bounds where no histogram was kept: the largest of the agents' (connect times, send lag). */

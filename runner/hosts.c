@@ -135,6 +135,19 @@ static void resolve_argv0(struct spawn_argv *a)
     }
 }
 
+/* a (argv[0] resolved on PATH) started the way every child is (spawn.c: its own group, signals
+ * reset), stdin a pipe whose write end goes to *in, stdout a pipe read at *out (NULL: into the
+ * stderr fd), stderr into errw (-1: /dev/null). Returns the pid, or -1 with err. */
+static pid_t start_piped(struct spawn_argv *a, int *in, int *out, int errw, char *err, size_t errlen)
+{
+    resolve_argv0(a);
+    struct spawn_opts so = {.stdout_pipe = out != NULL, .log_fd = errw, .stdin_fd = in};
+    int dummy;
+    pid_t pid = spawn_start(a->v, &so, out ? out : &dummy, err, errlen);
+    spawn_argv_free(a);
+    return pid;
+}
+
 /* The last non-empty line of text, for a one-line reason. */
 static void last_line(const char *text, char *buf, size_t len)
 {
@@ -152,33 +165,18 @@ int host_run(const struct host_conn *hc, char *const cmd[], const char *in, size
 {
     struct spawn_argv a = {0};
     host_argv(hc, cmd, &a);
-    resolve_argv0(&a);
-    int pin[2], pout[2], perr[2];
-    if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0) {
+    int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2];
+    if (pipe2(perr, O_CLOEXEC) < 0) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         spawn_argv_free(&a);
         return -1;
     }
-    pid_t pid = fork();
-    if (pid == 0) {
-        setpgid(0, 0);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        signal(SIGPIPE, SIG_DFL);
-        dup2(pin[0], 0), dup2(pout[1], 1), dup2(perr[1], 2);
-        execv(a.v[0], a.v);
-        dprintf(2, "cannot run %s: %s\n", a.v[0], strerror(errno));
-        _exit(127);
-    }
-    spawn_argv_free(&a);
-    close(pin[0]), close(pout[1]), close(perr[1]);
+    pid_t pid = start_piped(&a, &pin[1], &pout[0], perr[1], err, errlen);
+    close(perr[1]);
     if (pid < 0) {
-        snprintf(err, errlen, "fork: %s", strerror(errno));
-        close(pin[1]), close(pout[0]), close(perr[0]);
+        close(perr[0]);
         return -1;
     }
-    setpgid(pid, pid);
     fcntl(pin[1], F_SETFL, O_NONBLOCK);
     size_t sent = 0;
     if (inlen == 0)
@@ -268,33 +266,18 @@ int host_open(struct host_conn *hc, const struct cfg_host *h, const char *dir, c
     unlink(hc->ctl);
     struct spawn_argv a = {0};
     ssh_opts(hc, &a, 1);
-    resolve_argv0(&a);
     int perr[2];
     if (pipe2(perr, O_CLOEXEC) < 0) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         spawn_argv_free(&a);
         return -1;
     }
-    pid_t pid = fork();
-    if (pid == 0) {
-        setpgid(0, 0);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        int devnull = open("/dev/null", O_RDWR);
-        dup2(devnull, 0), dup2(devnull, 1), dup2(perr[1], 2);
-        execv(a.v[0], a.v);
-        dprintf(2, "cannot run ssh: %s\n", strerror(errno));
-        _exit(127);
-    }
-    spawn_argv_free(&a);
+    pid_t pid = start_piped(&a, NULL, NULL, perr[1], err, errlen); /* -N: it reads nothing */
     close(perr[1]);
     if (pid < 0) {
         close(perr[0]);
-        snprintf(err, errlen, "fork: %s", strerror(errno));
         return -1;
     }
-    setpgid(pid, pid);
     hc->master = pid;
     /* Ready when the socket answers; failed when the master exits first (its stderr says why). */
     struct ut_str msg = {0};
@@ -355,27 +338,11 @@ int host_clock(const struct host_conn *hc, int rounds, double *offset, double *e
     char *const cmd[] = {"sh", "-c", "while read l; do date +%s.%N; done", NULL};
     struct spawn_argv a = {0};
     host_argv(hc, cmd, &a);
-    resolve_argv0(&a);
-    int pin[2], pout[2];
-    if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0) {
-        snprintf(err, errlen, "pipe: %s", strerror(errno));
-        spawn_argv_free(&a);
+    int pin[2] = {-1, -1}, pout[2] = {-1, -1};
+    pid_t pid = start_piped(&a, &pin[1], &pout[0], -1, err, errlen);
+    if (pid < 0)
         return -1;
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-        setpgid(0, 0);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(pin[0], 0), dup2(pout[1], 1), dup2(devnull, 2);
-        execv(a.v[0], a.v);
-        _exit(127);
-    }
-    spawn_argv_free(&a);
-    close(pin[0]), close(pout[1]);
-    int rc = pid < 0 ? -1 : 0, got = 0;
+    int rc = 0, got = 0;
     double best = HUGE_VAL;
     char line[128];
     size_t have = 0;
