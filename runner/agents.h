@@ -33,7 +33,8 @@ extern const char *const agent_col_names[AG_N];
 
 /* One agent of a row as the merge sees it. */
 struct agent_out {
-    const char *host, *placement; /* its host's name and placement */
+    const char *host;             /* its host's name */
+    char placement[512];          /* and where that is ("ssh b", "netns c") */
     struct agent_share share;
     char work[1400];              /* its files here: <work>.lg.json, .ts.csv, .hlog */
     char exit[64];                /* how it ended */

@@ -265,7 +265,7 @@ static const char *invoke_agents(struct run *r, const char *work, char *why, siz
     const struct hosts_place *hr = &e->hosts->place[r->pr->srv];
     struct agent_share share[AGENTS_MAX];
     struct agent_out out[AGENTS_MAX];
-    char cmd[4096], err[UT_ERRLEN], where[512], rwork[AGENTS_MAX][1400];
+    char cmd[4096], err[UT_ERRLEN], rwork[AGENTS_MAX][1400];
     int n = hr->nlg < AGENTS_MAX ? hr->nlg : AGENTS_MAX;
     agents_split(r->pr, n, share);
     double setup = 1.0 + (double)(r->pr->ax[CFG_CONNECTIONS] + r->pr->ax[CFG_IDLE]) / 2000.0;
@@ -278,7 +278,7 @@ static const char *invoke_agents(struct run *r, const char *work, char *why, siz
         struct host_conn *hc = hr->lg[k];
         struct agent_out *ao = &out[used];
         ao->host = hc->h->name;
-        ao->placement = host_where(hc->h, where, sizeof where) ? ut_strdup(where) : NULL;
+        host_where(hc->h, ao->placement, sizeof ao->placement);
         ao->share = share[k];
         snprintf(ao->work, sizeof ao->work, "%s.a%d", work, used + 1);
         if (hc->shares_files)
@@ -357,7 +357,6 @@ static const char *invoke_agents(struct run *r, const char *work, char *why, siz
             if (i < 3 || fail) /* an agent's interval log is kept beside the merged one */
                 unlink(p);
         }
-        free((char *)out[k].placement);
     }
     return fail;
 }

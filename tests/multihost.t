@@ -64,6 +64,13 @@ print("dir", d)
 EOF
 }
 fact() { sed -n "s/^$1 //p" "$T/facts"; }
+# in_ns NS PATTERN: the processes in namespace NS whose command line matches PATTERN (pgrep copes
+# with processes that end while it looks, where a loop over /proc/PID/cmdline races them).
+in_ns() {
+    for p in $(pgrep -f "$2"); do
+        [ "$(ip netns identify "$p" 2> /dev/null)" = "$1" ] && echo "$p"
+    done
+}
 
 conf ssh ssh 1 12
 "$BIN/bench" --config "$T/ssh.yaml" --bin "$BIN" --out "$T/results" --dry-run > "$T/plan" 2>&1
@@ -141,11 +148,7 @@ conf kill ssh 3 "[12, 9]"
 pid=$!
 victim=
 for _ in $(seq 1 100); do
-    for p in $(ip netns pids "$net-2"); do
-        case $(tr '\0' ' ' < "/proc/$p/cmdline" 2> /dev/null) in
-        */.cache/cmb/bin-*/loadgen\ *--start-at*) victim=$p ;;
-        esac
-    done
+    victim=$(in_ns "$net-2" '^[^ ]*/\.cache/cmb/bin-[^ ]*/loadgen .*--start-at' | head -1)
     [ -n "$victim" ] && break
     sleep 0.1
 done
@@ -167,14 +170,9 @@ ok $? "kill -9 of one agent mid-row fails that row naming the agent; the next ro
 conf int ssh 5 12
 "$BIN/bench" --config "$T/int.yaml" --bin "$BIN" --out "$T/results" --quiet 2> "$T/int.err" &
 pid=$!
-running() { # the load generator of agent 1 is running in its namespace
-    for p in $(ip netns pids "$net-1"); do
-        case $(tr '\0' ' ' < "/proc/$p/cmdline" 2> /dev/null) in */loadgen\ *) return 0 ;; esac
-    done
-    return 1
-}
+running() { [ -n "$(in_ns "$net-1" '/loadgen ')" ]; } # agent 1's load generator runs in its namespace
 for _ in $(seq 1 100); do running && break; sleep 0.1; done
-running || diag "agent 1's load generator not seen running"
+running || diag "agent 1's load generator not seen running: $(ps -o pid,etimes,args --ppid $pid | cut -c1-160)"
 sleep 0.5
 kill -INT $pid
 t0=$(date +%s%N)
@@ -183,7 +181,7 @@ rc=$?
 leftover() { # processes of the run: in the namespaces (but their sshd), and ssh clients here
     for i in 0 1 2 3; do
         for p in $(ip netns pids "$net-$i"); do
-            c=$(tr '\0' ' ' < "/proc/$p/cmdline" 2> /dev/null)
+            c=$(cat "/proc/$p/cmdline" 2> /dev/null | tr '\0' ' ')
             case $c in *sshd*|"") ;; *) echo "in $net-$i: $p $c" ;; esac
         done
     done
