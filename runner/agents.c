@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* CPU used of what it may use above which a load generator counts as saturated (loadgen/report.c). */
+#define AGENTS_CPU_SATURATED 0.90
+
 #define AGENT_NAME(n) #n,
 const char *const agent_col_names[AG_N] = {AGENT_COLUMNS(AGENT_NAME)};
 #undef AGENT_NAME
@@ -171,6 +174,21 @@ static void merged_json(struct json **js, const struct agent_out *a, int n, cons
             const char *r = json_str(js[i], "bottleneck_reason");
             ut_str_addf(&why, "%sagent %d (%s): %s", why.len ? "; " : "", i + 1, a[i].host, r ? r : "saturated");
         }
+    }
+    /* Agents on one machine's CPUs (a test network: namespaces pinned to one CPU) can saturate
+     * them together while each looks idle enough: their CPU summed against those CPUs. */
+    for (int i = 0; i < n; i++) {
+        int first = 1, nshare = 0;
+        double cores = 0;
+        for (int j = 0; j < n; j++) {
+            if (strcmp(a[j].cpus, a[i].cpus))
+                continue;
+            first = first && j >= i, nshare++;
+            cores += num(js[j], "cpu.share") * num(js[j], "threads");
+        }
+        if (first && nshare > 1 && a[i].ncpus > 0 && cores >= AGENTS_CPU_SATURATED * a[i].ncpus)
+            ut_str_addf(&why, "%s%d agents on one machine's %d CPU%s used %.2f of %s together", why.len ? "; " : "",
+                        nshare, a[i].ncpus, a[i].ncpus > 1 ? "s" : "", cores, a[i].ncpus > 1 ? "them" : "it");
     }
     ut_str_addf(o, ",\"bottleneck\":\"%s\",\"bottleneck_reason\":", why.len ? "loadgen" : "none");
     ut_str_json(o, why.s ? why.s : "");

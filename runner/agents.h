@@ -35,6 +35,8 @@ extern const char *const agent_col_names[AG_N];
 struct agent_out {
     const char *host;             /* its host's name */
     char placement[512];          /* and where that is ("ssh b", "netns c") */
+    char cpus[80];                /* the machine (its boot id) and CPUs it ran on: agents with */
+    int ncpus;                    /* one value share those ncpus CPUs, as on a test network */
     struct agent_share share;
     char work[1400];              /* its files here: <work>.lg.json, .ts.csv, .hlog */
     char exit[64];                /* how it ended */

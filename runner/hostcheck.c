@@ -58,23 +58,24 @@ static int content_hash(const char *bindir, const struct progs *p, char *out, si
     return 0;
 }
 
-/* uname, limits and home directory, in one round trip. */
+/* uname, limits, home directory, boot id and CPUs, in one round trip. */
 static int probe(struct host_conn *hc, char *home, size_t hlen, char *err, size_t errlen)
 {
     struct ut_str out = {0};
     char e[UT_ERRLEN], w[600];
     int rc = host_sh(hc, "uname -srm; ulimit -Sn; ulimit -Hn; cat /proc/sys/net/ipv4/ip_local_port_range; "
-                         "printf '%s\\n' \"$HOME\"", NULL, 0, &out, 15, e, sizeof e);
+                         "printf '%s\\n' \"$HOME\"; cat /proc/sys/kernel/random/boot_id; getconf _NPROCESSORS_ONLN",
+                 NULL, 0, &out, 15, e, sizeof e);
     if (rc != 0) {
         snprintf(err, errlen, "%s: not reachable: %s", where(hc, w, sizeof w), e);
         ut_str_free(&out);
         return -1;
     }
-    char *save = NULL, *lines[5] = {0};
+    char *save = NULL, *lines[7] = {0};
     int n = 0;
-    for (char *l = strtok_r(out.s, "\n", &save); l && n < 5; l = strtok_r(NULL, "\n", &save))
+    for (char *l = strtok_r(out.s, "\n", &save); l && n < 7; l = strtok_r(NULL, "\n", &save))
         lines[n++] = l;
-    if (n < 5) {
+    if (n < 7) {
         snprintf(err, errlen, "%s: its shell did not answer as a Linux host does (uname, ulimit, /proc)",
                  where(hc, w, sizeof w));
         ut_str_free(&out);
@@ -85,6 +86,8 @@ static int probe(struct host_conn *hc, char *home, size_t hlen, char *err, size_
     hc->nofile_hard = !strcmp(lines[2], "unlimited") ? 1L << 20 : atol(lines[2]);
     sscanf(lines[3], "%ld %ld", &hc->port_lo, &hc->port_hi);
     snprintf(home, hlen, "%s", lines[4]);
+    snprintf(hc->boot_id, sizeof hc->boot_id, "%s", lines[5]);
+    hc->ncpus = atoi(lines[6]) > 0 ? atoi(lines[6]) : 1;
     ut_str_free(&out);
     return 0;
 }
@@ -386,6 +389,9 @@ void hosts_json(const struct hosts_run *hr, struct ut_str *o)
         ut_str_json(o, hc->address);
         ut_str_add(o, ", \"uname\": ");
         ut_str_json(o, hc->uname);
+        ut_str_add(o, ", \"boot_id\": ");
+        ut_str_json(o, hc->boot_id);
+        ut_str_addf(o, ", \"ncpus\": %d", hc->ncpus);
         ut_str_addf(o, ", \"nofile\": [%ld, %ld], \"ports\": [%ld, %ld], \"clock_offset_ms\": %.3f, "
                        "\"clock_error_ms\": %.3f, \"bindir\": ", hc->nofile_soft,
                     hc->nofile_hard, hc->port_lo, hc->port_hi, hc->clock_offset_s * 1e3, hc->clock_err_s * 1e3);

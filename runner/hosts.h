@@ -25,6 +25,8 @@ struct host_conn {
     double clock_err_s;     /* +- how well that is known: half the best round trip */
     long nofile_soft, nofile_hard, port_lo, port_hi;
     char uname[256];
+    char boot_id[40];       /* the kernel it runs on: hosts with one boot_id are one machine */
+    int ncpus;              /* its online CPUs */
 };
 
 /* Prepare h for use: an ssh host gets its master connection (its control socket in dir). Returns

@@ -25,6 +25,26 @@ static double jnum(const struct json *j, const char *path, double dflt)
     return j && json_num(j, path, &v) == 0 ? v : dflt;
 }
 
+/* The loadgen judges its own saturation (CPU share, open-loop send lag; of agents, also theirs
+ * together on one machine's CPUs); we check the share too. 1 with why when it was saturated. */
+static int loadgen_saturated(const struct run_facts *f, char *why, size_t len)
+{
+    const char *lb = json_str(f->lg, "bottleneck");
+    const char *lr = json_str(f->lg, "bottleneck_reason");
+    if (lb && !strcmp(lb, "loadgen")) {
+        snprintf(why, len, "loadgen: %s", lr && *lr ? lr : "saturated");
+        return 1;
+    }
+    double share = jnum(f->lg, "cpu.share", -1);
+    if (share < 0 && f->lg_wall_s > 0 && f->loadgen_ncpu > 0)
+        share = f->lg_cpu_s / (f->lg_wall_s * f->loadgen_ncpu);
+    if (share >= 0.9) {
+        snprintf(why, len, "loadgen CPU share %.2f", share);
+        return 1;
+    }
+    return 0;
+}
+
 const char *row_bottleneck(const struct run_facts *f, char *why, size_t len)
 {
     why[0] = '\0';
@@ -49,21 +69,7 @@ const char *row_bottleneck(const struct run_facts *f, char *why, size_t len)
             return "server";
         }
     }
-    /* The loadgen judges its own saturation (CPU share, open-loop send lag); we check the share too. */
-    const char *lb = json_str(f->lg, "bottleneck");
-    const char *lr = json_str(f->lg, "bottleneck_reason");
-    if (lb && !strcmp(lb, "loadgen")) {
-        snprintf(why, len, "loadgen: %s", lr && *lr ? lr : "saturated");
-        return "loadgen";
-    }
-    double share = jnum(f->lg, "cpu.share", -1);
-    if (share < 0 && f->lg_wall_s > 0 && f->loadgen_ncpu > 0)
-        share = f->lg_cpu_s / (f->lg_wall_s * f->loadgen_ncpu);
-    if (share >= 0.9) {
-        snprintf(why, len, "loadgen CPU share %.2f", share);
-        return "loadgen";
-    }
-    return "none";
+    return loadgen_saturated(f, why, len) ? "loadgen" : "none";
 }
 
 static void params(const struct run_facts *f, struct res_row *r)
@@ -222,6 +228,12 @@ void row_build(const struct run_facts *f, struct res_row *r)
             snprintf(reason + l, sizeof reason - l, "%sother processes used %.2f CPU of the server's CPUs",
                      l ? "; " : "", other);
         }
+    }
+    /* Both saturated: the figures are the server's limit and the load generator's at once. */
+    char lwhy[256];
+    if (b && !strcmp(b, "server") && loadgen_saturated(f, lwhy, sizeof lwhy)) {
+        size_t l = strlen(reason);
+        snprintf(reason + l, sizeof reason - l, "%sthe load generator was saturated too (%s)", l ? "; " : "", lwhy);
     }
     if (f->notes && *f->notes) {
         size_t l = strlen(reason);

@@ -279,6 +279,10 @@ static const char *invoke_agents(struct run *r, const char *work, char *why, siz
         struct agent_out *ao = &out[used];
         ao->host = hc->h->name;
         host_where(hc->h, ao->placement, sizeof ao->placement);
+        cpu_set_t set;
+        int pinned = hc->h->cpus && ut_parse_cpus(hc->h->cpus, &set) > 0;
+        snprintf(ao->cpus, sizeof ao->cpus, "%s/%s", hc->boot_id, pinned ? hc->h->cpus : "all");
+        ao->ncpus = pinned ? CPU_COUNT(&set) : hc->ncpus;
         ao->share = share[k];
         snprintf(ao->work, sizeof ao->work, "%s.a%d", work, used + 1);
         if (hc->shares_files)
