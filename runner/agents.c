@@ -332,8 +332,15 @@ int agents_merge(const char *work, const char *key, const struct agent_out *a, i
         cell(cells, ncells, "%.3f", num(j, "cpu.share"));
         cell(cells, ncells, "%s", json_str(j, "bottleneck") ? json_str(j, "bottleneck") : "");
         cell(cells, ncells, "%.6f", num(j, "window_start_unix"));
+        /* Its window opened at T on its own clock: on the runner's, T less its clock's offset. */
         if (has(j, "start_skew_us"))
             cell(cells, ncells, "%.0f", num(j, "start_skew_us"));
+        else
+            cell(cells, ncells, "%s", "");
+        cell(cells, ncells, "%.0f", a[i].clock_offset_s * 1e6);
+        cell(cells, ncells, "%.0f", a[i].clock_err_s * 1e6);
+        if (has(j, "start_skew_us"))
+            cell(cells, ncells, "%.0f", num(j, "start_skew_us") - a[i].clock_offset_s * 1e6);
         else
             cell(cells, ncells, "%s", "");
         cell(cells, ncells, "%s", a[i].exit);

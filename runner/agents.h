@@ -25,7 +25,7 @@ int agents_split(const struct plan_row *pr, int n, struct agent_share *out);
     X(run) X(agent) X(host) X(placement) X(connections) X(idle) X(rate_rps) X(requests) X(requests_total)  \
     X(throughput_rps)                                                                                   \
     X(latency_p50_us) X(latency_p99_us) X(errors_total) X(cpu_share) X(bottleneck) X(window_start_unix) \
-    X(start_skew_us) X(exit)
+    X(start_skew_us) X(clock_offset_us) X(clock_error_us) X(runner_skew_us) X(exit)
 #define AGENT_ENUM(n) AG_##n,
 enum agent_col { AGENT_COLUMNS(AGENT_ENUM) AG_N };
 #undef AGENT_ENUM
@@ -37,6 +37,8 @@ struct agent_out {
     char placement[512];          /* and where that is ("ssh b", "netns c") */
     char cpus[80];                /* the machine (its boot id) and CPUs it ran on: agents with */
     int ncpus;                    /* one value share those ncpus CPUs, as on a test network */
+    double clock_offset_s;        /* its host's clock minus the runner's, as preflight estimated */
+    double clock_err_s;           /* and +- how well */
     struct agent_share share;
     char work[1400];              /* its files here: <work>.lg.json, .ts.csv, .hlog */
     char exit[64];                /* how it ended */

@@ -283,6 +283,7 @@ static const char *invoke_agents(struct run *r, const char *work, char *why, siz
         int pinned = hc->h->cpus && ut_parse_cpus(hc->h->cpus, &set) > 0;
         snprintf(ao->cpus, sizeof ao->cpus, "%s/%s", hc->boot_id, pinned ? hc->h->cpus : "all");
         ao->ncpus = pinned ? CPU_COUNT(&set) : hc->ncpus;
+        ao->clock_offset_s = hc->clock_offset_s, ao->clock_err_s = hc->clock_err_s;
         ao->share = share[k];
         snprintf(ao->work, sizeof ao->work, "%s.a%d", work, used + 1);
         if (hc->shares_files)

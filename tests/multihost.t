@@ -58,6 +58,7 @@ print("status", r["status"], r["status_reason"][:120])
 print("agents", len(mine), sum(int(a["requests"]) for a in mine), r["requests"])
 print("answered", sum(int(a["requests_total"]) for a in mine), r["srv_requests"])
 print("skews", " ".join(a["start_skew_us"] for a in mine))
+print("rskews", " ".join(a["runner_skew_us"] + "+-" + a["clock_error_us"] for a in mine))
 print("hosts", " ".join(a["host"] + "=" + a["placement"].split()[0] for a in mine))
 print("p99", r["latency_p99_us"])
 print("dir", d)
@@ -89,13 +90,13 @@ set -- $(fact answered)
 ok $([ "$1" = "$2" ] && echo 0 || echo 1) \
     "the server's --stats count is exactly what the agents got answered, the window and its edges ($2 = $1)"
 skews=$(fact skews)
-diag "agents' window start against T (us): $skews"
+diag "agents' window start against T (us): $skews on their clocks, $(fact rskews) on ours"
 bad=0
-for s in $skews; do
+for s in $skews $(fact rskews | sed 's/+-[0-9]*//g'); do
     s=${s#-}
     [ -n "$s" ] && [ "${s%.*}" -le 50000 ] || bad=1
 done
-ok $bad "each agent opened its window within 50 ms of T"
+ok $bad "each agent opened its window within 50 ms of T, on its clock and on ours"
 ok $([ "$(fact hosts)" = "a1=ssh a2=ssh a3=ssh" ] && echo 0 || echo 1) "agents.csv names each agent's host ($(fact hosts))"
 
 JAR=/usr/share/java/hdrhistogram.jar
