@@ -69,6 +69,7 @@ struct cfg_server {
     long max_conns;      /* -1: the defaults' (0 there: not passed) */
     long backlog;        /* -1: the defaults' */
     char *docroot;       /* NULL: the defaults' */
+    char *server_cpus;   /* NULL: the defaults' */
     char **args;         /* extra server arguments, appended last */
     int nargs;
     struct cfg_excl *excl;

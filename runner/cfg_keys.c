@@ -143,6 +143,8 @@ const struct cfg_key cfg_server_keys[] = {
      .doc = "--max-conns"},
     {"backlog", CT_LONG, S(backlog), .min = 0, .max = 1000000, .unset = -1, .flags = CK_INHERIT, .doc = "--backlog"},
     {"docroot", CT_STR, S(docroot), .flags = CK_INHERIT, .doc = "--docroot"},
+    {"server_cpus", CT_CPUS, S(server_cpus), .flags = CK_INHERIT, .json = "server_cpus",
+     .doc = "this server's CPUs, over the defaults' (one model on 1 CPU and on 2 in one run)"},
     {"args", CT_STRS, S(args), S(nargs), .json = "args", .doc = "extra arguments, appended last"},
     {"exclude", CT_EXCLUDE, .json = "exclusions",
      .doc = "matrix points it skips: axes, each a value, a list or {min, max}; or a list of them"},
@@ -251,13 +253,14 @@ struct cfg_server cfg_srv_effective(const struct cfg *c, const struct cfg_server
             continue;
         /* The defaults' key of the same name, of the same C type (a string or a long). */
         const struct cfg_key *dk = cfg_key_find(cfg_defaults_keys, cfg_ndefaults_keys, k->name);
-        if (!dk || (dk->type == CT_STR) != (k->type == CT_STR))
+        int str = k->type == CT_STR || k->type == CT_CPUS;
+        if (!dk || (dk->type == CT_STR || dk->type == CT_CPUS) != str)
             abort(); /* a wrong table: every run would fail, the tests at once */
         const char *from = (const char *)&c->d + dk->off;
         void *to = cfg_field(&e, k);
-        if (k->type == CT_STR && !*(char **)to)
+        if (str && !*(char **)to)
             *(char **)to = *(char *const *)from;
-        else if (k->type != CT_STR && *(long *)to == k->unset)
+        else if (!str && *(long *)to == k->unset)
             *(long *)to = *(const long *)from;
     }
     /* auto: idle connections must outlive the whole run, or the idle experiment measures the

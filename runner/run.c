@@ -126,7 +126,7 @@ static const char *start(struct run *r, const char *stats, const char *extdir, c
     }
     spawn_cmdline(a.v, cmd, sizeof cmd);
     ut_log(UT_DEBUG, "server: %s", cmd);
-    struct spawn_opts so = {.cpus = &e->server_cpus, .stdout_pipe = !external, .log_fd = ut_log_fd(), .acct = &r->acct};
+    struct spawn_opts so = {.cpus = &r->server_cpus, .stdout_pipe = !external, .log_fd = ut_log_fd(), .acct = &r->acct};
     pid_t pid = spawn_start(a.v, &so, &r->out_fd, err, sizeof err);
     spawn_argv_free(&a);
     if (pid < 0) {
@@ -440,7 +440,7 @@ static void collect(struct run *r, const char *fail, const char *work, int iws, 
              !cfg_srv_external(&e->c->srv[r->pr->srv]))
         rl_note(r, "server exited 0 but wrote no --stats file");
     struct run_facts f = {.c = e->c, .pr = r->pr, .lg = lg, .stats = stats, .fail = fail,
-                          .server_ncpu = e->sys->server_ncpu, .loadgen_ncpu = e->sys->loadgen_ncpu};
+                          .server_ncpu = r->server_ncpu, .loadgen_ncpu = e->sys->loadgen_ncpu};
     if (r->acct_on && iws >= 0 && iwe >= iws) {
         const struct acct_sample *a = &r->smp[iws], *b = &r->smp[iwe];
         f.have_acct = 1;
@@ -534,6 +534,13 @@ static void run_init(struct run *r, struct run_env *e, const struct plan_row *pr
     r->e = e, r->pr = pr, r->out_fd = -1, r->srv_stdin = -1;
     for (int k = 0; k < AGENTS_MAX; k++)
         r->lg_stdin[k] = -1;
+    r->server_cpus = e->server_cpus;
+    r->server_ncpu = CPU_COUNT(&e->server_cpus);
+    if (pr) {
+        const struct cfg_server s = cfg_srv_effective(e->c, &e->c->srv[pr->srv]);
+        if (s.server_cpus && ut_parse_cpus(s.server_cpus, &r->server_cpus) > 0)
+            r->server_ncpu = CPU_COUNT(&r->server_cpus);
+    }
 }
 
 int run_row(struct run_env *e, const struct plan_row *pr, struct res_row *row, struct ut_str *ts)

@@ -48,6 +48,8 @@ struct run {
     struct run_env *e;
     const struct plan_row *pr;  /* NULL between rows (run_pause) */
     struct kid srv;
+    cpu_set_t server_cpus;      /* the row's server's CPUs (its server_cpus, or the defaults') */
+    int server_ncpu;
     struct kid lg[AGENTS_MAX];  /* the load generators: one, or one per host of loadgen_hosts */
     int nlg;                    /* how many of lg are started (0 before the load) */
     int lg_stdin[AGENTS_MAX];   /* write ends of remote agents' stdin: closing one stops it (-1: none) */

@@ -183,7 +183,7 @@ int rl_sample(struct run *r, double deadline)
         r->smp = ut_realloc(r->smp, (size_t)(r->capsmp = r->capsmp ? r->capsmp * 2 : 256) * sizeof *r->smp);
     struct acct_sample *s = &r->smp[r->nsmp];
     acct_sample(&r->acct, s, deadline);
-    cpu_busy(&r->e->server_cpus, &s->host_busy_s, &s->host_total_s);
+    cpu_busy(&r->server_cpus, &s->host_busy_s, &s->host_total_s);
     /* Sampling a big tree (10k processes) is not free: keep its CPU cost under a tenth of a
      * CPU by stretching the interval. CPU time, not wall time: on a loaded machine a sample
      * waits for a CPU without costing anything, and should not make sampling sparse. */

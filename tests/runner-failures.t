@@ -48,6 +48,18 @@ csv=$(ls "$T"/results/lgfail-*/runs.csv)
 case $(row fake) in "failed|loadgen exit 1 without a usable --json"*) r=0 ;; *) r=1 ;; esac
 ok $r "loadgen failure: failed, with its exit status ($(row fake))"
 
+# A server's own server_cpus pins it there; the others keep the defaults'.
+cat > "$T/pin.yaml" <<EOF
+name: pin
+defaults: {proto: echo, duration: 0.5, warmup: 0, cooldown: 0, server_cpus: "0", loadgen_cpus: "1"}
+servers:
+  - {model: fake, name: both, server_cpus: "0-1", args: [--cpus-file, $T/both.cpus]}
+  - {model: fake, name: dflt, args: [--cpus-file, $T/dflt.cpus]}
+EOF
+"$BIN/bench" --config "$T/pin.yaml" --bin "$T/bin" --out "$T/results" --quiet 2>"$T/err"
+ok $([ $? -eq 0 ] && [ "$(cat "$T/both.cpus")" = "0 1" ] && [ "$(cat "$T/dflt.cpus")" = "0" ] && echo 0 || echo 1) \
+    "server_cpus of a server pins it there, the others on the defaults' ($(cat "$T/both.cpus"); $(cat "$T/dflt.cpus"))"
+
 # No loadgen at all: refuse to start (exit 1), before any server runs.
 rm "$T/bin/loadgen"
 "$BIN/bench" --config "$T/lgfail.yaml" --bin "$T/bin" --out "$T/results2" --quiet 2>"$T/err"

@@ -7,9 +7,11 @@
  *   fakecrash   exits with status 3 half a second after it is ready
  *   fakestubborn ignores SIGTERM (the runner must SIGKILL its group)
  *   fakeorphan  leaves a child behind, in its group, that ignores SIGTERM
+ * --cpus-file F writes the CPUs it may run on to F (as "0 1"), for the tests of pinning.
  * Not a model of anything: just enough to exercise process control and accounting. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <poll.h>
@@ -94,6 +96,16 @@ int main(int argc, char **argv)
             stats = argv[++i];
         else if (!strcmp(argv[i], "--work-us"))
             work_us = atol(argv[++i]);
+        else if (!strcmp(argv[i], "--cpus-file")) {
+            FILE *f = fopen(argv[++i], "w");
+            cpu_set_t set;
+            if (f && sched_getaffinity(0, sizeof set, &set) == 0)
+                for (int c = 0; c < CPU_SETSIZE; c++)
+                    if (CPU_ISSET(c, &set))
+                        fprintf(f, "%s%d", ftell(f) ? " " : "", c);
+            if (f)
+                fclose(f);
+        }
     }
     int forking = !strcmp(model, "fakefork");
     struct sigaction sa = {.sa_handler = on_term};
