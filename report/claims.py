@@ -153,6 +153,53 @@ CLAIMS = [
                     ("memory per idle connection", "kB per connection", "memory per idle connection", {"idle": 5000},
                      "memory"),
                     ("server CPU under 1 ms of work per request", "cores (of 2)", "server CPU", {}, "cpuwork"))},
+
+    {"id": "gil-cpu", "config": "python-gil",
+     "words": "the GIL: Python threads are no faster on two CPUs under CPU work; processes are",
+     "experiment": "--work-us 1000 in bytecode, 8 clients, each model's server on 1 CPU and on 2",
+     "criteria": [
+         C("throughput", "py-threading-2cpu", "<=", 1.15, versus="py-threading-1cpu"),
+         C("throughput", "py-threadpool-2cpu", "<=", 1.15, versus="py-threadpool-1cpu"),
+         C("throughput", "py-prefork-2cpu", ">=", 1.6, versus="py-prefork-1cpu"),  # 2 workers
+         C("throughput", "py-fork-2cpu", ">=", 1.6, versus="py-fork-1cpu"),
+     ],
+     "figures": [F("throughput", [m + c for m in ("py-threading", "py-threadpool", "py-prefork", "py-fork")
+                                  for c in ("-1cpu", "-2cpu")]),
+                 F("server CPU", [m + "-2cpu" for m in ("py-threading", "py-threadpool", "py-prefork", "py-fork")])],
+     "plot": P.bars("Python under 1 ms of CPU work per request: server on 1 CPU vs 2",
+                    "Throughput and cores used of each Python model on one CPU and on two (hatched: loadgen-bound).",
+                    ("throughput", "requests/s", "throughput"), ("server CPU", "cores", "server CPU"))},
+
+    {"id": "py-coroutines-core", "config": "python-gil", "words": "gevent and asyncio use one core",
+     "experiment": "--work-us 1000 in bytecode, 8 clients, server on 2 CPUs",
+     "criteria": [C("server CPU", ["py-gevent-2cpu", "py-asyncio-2cpu"], "<=", 1.1)],
+     "figures": [F("throughput", ["py-gevent-2cpu", "py-asyncio-2cpu"]),
+                 F("server CPU", ["py-gevent-2cpu", "py-asyncio-2cpu"])],
+     "plot": P.bars("gevent and asyncio under 1 ms of CPU work per request, server on 2 CPUs",
+                    "Cores used and throughput of the Python coroutine servers (hatched: loadgen-bound).",
+                    ("server CPU", "cores (of 2)", "server CPU"), ("throughput", "requests/s", "throughput"))},
+
+    {"id": "gil-blocking", "config": "python-wait", "words": "Python threads still help when the work blocks",
+     "experiment": "1 and 8 clients, 10 ms of time.sleep per request (--wait-us 10000)",
+     "criteria": [C("throughput", "py-threading", ">=", 4, at={"connections": 8}, base={"connections": 1})],
+     "figures": [F("throughput", ["py-threading"], [{"connections": n} for n in (1, 8)])],
+     "plot": P.bars("py-threading, 10 ms of blocking wait per request",
+                    "Throughput with 1 and with 8 clients (hatched: loadgen-bound).",
+                    ("throughput, 1 client", "requests/s", "throughput", {"connections": 1}),
+                    ("throughput, 8 clients", "requests/s", "throughput", {"connections": 8}))},
+
+    {"id": "py-select-1024", "config": "python-fdlimit", "words": "Python's select watches at most 1024 descriptors",
+     "experiment": "1,100 connections to py-select, py-poll, py-epoll",
+     "criteria": [
+         C("connections held", "py-select", "<=", 1021),  # FD_SETSIZE less stdin, stdout, stderr
+         C("connections held or refused", "py-select", ">=", 1100),  # the rest is refused ...
+         C("failed runs", "py-select", "<=", 0),  # ... without dying
+         C("connections held", ["py-poll", "py-epoll-lt", "py-epoll-et"], ">=", 1100),
+         C("loadgen errors", ["py-poll", "py-epoll-lt", "py-epoll-et"], "<=", 0),
+         C("runs not ok", ["py-poll", "py-epoll-lt", "py-epoll-et"], "<=", 0),
+     ],
+     "figures": [F("connections refused", ["py-select"])],
+     "plot": P.connection_outcome},
 ]
 
 
