@@ -16,6 +16,7 @@ import time
 
 import bootstrap
 import capacity
+import languages
 import page
 import peers
 import plots
@@ -259,6 +260,7 @@ def build(run_dir, out_dir):
         figures.append(("h", 2, head))
         figures += slice_plots(run_dir, srows, x_axis, where, styles, out_dir, series, warmup)
     figures = capacity.blocks(run_dir, every, styles, MODEL_ORDER, out_dir) + figures
+    figures = languages.blocks(rows, out_dir, x_axis) + figures
     header, body, classes = run_table(every, MODEL_ORDER)
     table = [("h", 2, "Every run"), ("table", header, body, classes)]
     if repeats.table(meta):

@@ -113,6 +113,18 @@ def main():
         wide = png_width(os.path.join(out, "many-report", drawn[0])) if drawn else 0
         t.ok(r.returncode == 0 and wide >= 1.5 * one, "%d servers of 3 families: one panel per family (the plot is "
              "%d px wide, one panel %d)" % (len(style.MODEL_ORDER), wide, one), r.stderr)
+        # Every model in both languages (here: the same figures copied, so every ratio is 1).
+        with open(os.path.join(out, "many-report", "summary.md")) as f:
+            md = f.read()
+        py = [m for m in style.MODEL_ORDER if style.MODEL_LANG.get(m) == "py"]
+        import languages
+        lines = [l for l in md.splitlines() if any(l.startswith("| %s | %s |" % (m, languages.counterpart(m)))
+                                                   for m in py)]
+        ones = [l for l in lines if all(c.strip().startswith("1") for c in l.strip("|").split("|")[2:])]
+        t.ok("## C and Python" in md and len(lines) == len(py) and ones == lines and
+             not png_problem(os.path.join(out, "many-report", "c-over-python.png")),
+             "C and Python: a line per model in both languages (%d), each ratio 1 on equal figures, "
+             "and its plot" % len(py), lines[:3])
         st = style.server_styles([{"server": "fork", "model": "fork"}, {"server": "py-fork", "model": "py-fork"}])
         t.ok(st["py-fork"]["color"] == st["fork"]["color"] and st["py-fork"]["marker"] == st["fork"]["marker"] and
              st["py-fork"]["linestyle"] != st["fork"]["linestyle"],
