@@ -14,7 +14,8 @@ struct pl {
     int n, cap;
     int *slot;                /* slot[fd]: index of fd in fds */
     int nslot;
-    struct loop_event *fired; /* cap entries: every watched fd may be ready */
+    struct loop_event *fired; /* what the last wait found, nfired entries of room: grown by the wait */
+    int nfired;               /* only, never while the loop dispatches those found */
 };
 
 static void *create(int maxev, char *err, size_t errlen)
@@ -48,10 +49,6 @@ static int reserve(struct pl *p, int fd)
         if (!f)
             return -1;
         p->fds = f;
-        struct loop_event *e = realloc(p->fired, (size_t)cap * sizeof *e);
-        if (!e)
-            return -1;
-        p->fired = e;
         p->cap = cap;
     }
     if (fd >= p->nslot) {
@@ -101,11 +98,18 @@ static int wait_ready(void *st, int timeout_ms, struct loop_event **out)
     struct pl *p = st;
     /* POLLHUP and POLLERR come even for an entry with events 0 (a connection with only queued work):
      * harmless, the connection's turn finds the error or does its work. */
+    /* The loop adds connections while it dispatches what a wait found (accepting): the array it
+     * reads must not move under it, so it grows here, before the next wait fills it. */
+    if (p->nfired < p->n) {
+        struct loop_event *e = realloc(p->fired, (size_t)p->cap * sizeof *e);
+        if (e)
+            p->fired = e, p->nfired = p->cap;
+    }
     int n = poll(p->fds, (nfds_t)p->n, timeout_ms);
     if (n <= 0)
         return n;
-    int k = 0;
-    for (int i = 0; i < p->n && k < n; i++) { /* the result is found by scanning every entry */
+    int k = 0; /* out of memory for more: the rest stay ready, and the next wait reports them */
+    for (int i = 0; i < p->n && k < n && k < p->nfired; i++) { /* the result is found by scanning every entry */
         short r = p->fds[i].revents;
         if (!r)
             continue;
