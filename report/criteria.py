@@ -162,7 +162,7 @@ def read_one(item, rows, model, ref=None, server=None):
 
 
 def present(rows, model):
-    return any(r.get("model") == model for r in rows)
+    return any(r.get("model") == model or r["server"] == model for r in rows)
 
 
 def read(c, rows):
@@ -279,7 +279,10 @@ def judge_one(c, reading):
 
 def missing(rows, bin_dir, models):
     """Why a run cannot be judged (a model not built, or none of its runs measured anything), else None."""
-    unbuilt = [m for m in models if not os.path.exists(os.path.join(bin_dir, "server-%s" % m))]
+    def binary(m):  # a model, or a server of the run named m: its model's
+        named = [r.get("model") for r in rows if r["server"] == m and r.get("model")]
+        return "server-%s" % (named[0] if named else m)
+    unbuilt = [m for m in models if not os.path.exists(os.path.join(bin_dir, binary(m)))]
     if unbuilt:
         return "server not built: %s" % ", ".join(unbuilt)
     failed = []

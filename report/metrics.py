@@ -96,10 +96,11 @@ METRICS = {
 # --- reading them ------------------------------------------------------------------------------------------
 
 def rows_of(rows, model=None, server=None, **axes):
-    """The rows of one model (or server name) at the given axis values."""
+    """The rows of one model (or server name) at the given axis values. A model also names a
+    server of the run by its name: a claim reads one model run twice ("py-threading-1cpu", "-2cpu")."""
     out = []
     for r in rows:
-        if model is not None and r.get("model") != model:
+        if model is not None and r.get("model") != model and r["server"] != model:
             continue
         if server is not None and r["server"] != server:
             continue

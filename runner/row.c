@@ -223,6 +223,9 @@ void row_build(const struct run_facts *f, struct res_row *r)
     /* A shared machine: say when others took a noticeable part of the server's CPUs. */
     if (!f->fail && f->have_acct && f->window_s > 0) {
         double other = (f->host_busy_s - f->cpu_user_s - f->cpu_sys_s) / f->window_s;
+        /* A loadgen the config pinned among the server's CPUs is the experiment's, not another's. */
+        if (f->lg_on_server_cpus && f->lg_wall_s > 0)
+            other -= f->lg_cpu_s / f->lg_wall_s;
         if (other >= 0.1) {
             size_t l = strlen(reason);
             snprintf(reason + l, sizeof reason - l, "%sother processes used %.2f CPU of the server's CPUs",

@@ -25,6 +25,7 @@ struct run_facts {
     double lg_cpu_s;           /* loadgen CPU (its whole tree, from wait4) */
     double lg_wall_s;          /* loadgen's run time */
     int server_ncpu, loadgen_ncpu;
+    int lg_on_server_cpus;     /* the config put the loadgen on CPUs of the server's (a 2-CPU server) */
     double host_busy_s;        /* the server's CPUs: busy seconds over the window, any process */
 };
 

@@ -441,6 +441,9 @@ static void collect(struct run *r, const char *fail, const char *work, int iws, 
         rl_note(r, "server exited 0 but wrote no --stats file");
     struct run_facts f = {.c = e->c, .pr = r->pr, .lg = lg, .stats = stats, .fail = fail,
                           .server_ncpu = r->server_ncpu, .loadgen_ncpu = e->sys->loadgen_ncpu};
+    cpu_set_t both;
+    CPU_AND(&both, &e->loadgen_cpus, &r->server_cpus);
+    f.lg_on_server_cpus = CPU_EQUAL(&both, &e->loadgen_cpus) && !(e->hosts && e->hosts->place[r->pr->srv].remote);
     if (r->acct_on && iws >= 0 && iwe >= iws) {
         const struct acct_sample *a = &r->smp[iws], *b = &r->smp[iwe];
         f.have_acct = 1;
