@@ -14,7 +14,7 @@ WERROR   ?= -Werror
 PYTHON   := /usr/bin/python3
 
 # Debian packages the build, the tests and the benchmarks need; `make deps` installs the missing ones.
-DEB_PKGS := build-essential pkg-config libevent-dev liburing-dev libyaml-dev python3-matplotlib python3-yaml python3-gevent \
+DEB_PKGS := build-essential pkg-config libevent-dev liburing-dev libyaml-dev python3-matplotlib python3-yaml python3-gevent python3-uvloop \
             wrk nginx nghttp2-client apache2-utils curl valgrind strace clang libclang-rt-14-dev \
             iproute2 util-linux procps chromium openssh-server
 

@@ -37,15 +37,16 @@ def counterpart(model):
 
 def pairs(rows):
     """[(python server, C server)] measured in rows, in the models' order. A server is paired by
-    its model, and only where each language has one server of that model."""
+    its model where the C model has one server in the run; every server of the Python model is
+    paired with it (py-asyncio and py-asyncio-uvloop against coroutine)."""
     by_model = {}
     for r in rows:
         by_model.setdefault(r.get("model") or r["server"], set()).add(r["server"])
     out = []
     for model in sorted(by_model, key=lambda m: MODEL_ORDER.index(m) if m in MODEL_ORDER else len(MODEL_ORDER)):
         c = counterpart(model)
-        if c in by_model and len(by_model[model]) == 1 and len(by_model[c]) == 1:
-            out.append((next(iter(by_model[model])), next(iter(by_model[c]))))
+        if c in by_model and len(by_model[c]) == 1:
+            out += [(py, next(iter(by_model[c]))) for py in sorted(by_model[model])]
     return out
 
 

@@ -39,8 +39,10 @@ class Model:
     keep-alive defaults, the clients_waiting hook of pools (or None), and run(srv) -> exit code."""
 
     def __init__(self, name, summary, flags, run, default_workers=0, keepalive=None,
-                 clients_waiting=None):
+                 clients_waiting=None, choices=None):
         self.name, self.summary, self.flags, self.run = name, summary, flags, run
+        # The model's own options, each one of a few words: {name: (default, (words...), help)}.
+        self.choices = choices or {}
         self.default_workers = default_workers
         self.keepalive = dict(requests=0, time=0, timeout=0, yield_=0)
         self.keepalive.update({("yield_" if k == "yield" else k): v
@@ -63,7 +65,9 @@ def usage(m):
     _ENGINE["lib"].srv_usage(buf, len(buf), m.name.encode(), m.summary.encode(), m.flags,
                              m.default_workers or cpus_allowed(), ka["requests"], ka["time"],
                              ka["timeout"], ka["yield_"], 1 if m.clients_waiting else 0)
-    return buf.value.decode()
+    own = "".join("  --%-18s %s (%s; default %s)\n" % (k + " WORD", h, " or ".join(w), d)
+                  for k, (d, w, h) in m.choices.items())
+    return buf.value.decode() + own
 
 
 # option: (attribute, low, high); None for the ones that are not integers
@@ -86,6 +90,8 @@ class Opts:
         ka = m.keepalive
         self.ka_requests, self.ka_time = ka["requests"], ka["time"]
         self.ka_timeout, self.ka_yield = ka["timeout"], ka["yield_"]
+        for k, (default, _, _) in m.choices.items():
+            setattr(self, k.replace("-", "_"), default)
 
 
 def fail_usage(m, text):
@@ -97,7 +103,7 @@ def parse_args(m, argv):
     """getopt_long's rules (--opt VAL, --opt=VAL, unambiguous prefixes); exit 2 naming the option."""
     o = Opts(m)
     try:
-        pairs, rest = getopt.getopt(argv, "", [k + "=" for k in OPTIONS] + ["help"])
+        pairs, rest = getopt.getopt(argv, "", [k + "=" for k in list(OPTIONS) + list(m.choices)] + ["help"])
     except getopt.GetoptError as e:
         sys.stderr.write("server-%s: %s\n%s" % (m.name, e, usage(m)))
         sys.exit(2)
@@ -106,6 +112,12 @@ def parse_args(m, argv):
         if name == "help":
             sys.stdout.write(usage(m))
             sys.exit(0)
+        if name in m.choices:
+            words = m.choices[name][1]
+            if val not in words:
+                fail_usage(m, "--%s wants %s, not '%s'" % (name, " or ".join(words), val))
+            setattr(o, name.replace("-", "_"), val)
+            continue
         spec = OPTIONS[name]
         if spec:
             attr, lo, hi = spec
