@@ -25,15 +25,18 @@ $(BIN)/testnet: runner/testnet.sh
 	@echo "  INSTALL $@"
 	$(Q)install -m 755 $< $@
 
-# The project's models (cfg_models[]) from servers/models.tsv: one C string per C model (lang c), the
-# models `servers: all` means; a Python model is known by its built bin/server-py-<name>. The
-# header is rewritten whenever the list changes, and the objects that include it rebuild.
-$(OBJ)/gen/models.h: servers/models.tsv mk/runner.mk
+# The project's models from servers/models.tsv: cfg_models[], one C string per C model (lang c),
+# the models `servers: all` means, and cfg_py_models[], the Python ones (lang py), known to a
+# config even where they are not built (a sanitizer build has none: their rows fail, as a C
+# model's would). The headers are rewritten whenever the list changes, and the objects that
+# include them rebuild.
+$(OBJ)/gen/models.h $(OBJ)/gen/py-models.h: servers/models.tsv mk/runner.mk
 	@mkdir -p $(@D)
 	@echo "  GEN     $@"
-	$(Q)awk -F'\t' 'BEGIN { print "/* generated from servers/models.tsv by mk/runner.mk: do not edit */" } \
-	    !/^#/ && NF && $$2 == "c" { printf "\"%s\",\n", $$1 }' $< > $@.tmp && mv $@.tmp $@
-$(OBJ)/runner/cfg_servers.o: $(OBJ)/gen/models.h
+	$(Q)awk -F'\t' -v lang=$(if $(findstring py-models,$@),py,c) \
+	    'BEGIN { print "/* generated from servers/models.tsv by mk/runner.mk: do not edit */" } \
+	    !/^#/ && NF && $$2 == lang { printf "\"%s\",\n", $$1 }' $< > $@.tmp && mv $@.tmp $@
+$(OBJ)/runner/cfg_servers.o: $(OBJ)/gen/models.h $(OBJ)/gen/py-models.h
 CFLAGS_cfg_servers = -I$(OBJ)/gen
 $(BIN)/bench: $(RUNNER_OBJ)
 	$(call link)

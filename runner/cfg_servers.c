@@ -16,10 +16,19 @@ const char *const cfg_models[] = {
     NULL,
 };
 
+/* The Python models: known, not in `servers: all`. */
+static const char *const cfg_py_models[] = {
+#include "py-models.h"
+    NULL,
+};
+
 int cfg_model_known(const char *model, const char *bindir)
 {
     for (int i = 0; cfg_models[i]; i++)
         if (!strcmp(model, cfg_models[i]))
+            return 1;
+    for (int i = 0; cfg_py_models[i]; i++)
+        if (!strcmp(model, cfg_py_models[i]))
             return 1;
     if (ext_preset(model))
         return 1;
@@ -93,6 +102,8 @@ static int check_model(struct cy *y, yaml_node_t *v, struct cfg_parse *p, const 
     struct ut_str known = {0};
     for (int i = 0; cfg_models[i]; i++)
         ut_str_addf(&known, "%s%s", i ? ", " : "", cfg_models[i]);
+    for (int i = 0; cfg_py_models[i]; i++)
+        ut_str_addf(&known, ", %s", cfg_py_models[i]);
     for (const struct ext_preset *e = ext_presets; e->name; e++)
         ut_str_addf(&known, ", %s (external)", e->name);
     cy_fail(y, v, "unknown server '%s' (expected one of %s, a model built as %s/server-%s, or an external "
