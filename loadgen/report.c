@@ -2,6 +2,7 @@
  * per-second and percentile-spectrum files the runner and the report read. */
 #include "lg.h"
 #include "hlog.h"
+#include "saturated.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,7 +15,6 @@
 /* Thresholds of the bottleneck verdict: a thread that was hardly ever waiting for the network, or
  * open-loop sends it made late on its own account (not for want of a free connection). */
 #define BUSY_SATURATED   0.95
-#define CPU_SATURATED    0.90
 #define BUSY_ON_CPU      0.50
 #define SELF_LAG_MAX_NS  5000000    /* p99 of the lag the loadgen caused: 5 ms. Timer wakeups on a
                                        shared VM are 40 us late typically and ~1 ms at p99; a loop

@@ -4,6 +4,7 @@
 #include "agents.h"
 #include "json.h"
 #include "../loadgen/hlog.h"
+#include "../loadgen/saturated.h"
 
 #include <errno.h>
 #include <math.h>
@@ -13,7 +14,6 @@
 #include <string.h>
 
 /* CPU used of what it may use above which a load generator counts as saturated (loadgen/report.c). */
-#define AGENTS_CPU_SATURATED 0.90
 
 #define AGENT_NAME(n) #n,
 const char *const agent_col_names[AG_N] = {AGENT_COLUMNS(AGENT_NAME)};
@@ -186,7 +186,7 @@ static void merged_json(struct json **js, const struct agent_out *a, int n, cons
             first = first && j >= i, nshare++;
             cores += num(js[j], "cpu.share") * num(js[j], "threads");
         }
-        if (first && nshare > 1 && a[i].ncpus > 0 && cores >= AGENTS_CPU_SATURATED * a[i].ncpus)
+        if (first && nshare > 1 && a[i].ncpus > 0 && cores >= CPU_SATURATED * a[i].ncpus)
             ut_str_addf(&why, "%s%d agents on one machine's %d CPU%s used %.2f of %s together", why.len ? "; " : "",
                         nshare, a[i].ncpus, a[i].ncpus > 1 ? "s" : "", cores, a[i].ncpus > 1 ? "them" : "it");
     }

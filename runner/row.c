@@ -1,6 +1,7 @@
 /* row.c - one runs.csv row from a run's facts: parameters, loadgen numbers, server accounting and
  * counters, then the status and the bottleneck verdict; plus the per-second timeseries. */
 #include "row.h"
+#include "../loadgen/saturated.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -38,7 +39,7 @@ static int loadgen_saturated(const struct run_facts *f, char *why, size_t len)
     double share = jnum(f->lg, "cpu.share", -1);
     if (share < 0 && f->lg_wall_s > 0 && f->loadgen_ncpu > 0)
         share = f->lg_cpu_s / (f->lg_wall_s * f->loadgen_ncpu);
-    if (share >= 0.9) {
+    if (share >= CPU_SATURATED) {
         snprintf(why, len, "loadgen CPU share %.2f", share);
         return 1;
     }
@@ -57,13 +58,13 @@ const char *row_bottleneck(const struct run_facts *f, char *why, size_t len)
         int ncpu = f->server_ncpu > 0 ? f->server_ncpu : 1, cap = ncpu;
         if (f->threads_peak > 0 && f->threads_peak < cap)
             cap = f->threads_peak;
-        if (cores >= 0.9 * cap) {
+        if (cores >= CPU_SATURATED * cap) {
             snprintf(why, len, "server used %.2f of its %d CPU(s)", cores, cap);
             return "server";
         }
         /* On a shared machine others may fill the server's CPUs: saturated all the same. */
         double busy = f->host_busy_s / f->window_s;
-        if (busy >= 0.9 * ncpu) {
+        if (busy >= CPU_SATURATED * ncpu) {
             snprintf(why, len, "the server's %d CPU(s) were %.0f%% busy, %.2f CPU of it other processes", ncpu,
                      100 * busy / ncpu, busy - cores > 0 ? busy - cores : 0);
             return "server";
