@@ -51,6 +51,12 @@ static void server_argv(struct run_env *e, const struct plan_row *pr, const char
         spawn_arg(a, "%s", s->args[i]);
 }
 
+/* The accounting backend meta.json names: the one every run used, or "mixed" when they differed. */
+static void note_backend(struct run_env *e, const char *name)
+{
+    e->accounting = !e->accounting || !strcmp(e->accounting, name) ? name : "mixed";
+}
+
 /* Start: the port free, the accounting open, the server spawned into it (one of ours with its
  * --stats file; an external one on a port chosen here, its files in extdir), the sampling clock
  * running. Returns why it failed or NULL. */
@@ -90,7 +96,7 @@ static const char *start(struct run *r, const char *stats, const char *extdir, c
             snprintf(why, len, "server on %s: %s", r->remote->h->name, err);
             return why;
         }
-        e->accounting = "remote";
+        note_backend(e, "remote");
         r->srv = (struct kid){.pid = pid, .alive = 1, .t_start = ut_now()};
         return NULL;
     }
@@ -100,7 +106,6 @@ static const char *start(struct run *r, const char *stats, const char *extdir, c
         return why;
     }
     r->acct_on = 1;
-    e->accounting = r->acct.ops->name;
 
     struct spawn_argv a = {0};
     if (external) {
@@ -133,6 +138,7 @@ static const char *start(struct run *r, const char *stats, const char *extdir, c
         snprintf(why, len, "%s", err);
         return why;
     }
+    note_backend(e, r->acct.ops->name); /* after the attach, which may have fallen back to /proc */
     r->srv = (struct kid){.pid = pid, .alive = 1, .t_start = ut_now()};
     r->sampling = 1;
     rl_sample(r, 0);

@@ -27,7 +27,7 @@ struct run_env {
     int sigfd;              /* signalfd for SIGCHLD, SIGINT, SIGTERM, SIGHUP (child_signals_init) */
     int interrupted;        /* the signal that asked us to stop, 0 while running */
     int use_cgroup;
-    const char *accounting; /* backend the last run used, for meta.json */
+    const char *accounting; /* backend every run used, or "mixed", for meta.json */
     cpu_set_t server_cpus, loadgen_cpus;
     struct hosts_run *hosts;  /* where the server and the load generators run (hostcheck.c) */
     char **agent_cells;       /* agents.csv so far, AG_N cells a line */
