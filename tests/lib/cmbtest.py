@@ -30,13 +30,16 @@ class Tap:
         if not cond:
             self.failed += 1
         print(("ok" if cond else "not ok"), self.n, "-", name, flush=True)
-        if not cond and diag:
-            self.diag(diag)
+        if not cond:
+            # on stderr, as Test::More's diag: prove shows it without -v, so a CI log says why
+            self.diag("failed %d - %s" % (self.n, name), sys.stderr)
+            if diag:
+                self.diag(diag, sys.stderr)
         return bool(cond)
 
-    def diag(self, text):
+    def diag(self, text, out=None):
         for line in str(text).splitlines() or [""]:
-            print("#", line, flush=True)
+            print("#", line, file=out or sys.stdout, flush=True)
 
     def skip(self, name, why):
         self.n += 1

@@ -28,6 +28,7 @@ ok() {      # ok CONDITION-STATUS DESCRIPTION
         echo "ok $tap_n - $2"
     else
         echo "not ok $tap_n - $2"
+        echo "# failed $tap_n - $2" >&2    # stderr, as Test::More's diag: shown without prove -v
         tap_failed=$((tap_failed + 1))
     fi
 }
@@ -42,7 +43,7 @@ check() {   # check DESCRIPTION COMMAND...: one TAP line from a command's status
 same() {    # same DESCRIPTION GOT WANTED: one TAP line; both values shown when they differ
     [ "$2" = "$3" ]
     local r=$?
-    [ $r -eq 0 ] || diag "got '$2', wanted '$3'"
+    [ $r -eq 0 ] || diag "got '$2', wanted '$3'" >&2
     ok $r "$1"
 }
 
