@@ -32,7 +32,7 @@ def run(srv):
         t = threading.Thread(target=serve, args=(srv, sock), daemon=True)
         LIVE.add(t)
         try:
-            t.start()
+            cmbpy.start_thread(t)
         except RuntimeError as e:   # "can't start new thread"
             LIVE.discard(t)
             st.spawn_failures += 1

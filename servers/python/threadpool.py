@@ -87,7 +87,7 @@ def run(srv):
     for _ in range(srv.opt.workers):
         t = threading.Thread(target=pool_thread, args=(srv,), daemon=True)
         try:
-            t.start()
+            cmbpy.start_thread(t)
         except RuntimeError as e:
             st.spawn_failures += 1
             cmbpy.log("thread: %s; the pool has %d threads" % (e, len(threads)))

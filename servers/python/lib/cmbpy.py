@@ -442,6 +442,19 @@ def fork(child, record):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
+def start_thread(t):
+    """t.start() with every signal blocked in the new thread, as the C servers' threads
+    (threads.c): a signal for the process then reaches the main thread, which runs Python's
+    handlers and waits in accept() or join(). Caught by a worker instead, a SIGTERM sets the
+    flag and wakes no one: the main thread sleeps on in accept() and the stop waits for the
+    next client. RuntimeError when the thread cannot be started."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    try:
+        t.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def reap():
     """The pids of children that exited, each reaped: waitpid WNOHANG until none is left (one
     SIGCHLD may stand for several exits)."""
