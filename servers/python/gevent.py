@@ -3,15 +3,18 @@ over sockets that gevent's monkey-patching made cooperative: a recv or send that
 switches to gevent's hub, which runs another greenlet until libev reports the socket ready. One
 thread holds them all, so --work-us stalls every connection; --wait-us is time.sleep, patched into
 gevent.sleep, and stalls only its own. On stop the greenlets' sockets are shut down and the greenlets
-joined, for at most 0.8 s, then killed."""
+joined, for at most 0.8 s, then killed. The listener's address is resolved in the calling thread
+(resolver "block"), not in gevent's default resolver thread: one OS thread in all, which is the
+model, and no thread but the main one to catch a SIGTERM."""
 
+import gevent
 from gevent import monkey
 
+gevent.config.resolver = "block"
 monkey.patch_all()
 
 import signal  # noqa: E402 -- after the patching, as gevent requires
 
-import gevent  # noqa: E402
 import gevent.pool  # noqa: E402
 
 import cmbpy  # noqa: E402
