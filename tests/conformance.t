@@ -8,6 +8,7 @@ Life cycle: --help, bad flags, a taken port, SIGTERM exits 0 within 1 s leaving 
 $SERVERS=a,b narrows the models; $BIN selects the build (sanitizer builds live in bin/san-*)."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -103,6 +104,9 @@ def check_stop(t, srv, model, idle=3):
         s.sendall(b"x")
     ok = all(recv_exact(s, 1) == b"x" for s in held)
     family = srv.descendants()
+    threads, takers = signal_takers([srv.pid] + family)
+    t.ok(not takers, "%s: SIGTERM and SIGINT blocked in every thread but each process's main one "
+         "(%d threads)" % (model, threads), "not blocked in: %r" % takers)
     rc, took = srv.stop()
     t.ok(ok and rc == 0 and took <= STOP_LIMIT,
          "%s: SIGTERM with %d open connections: exit 0 in %.3f s" % (model, idle, took),
@@ -113,6 +117,29 @@ def check_stop(t, srv, model, idle=3):
     for s in held:
         s.close()
     return idle
+
+
+def signal_takers(pids):
+    """(threads seen, the threads that would take a SIGTERM or SIGINT sent to their process)
+    among the non-main threads of pids. A signal caught by a worker wakes no one blocked in
+    accept() or a wait call in the main thread, so the threads block them, as threads.c does."""
+    seen, takers = 0, []
+    want = (1 << (signal.SIGTERM - 1)) | (1 << (signal.SIGINT - 1))
+    for pid in pids:
+        try:
+            tids = [int(d) for d in os.listdir("/proc/%d/task" % pid)]
+        except OSError:
+            continue
+        for tid in tids:
+            seen += 1
+            try:
+                with open("/proc/%d/task/%d/status" % (pid, tid)) as f:
+                    blk = next(int(line.split()[1], 16) for line in f if line.startswith("SigBlk:"))
+            except (OSError, StopIteration):
+                continue
+            if tid != pid and blk & want != want:
+                takers.append("%d/%d" % (pid, tid))
+    return seen, takers
 
 
 def _zombie(pid):
