@@ -130,14 +130,16 @@ def signal_takers(pids):
             tids = [int(d) for d in os.listdir("/proc/%d/task" % pid)]
         except OSError:
             continue
+        seen += len(tids)
         for tid in tids:
-            seen += 1
+            if tid == pid:
+                continue
             try:
                 with open("/proc/%d/task/%d/status" % (pid, tid)) as f:
                     blk = next(int(line.split()[1], 16) for line in f if line.startswith("SigBlk:"))
             except (OSError, StopIteration):
                 continue
-            if tid != pid and blk & want != want:
+            if blk & want != want:
                 takers.append("%d/%d" % (pid, tid))
     return seen, takers
 
