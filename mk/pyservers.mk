@@ -2,7 +2,8 @@
 # servers, built as a shared library.
 #
 #   bin/libcmbproto.so      servers/common/proto.c, static.c, chunked.c, authority.c, proto_lib.c
-#                           (the ctypes glue) and usage.c (--help), -fPIC objects in obj/<variant>/pic/
+#                           (the ctypes glue), usage.c (--help) and stop.c (the stop signal's
+#                           handler), -fPIC objects in obj/<variant>/pic/
 #   bin/server-py-<name>    a generated wrapper: /usr/bin/python3 -P servers/python/<name>.py
 #
 # Not in sanitizer builds: a sanitized library cannot be loaded into an unsanitized interpreter, so
@@ -26,7 +27,7 @@ $(PIC_OBJ)/%.o: %.c | deps
 	@echo "  CC      $< (pic)"
 	$(Q)$(CC) $(CFLAGS) -fPIC -c -o $@ $<
 
-$(PROTO_LIB): $(addprefix $(PIC_OBJ)/,$(PROTO_SRCS:.c=.o) servers/common/proto_lib.o servers/common/usage.o)
+$(PROTO_LIB): $(addprefix $(PIC_OBJ)/,$(PROTO_SRCS:.c=.o) servers/common/proto_lib.o servers/common/usage.o servers/common/stop.o)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -shared -Wl,--no-undefined -o $@ $^

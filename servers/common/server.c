@@ -1,21 +1,14 @@
-/* server.c: shared run-time state of a server: the stop signal, the counters' shared totals, the
- * connection admission count, the fd registry that lets a stop wake blocked threads, and logging.
- *
- * Everything the signal handler touches is a lock-free atomic or a system call from the
- * async-signal-safe list (write, shutdown), so the handler may run at any point of any model. */
+/* server.c: shared run-time state of a server: the counters' shared totals, the connection admission
+ * count and logging; the stop signal and the fd registry it shuts down are stop.c's. */
 #include "server.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,77 +24,10 @@ struct totals {
 };
 
 static struct totals *totals;       /* MAP_SHARED: survives fork */
-static atomic_int stop_flag;
-static int wake_fd = -1;
-static atomic_int stop_listen_fd = -1; /* listener to shut down on stop (blocking models), or -1 */
-static atomic_uchar *tracked;          /* tracked[fd]: shut fd down on stop */
-static size_t tracked_len;
 static const char *log_name = "server";
-
-int srv_stopping(void)
-{
-    return atomic_load_explicit(&stop_flag, memory_order_acquire);
-}
-
-int srv_wake_fd(void)
-{
-    return wake_fd;
-}
-
-/* Shut down every tracked fd: a thread blocked in read() on it sees EOF, one in write() sees EPIPE. */
-static void shutdown_tracked(void)
-{
-    for (size_t fd = 0; fd < tracked_len; fd++)
-        if (atomic_load_explicit(&tracked[fd], memory_order_acquire))
-            shutdown((int)fd, SHUT_RDWR);
-}
-
-static void on_stop(int sig)
-{
-    int saved = errno;
-    uint64_t one = 1;
-    (void)sig;
-    atomic_store_explicit(&stop_flag, 1, memory_order_seq_cst);
-    if (wake_fd >= 0 && write(wake_fd, &one, sizeof one) < 0) {
-        /* the counter is already nonzero: the wakeup is pending anyway */
-    }
-    int lfd = atomic_load(&stop_listen_fd);
-    if (lfd >= 0)
-        shutdown(lfd, SHUT_RDWR); /* Linux: wakes every accept() blocked on it, with EINVAL */
-    shutdown_tracked();
-    errno = saved;
-}
-
-void srv_track(int fd)
-{
-    if (fd >= 0 && (size_t)fd < tracked_len) {
-        atomic_store_explicit(&tracked[fd], 1, memory_order_seq_cst);
-        /* A stop that swept the registry just before we registered has set the flag: honour it. */
-        if (atomic_load_explicit(&stop_flag, memory_order_seq_cst))
-            shutdown(fd, SHUT_RDWR);
-    }
-}
-
-void srv_untrack(int fd)
-{
-    if (fd >= 0 && (size_t)fd < tracked_len)
-        atomic_store_explicit(&tracked[fd], 0, memory_order_release);
-}
-
-static void install_handlers(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop; /* no SA_RESTART: a blocked call returns EINTR and sees the flag */
-    sigfillset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-}
 
 int srv_runtime_init(const char *model_name, int stop_listener, char *err, size_t errlen)
 {
-    struct rlimit rl;
     static char name[64];
 
     snprintf(name, sizeof name, "server-%s", model_name);
@@ -111,29 +37,7 @@ int srv_runtime_init(const char *model_name, int stop_listener, char *err, size_
         snprintf(err, errlen, "mmap: %s", strerror(errno));
         return -1;
     }
-    tracked_len = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
-                      ? (size_t)rl.rlim_cur : 65536;
-    tracked = calloc(tracked_len, sizeof *tracked);
-    if (!tracked) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (wake_fd < 0) {
-        snprintf(err, errlen, "eventfd: %s", strerror(errno));
-        return -1;
-    }
-    atomic_store(&stop_listen_fd, stop_listener);
-    install_handlers();
-    return 0;
-}
-
-void srv_child_init(void)
-{
-    atomic_store(&stop_listen_fd, -1);
-    for (size_t fd = 0; fd < tracked_len; fd++)
-        atomic_store_explicit(&tracked[fd], 0, memory_order_relaxed);
-    install_handlers();
+    return srv_stop_init(stop_listener, 1, err, errlen);
 }
 
 /* ---- counters ---- */
