@@ -12,6 +12,10 @@
  *                                          step; c->requests: requests this step answered
  *     proto_lib_conn_free(c)
  *
+ * Stop signals are stop.c's, called directly: srv_stop_init(listener, 0, ...) once the interpreter's
+ * handlers are set (ours runs first, then theirs), srv_stopping(), srv_stop_now() for a stop that
+ * came another way, srv_track(fd) / srv_untrack(fd), srv_child_init() in a forked child.
+ *
  * --work-us and --wait-us are not the engine's here: the Python servers burn and wait themselves, per
  * answered request, the way their model does (in bytecode, time.sleep, gevent.sleep, asyncio.sleep).
  *

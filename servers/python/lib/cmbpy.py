@@ -1,7 +1,8 @@
 """cmbpy: what every Python model (servers/python/<name>.py) shares, the Python face of servers/common/:
-the command line and --help of main.c, the ready line, stop signals and the counters of server.c, the
-listener of net.c, the protocol engine itself (bin/libcmbproto.so through ctypes), the blocking
-connection loop of blocking.c, and the readiness loop of loop.c + conn.c over a model's wait backend.
+the command line and --help of main.c, the ready line and the counters of server.c, the stop signals
+of stop.c, the listener of net.c, the protocol engine itself (bin/libcmbproto.so through ctypes), the
+blocking connection loop of blocking.c, and the readiness loop of loop.c + conn.c over a model's wait
+backend.
 A model file holds its concurrency model and a `Model(...)`, and calls main(model).
 
 The engine is the C servers' own (proto.c), so the bytes on the wire are the same; what the Python
@@ -195,6 +196,12 @@ def load_engine(path):
     lib.proto_lib_atomic_add.argtypes = [ctypes.c_void_p, ctypes.c_int64]
     lib.proto_lib_atomic_max.restype = None
     lib.proto_lib_atomic_max.argtypes = [ctypes.c_void_p, ctypes.c_int64]
+    for name, res, args in (("srv_stop_init", ctypes.c_int,
+                             [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]),
+                            ("srv_stopping", ctypes.c_int, []), ("srv_stop_now", None, []),
+                            ("srv_track", None, [ctypes.c_int]),
+                            ("srv_untrack", None, [ctypes.c_int]), ("srv_child_init", None, [])):
+        getattr(lib, name).restype, getattr(lib, name).argtypes = res, args
     lib.srv_usage.restype = ctypes.c_size_t
     lib.srv_usage.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_char_p,
                               ctypes.c_uint, ctypes.c_int] + [ctypes.c_uint] * 4 + [ctypes.c_int]
@@ -354,39 +361,34 @@ def write_stats(path, m):
         raise
 
 
-# ---- stop (server.c): the flag, the wake pipe, the sockets a stop shuts down ------------------------
+# ---- stop (stop.c, in the library): the flag, the wake pipe, the sockets a stop shuts down --------
+#
+# The library's C handler runs first, then the interpreter's: it shuts the listener and the tracked
+# sockets down at once, wherever the main thread is. A Python handler alone runs only between
+# bytecodes, so a signal that lands after the last check and before a blocking accept() or recv()
+# would wait there for the next client.
 
-_STOP = {"flag": False, "listener": None, "wake": -1, "tracked": {}}
+_STOP = {"wake": -1}
 
 
 def stopping():
-    return _STOP["flag"]
+    return _ENGINE["lib"].srv_stopping() != 0
 
 
 def request_stop(*_):
-    """The SIGTERM/SIGINT handler (also called by models with a handler of their own): set the flag,
-    shut the listener down (Linux wakes every accept() blocked on it, with EINVAL) and every tracked
-    connection (a thread blocked in recv sees EOF, in send EPIPE)."""
-    _STOP["flag"] = True
-    lst = _STOP["listener"]
-    for s in ([lst] if lst is not None else []) + list(_STOP["tracked"].values()):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    """The Python-level SIGTERM/SIGINT handler, also called by models whose own signal machinery
+    replaced the library's handler (asyncio, gevent): the stop as the C handler does it. Set the
+    flag, shut the listener down (Linux wakes every accept() blocked on it, with EINVAL) and every
+    tracked connection (a thread blocked in recv sees EOF, in send EPIPE). Again is harmless."""
+    _ENGINE["lib"].srv_stop_now()
 
 
 def track(sock):
-    _STOP["tracked"][sock.fileno()] = sock
-    if _STOP["flag"]:   # a stop that swept the registry before we were in it
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    _ENGINE["lib"].srv_track(sock.fileno())
 
 
 def untrack(sock):
-    _STOP["tracked"].pop(sock.fileno(), None)
+    _ENGINE["lib"].srv_untrack(sock.fileno())
 
 
 def wake_fd():
@@ -403,24 +405,28 @@ def drain_wake():
 
 
 def install_signals(stop_listener):
-    """Handlers of the main thread; the wake pipe gets a byte for every signal (set_wakeup_fd)."""
-    _STOP["listener"] = stop_listener
+    """The interpreter's handlers, then the library's in front of them; the wake pipe gets a byte
+    for every signal (set_wakeup_fd). stop_listener: the socket a stop shuts down, or None."""
     r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     _STOP["wake"] = r
     signal.set_wakeup_fd(w, warn_on_full_buffer=False)
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    err = ctypes.create_string_buffer(256)
+    if _ENGINE["lib"].srv_stop_init(stop_listener.fileno() if stop_listener else -1, 0, err,
+                                    len(err)) < 0:
+        log(err.value.decode())
+        sys.exit(1)
 
 
 def child_init():
     """In a forked child: forget the parent's stop duties (its listener, its connections) and keep
     the handlers for this process."""
-    _STOP["listener"] = None
-    _STOP["tracked"] = {}
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    _ENGINE["lib"].srv_child_init()
     _prctl_pdeathsig()
 
 
@@ -445,9 +451,8 @@ def fork(child, record):
 def start_thread(t):
     """t.start() with every signal blocked in the new thread, as the C servers' threads
     (threads.c): a signal for the process then reaches the main thread, which runs Python's
-    handlers and waits in accept() or join(). Caught by a worker instead, a SIGTERM sets the
-    flag and wakes no one: the main thread sleeps on in accept() and the stop waits for the
-    next client. RuntimeError when the thread cannot be started."""
+    handlers and waits in accept(), join() or sleep(). Caught by a worker instead, a signal would
+    interrupt none of the main thread's waits. RuntimeError when the thread cannot be started."""
     old = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
     try:
         t.start()
