@@ -110,7 +110,7 @@ def check_stop(t, srv, model, idle=3):
     rc, took = srv.stop()
     t.ok(ok and rc == 0 and took <= STOP_LIMIT,
          "%s: SIGTERM with %d open connections: exit 0 in %.3f s" % (model, idle, took),
-         "rc=%r stderr: %s" % (rc, srv.stderr_text()))
+         "rc=%r waiting in: %s; stderr: %s" % (rc, srv.stuck or "-", srv.stderr_text()))
     left = [p for p in family if os.path.exists("/proc/%d" % p) and not _zombie(p)]
     t.ok(not left, "%s: no process left after stop (had %d descendants)" % (model, len(family)),
          "left: %r" % left)
@@ -351,7 +351,8 @@ def http_suite(t, model):
         requests += http11_suite(t, srv, model)
 
         rc, took = srv.stop()
-        t.ok(rc == 0 and took <= STOP_LIMIT, "%s: http server stops with 0 in %.3f s" % (model, took))
+        t.ok(rc == 0 and took <= STOP_LIMIT, "%s: http server stops with 0 in %.3f s" % (model, took),
+             "rc=%r waiting in: %s; stderr: %s" % (rc, srv.stuck or "-", srv.stderr_text()))
         st = srv.stats()
         t.ok(st.get("requests") == requests,
              "%s: --stats requests %d matches the requests sent" % (model, requests), repr(st))

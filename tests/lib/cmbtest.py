@@ -94,6 +94,7 @@ class Server:
         self.port = int(m.group(2))
         self.pid = int(m.group(3))
         self.rc = None
+        self.stuck = ""   # set by stop() when the server outlived its timeout: waits()
 
     def _read_line(self, timeout):
         buf = b""
@@ -124,6 +125,27 @@ class Server:
 
     def alive(self):
         return self.proc.poll() is None
+
+    def waits(self):
+        """Where each thread of the server's processes is: "pid/tid state kernel-wait" items, for
+        the diagnostic of a server that did not stop in time."""
+        out = []
+        for pid in [self.pid] + self.descendants():
+            try:
+                tids = sorted(os.listdir("/proc/%d/task" % pid), key=int)
+            except OSError:
+                continue
+            for tid in tids:
+                base = "/proc/%d/task/%s/" % (pid, tid)
+                try:
+                    with open(base + "stat") as f:
+                        state = f.read().rsplit(")", 1)[1].split()[0]
+                    with open(base + "wchan") as f:
+                        wchan = f.read().strip() or "-"
+                except (OSError, IndexError):
+                    continue
+                out.append("%d/%s %s %s" % (pid, tid, state, wchan))
+        return ", ".join(out) or "nothing left"
 
     def descendants(self):
         """Pids of every live process whose ancestry leads to the server."""
@@ -156,6 +178,7 @@ class Server:
             self.rc = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.rc = None
+            self.stuck = self.waits()
         took = time.monotonic() - t0
         self.kill()
         return self.rc, took
