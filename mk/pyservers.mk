@@ -16,6 +16,7 @@ $(if $(filter-out $(PY_FILES),$(PY_MODELS)),$(error servers/models.tsv lists py-
 
 PIC_OBJ    := $(OBJ)/pic
 PROTO_LIB  := $(BIN)/libcmbproto.so
+LIB_SRCS   := $(PROTO_SRCS) $(addprefix servers/common/,proto_lib.c usage.c stop.c)
 PY_BINS    := $(PY_MODELS:%=$(BIN)/server-py-%)
 
 ifeq ($(SAN),)
@@ -27,7 +28,7 @@ $(PIC_OBJ)/%.o: %.c | deps
 	@echo "  CC      $< (pic)"
 	$(Q)$(CC) $(CFLAGS) -fPIC -c -o $@ $<
 
-$(PROTO_LIB): $(addprefix $(PIC_OBJ)/,$(PROTO_SRCS:.c=.o) servers/common/proto_lib.o servers/common/usage.o servers/common/stop.o)
+$(PROTO_LIB): $(addprefix $(PIC_OBJ)/,$(LIB_SRCS:.c=.o))
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -shared -Wl,--no-undefined -o $@ $^

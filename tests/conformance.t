@@ -104,9 +104,10 @@ def check_stop(t, srv, model, idle=3):
         s.sendall(b"x")
     ok = all(recv_exact(s, 1) == b"x" for s in held)
     family = srv.descendants()
-    threads, takers = signal_takers([srv.pid] + family)
+    threads = srv.threads()
+    takers = signal_takers(threads)
     t.ok(not takers, "%s: SIGTERM and SIGINT blocked in every thread but each process's main one "
-         "(%d threads)" % (model, threads), "not blocked in: %r" % takers)
+         "(%d threads)" % (model, len(threads)), "not blocked in: %r" % takers)
     rc, took = srv.stop()
     t.ok(ok and rc == 0 and took <= STOP_LIMIT,
          "%s: SIGTERM with %d open connections: exit 0 in %.3f s" % (model, idle, took),
@@ -119,29 +120,23 @@ def check_stop(t, srv, model, idle=3):
     return idle
 
 
-def signal_takers(pids):
-    """(threads seen, the threads that would take a SIGTERM or SIGINT sent to their process)
-    among the non-main threads of pids. A signal caught by a worker wakes no one blocked in
+def signal_takers(threads):
+    """The threads among (pid, tid) pairs that would take a SIGTERM or SIGINT sent to their
+    process, a process's main thread aside. A signal caught by a worker wakes no one blocked in
     accept() or a wait call in the main thread, so the threads block them, as threads.c does."""
-    seen, takers = 0, []
+    takers = []
     want = (1 << (signal.SIGTERM - 1)) | (1 << (signal.SIGINT - 1))
-    for pid in pids:
-        try:
-            tids = [int(d) for d in os.listdir("/proc/%d/task" % pid)]
-        except OSError:
+    for pid, tid in threads:
+        if tid == pid:
             continue
-        seen += len(tids)
-        for tid in tids:
-            if tid == pid:
-                continue
-            try:
-                with open("/proc/%d/task/%d/status" % (pid, tid)) as f:
-                    blk = next(int(line.split()[1], 16) for line in f if line.startswith("SigBlk:"))
-            except (OSError, StopIteration):
-                continue
-            if blk & want != want:
-                takers.append("%d/%d" % (pid, tid))
-    return seen, takers
+        try:
+            with open("/proc/%d/task/%d/status" % (pid, tid)) as f:
+                blk = next(int(line.split()[1], 16) for line in f if line.startswith("SigBlk:"))
+        except (OSError, StopIteration):
+            continue
+        if blk & want != want:
+            takers.append("%d/%d" % (pid, tid))
+    return takers
 
 
 def _zombie(pid):

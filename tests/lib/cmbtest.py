@@ -126,25 +126,30 @@ class Server:
     def alive(self):
         return self.proc.poll() is None
 
+    def threads(self):
+        """(pid, tid) of every thread of the server's live processes."""
+        out = []
+        for pid in [self.pid] + self.descendants():
+            try:
+                out += [(pid, int(t)) for t in sorted(os.listdir("/proc/%d/task" % pid), key=int)]
+            except OSError:
+                pass
+        return out
+
     def waits(self):
         """Where each thread of the server's processes is: "pid/tid state kernel-wait" items, for
         the diagnostic of a server that did not stop in time."""
         out = []
-        for pid in [self.pid] + self.descendants():
+        for pid, tid in self.threads():
+            base = "/proc/%d/task/%d/" % (pid, tid)
             try:
-                tids = sorted(os.listdir("/proc/%d/task" % pid), key=int)
-            except OSError:
+                with open(base + "stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+                with open(base + "wchan") as f:
+                    wchan = f.read().strip() or "-"
+            except (OSError, IndexError):
                 continue
-            for tid in tids:
-                base = "/proc/%d/task/%s/" % (pid, tid)
-                try:
-                    with open(base + "stat") as f:
-                        state = f.read().rsplit(")", 1)[1].split()[0]
-                    with open(base + "wchan") as f:
-                        wchan = f.read().strip() or "-"
-                except (OSError, IndexError):
-                    continue
-                out.append("%d/%s %s %s" % (pid, tid, state, wchan))
+            out.append("%d/%d %s %s" % (pid, tid, state, wchan))
         return ", ".join(out) or "nothing left"
 
     def descendants(self):
