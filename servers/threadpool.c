@@ -26,20 +26,24 @@ static struct {
         .nonfull = PTHREAD_COND_INITIALIZER };
 
 static struct srv *server;
-static _Atomic int waiting; /* more queued connections than idle threads (--keepalive-yield) */
+static _Atomic int spare; /* idle threads not yet claimed by a queued connection (--keepalive-yield) */
 
-/* Under the lock, after the queue or the idle count changed. A client waits for a pool thread when
- * the queue holds more connections than there are threads idle to take them (a full queue also
- * means the kernel's backlog holds more). */
+/* Under the lock, after the queue or the idle count changed. */
 static void note_waiting(void)
 {
-    atomic_store_explicit(&waiting, q.count > q.idle, memory_order_relaxed);
+    atomic_store_explicit(&spare, (int)q.idle - (int)q.count, memory_order_relaxed);
 }
 
-/* Read by every pool thread per response, without the lock. */
+/* Read by every pool thread per response, without the lock. A client waits for a pool thread when
+ * the queue holds more connections than there are threads idle to take them (a full queue also
+ * means the kernel's backlog holds more), and also, with no idle thread to spare, when one is still
+ * in the backlog: the acceptor has not taken it yet, and a keep-alive answer given meanwhile holds
+ * this thread, so that client waits for the idle timeout if this connection then goes quiet. One
+ * inside the acceptor's accept() -- off the kernel's queue, not yet in ours -- is not seen. */
 static int clients_waiting(void)
 {
-    return atomic_load_explicit(&waiting, memory_order_relaxed);
+    int n = atomic_load_explicit(&spare, memory_order_relaxed);
+    return n < 0 || (n == 0 && srv_listener_pending(server->listen_fd));
 }
 
 /* Queue fd; waits while full. Returns -1 (fd not queued) when the server stops meanwhile. */

@@ -6,17 +6,21 @@ requests come one after the other or pipelined (the fourth and fifth are not ans
 an answer and sends nothing more is closed after it, while a connection that has not sent its first
 request yet is left to --idle-timeout. Where it says the model yields (the pools and the iterative
 server, --keepalive-yield), one worker serving a kept-alive connection closes it with its next answer
-once another client waits, and does not with --keepalive-yield 0. The unit tests of the same rules are tests/keepalive-unit.t.
+once another client waits, and does not with --keepalive-yield 0. The threadpools, whose acceptor
+hands connections to the pool, also count a client the acceptor has not taken yet: kept in the
+kernel's backlog by a descriptor limit lowered under the server, it too makes the next answer close.
+The unit tests of the same rules are tests/keepalive-unit.t.
 
     SERVERS=fork,pthread tests/keepalive.t     narrows the servers"""
 
 import os
+import resource
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from cmbtest import BIN, HttpReader, Server, Tap, run_main, server_models  # noqa: E402
+from cmbtest import BIN, HttpReader, Server, Tap, counterpart, run_main, server_models  # noqa: E402
 
 GET = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"
 KA_TIMEOUT = 1  # --keepalive-timeout of the timeout check; --idle-timeout is 60 meanwhile
@@ -64,6 +68,56 @@ def check_yield(t, model, on):
                          "%s: --keepalive-yield 0: the waiting client does not end the kept-alive one"
                          % model, repr(second[1]))
     finally:
+        srv.kill()
+
+
+def lowest_free_fd(pid):
+    used = {int(fd) for fd in os.listdir("/proc/%d/fd" % pid)}
+    return min(set(range(len(used) + 1)) - used)
+
+
+def check_yield_backlog(t, model):
+    """One pool thread serves a kept-alive connection a. The server's soft descriptor limit is then
+    lowered to its lowest free descriptor. The acceptor, blocked in accept(), already holds the
+    descriptor its next connection gets, so a first extra client c is accepted -- and refused, being
+    over --max-conns 1 -- and the acceptor's next accept() fails (EMFILE; it backs off). The second
+    client b therefore stays in the kernel's backlog, which the pool's queue does not see: a's next
+    answer must close all the same, and the descriptor that frees lets the acceptor take b."""
+    srv = Server(model, "--proto", "http", "--workers", "1", "--keepalive-requests", "0",
+                 "--keepalive-timeout", "0", "--keepalive-yield", "1", "--max-conns", "1")
+    limits = resource.prlimit(srv.pid, resource.RLIMIT_NOFILE)
+    try:
+        with srv.connect() as a:
+            ra = HttpReader(a)
+            a.sendall(GET)
+            first = ra.response()   # a is accepted and held by the one pool thread
+            resource.prlimit(srv.pid, resource.RLIMIT_NOFILE, (lowest_free_fd(srv.pid), limits[1]))
+            with srv.connect() as c:
+                refused = HttpReader(c).at_eof()
+            for _ in range(100):   # the acceptor's next accept() fails and says so
+                if "Too many open files" in srv.stderr_text():
+                    break
+                time.sleep(0.05)
+            with srv.connect() as b:
+                b.sendall(GET)
+                a.sendall(GET)
+                second = ra.response()
+                closes = served = False
+                try:   # with a kept alive, b is never taken: bounded waits, then not ok
+                    closes = second[1].get("connection") == "close" and ra.at_eof(5)
+                    b.settimeout(5)
+                    served = HttpReader(b).response()[0] == 200
+                except OSError:
+                    pass
+        t.ok(first[0] == 200 and first[1].get("connection") is None and refused and second[0] == 200
+             and closes and served, "%s: --keepalive-yield 1: a client still in the kernel's backlog "
+             "waits too, so the next answer closes and that client is served" % model,
+             repr((first[1], refused, second[1], served, srv.stderr_text())))
+    finally:
+        try:
+            resource.prlimit(srv.pid, resource.RLIMIT_NOFILE, limits)
+        except OSError:
+            pass
         srv.kill()
 
 
@@ -134,6 +188,8 @@ def main():
         if yields(model):
             check_yield(t, model, True)
             check_yield(t, model, False)
+            if counterpart(model) == "threadpool":
+                check_yield_backlog(t, model)
     return t.done()
 
 

@@ -24,12 +24,11 @@ class Queue:
         self.socks = collections.deque()
         self.idle = 0
         self.closed = False
-        self.waiting = False   # more queued connections than idle threads (--keepalive-yield)
+        self.spare = 0   # idle threads not yet claimed by a queued connection (--keepalive-yield)
 
     def note(self):
-        """Under the lock, after the queue or the idle count changed. A client waits for a pool
-        thread when the queue holds more connections than there are threads idle to take them."""
-        self.waiting = len(self.socks) > self.idle
+        """Under the lock, after the queue or the idle count changed."""
+        self.spare = self.idle - len(self.socks)
 
     def push(self, sock):
         """Queue sock; waits while full. False (not queued) when the server stops meanwhile."""
@@ -65,11 +64,18 @@ class Queue:
 
 
 Q = Queue()
+LISTENER = []
 
 
 def clients_waiting():
-    """Read by every pool thread per response, without the lock."""
-    return Q.waiting
+    """Read by every pool thread per response, without the lock. A client waits for a pool thread
+    when the queue holds more connections than there are threads idle to take them, and also, with
+    no idle thread to spare, when one is still in the kernel's backlog: the acceptor needs the GIL
+    to take it, and a keep-alive answer given meanwhile holds this thread, so that client waits for
+    the idle timeout if this connection then goes quiet. One the acceptor's accept() has taken off
+    the kernel's queue but not yet put in ours is not seen."""
+    spare = Q.spare
+    return spare < 0 or (spare == 0 and cmbpy.listener_pending(LISTENER[0]))
 
 
 def pool_thread(srv):
@@ -82,6 +88,7 @@ def pool_thread(srv):
 
 def run(srv):
     st = cmbpy.Stats()
+    LISTENER.append(srv.listener)
     threading.stack_size(STACK)
     threads = []
     for _ in range(srv.opt.workers):
