@@ -76,11 +76,21 @@ def lowest_free_fd(pid):
     return min(set(range(len(used) + 1)) - used)
 
 
+def until(cond, tries=100):
+    """Polls cond() a bounded number of times, 50 ms apart; its last value."""
+    for _ in range(tries):
+        if cond():
+            return True
+        time.sleep(0.05)
+    return cond()
+
+
 def check_yield_backlog(t, model):
-    """One pool thread serves a kept-alive connection a. The server's soft descriptor limit is then
-    lowered to its lowest free descriptor. The acceptor, blocked in accept(), already holds the
-    descriptor its next connection gets, so a first extra client c is accepted -- and refused, being
-    over --max-conns 1 -- and the acceptor's next accept() fails (EMFILE; it backs off). The second
+    """One pool thread serves a kept-alive connection a. Once the acceptor (the main thread) is
+    blocked in accept() again, the server's soft descriptor limit is lowered to its lowest free
+    descriptor. That accept() already holds the descriptor its next connection gets, so a first
+    extra client c is accepted -- and refused, being over --max-conns 1 -- and the acceptor's next
+    accept() fails (EMFILE; it backs off). The second
     client b therefore stays in the kernel's backlog, which the pool's queue does not see: a's next
     answer must close all the same, and the descriptor that frees lets the acceptor take b."""
     srv = Server(model, "--proto", "http", "--workers", "1", "--keepalive-requests", "0",
@@ -91,13 +101,16 @@ def check_yield_backlog(t, model):
             ra = HttpReader(a)
             a.sendall(GET)
             first = ra.response()   # a is accepted and held by the one pool thread
+            acceptor = "%d/%d " % (srv.pid, srv.pid)
+            until(lambda: any(w.startswith(acceptor) and w.endswith("accept")
+                              for w in srv.waits().split(", ")))
             resource.prlimit(srv.pid, resource.RLIMIT_NOFILE, (lowest_free_fd(srv.pid), limits[1]))
             with srv.connect() as c:
-                refused = HttpReader(c).at_eof()
-            for _ in range(100):   # the acceptor's next accept() fails and says so
-                if "Too many open files" in srv.stderr_text():
-                    break
-                time.sleep(0.05)
+                try:
+                    refused = HttpReader(c).at_eof(5)
+                except OSError:
+                    refused = False
+            until(lambda: "Too many open files" in srv.stderr_text())   # the next accept() failed
             with srv.connect() as b:
                 b.sendall(GET)
                 a.sendall(GET)
