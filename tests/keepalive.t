@@ -90,9 +90,9 @@ def check_yield_backlog(t, model):
     blocked in accept() again, the server's soft descriptor limit is lowered to its lowest free
     descriptor. That accept() already holds the descriptor its next connection gets, so a first
     extra client c is accepted -- and refused, being over --max-conns 1 -- and the acceptor's next
-    accept() fails (EMFILE; it backs off). The second
-    client b therefore stays in the kernel's backlog, which the pool's queue does not see: a's next
-    answer must close all the same, and the descriptor that frees lets the acceptor take b."""
+    accept() fails (EMFILE; it backs off). The second client b therefore stays in the kernel's
+    backlog, which the pool's queue does not see: a's next answer must close all the same, and the
+    descriptor that frees lets the acceptor take b."""
     srv = Server(model, "--proto", "http", "--workers", "1", "--keepalive-requests", "0",
                  "--keepalive-timeout", "0", "--keepalive-yield", "1", "--max-conns", "1")
     limits = resource.prlimit(srv.pid, resource.RLIMIT_NOFILE)
@@ -101,9 +101,7 @@ def check_yield_backlog(t, model):
             ra = HttpReader(a)
             a.sendall(GET)
             first = ra.response()   # a is accepted and held by the one pool thread
-            acceptor = "%d/%d " % (srv.pid, srv.pid)
-            until(lambda: any(w.startswith(acceptor) and w.endswith("accept")
-                              for w in srv.waits().split(", ")))
+            until(lambda: (srv.thread_wait(srv.pid, srv.pid) or ("", ""))[1].endswith("accept"))
             resource.prlimit(srv.pid, resource.RLIMIT_NOFILE, (lowest_free_fd(srv.pid), limits[1]))
             with srv.connect() as c:
                 try:

@@ -136,20 +136,23 @@ class Server:
                 pass
         return out
 
+    @staticmethod
+    def thread_wait(pid, tid):
+        """(state, kernel function it sleeps in, or "-") of one thread; None once it is gone."""
+        base = "/proc/%d/task/%d/" % (pid, tid)
+        try:
+            with open(base + "stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+            with open(base + "wchan") as f:
+                return state, f.read().strip() or "-"
+        except (OSError, IndexError):
+            return None
+
     def waits(self):
         """Where each thread of the server's processes is: "pid/tid state kernel-wait" items, for
         the diagnostic of a server that did not stop in time."""
-        out = []
-        for pid, tid in self.threads():
-            base = "/proc/%d/task/%d/" % (pid, tid)
-            try:
-                with open(base + "stat") as f:
-                    state = f.read().rsplit(")", 1)[1].split()[0]
-                with open(base + "wchan") as f:
-                    wchan = f.read().strip() or "-"
-            except (OSError, IndexError):
-                continue
-            out.append("%d/%d %s %s" % (pid, tid, state, wchan))
+        out = ["%d/%d %s %s" % ((pid, tid) + w) for pid, tid in self.threads()
+               if (w := self.thread_wait(pid, tid))]
         return ", ".join(out) or "nothing left"
 
     def descendants(self):
